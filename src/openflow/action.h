@@ -64,7 +64,7 @@ struct ActionController {
   uint8_t reason = kPacketInAction;
   std::vector<uint8_t> userdata;
   bool pause = false;
-  uint32_t meter_id = kMeterController;  // kMeterController: no meter (OVS's default).
+  uint32_t meter_id = 0;  // 0: no meter (OVS's NX_CTLR_NO_METER).
   friend bool operator==(const ActionController&, const ActionController&) = default;
 };
 
@@ -82,9 +82,9 @@ using ActionList = std::vector<Action>;
 // OpenFlow 1.3 instructions of one flow. The switch runs them in this fixed
 // order whatever their order on the wire, so one struct is their canonical form.
 struct Instructions {
-  std::optional<uint32_t> meter;   // OFPIT_METER.
-  ActionList apply_actions;        // OFPIT_APPLY_ACTIONS; empty means absent.
-  bool clear_actions = false;      // OFPIT_CLEAR_ACTIONS.
+  std::optional<uint32_t> meter;            // OFPIT_METER.
+  ActionList apply_actions;                 // OFPIT_APPLY_ACTIONS; empty means absent.
+  bool clear_actions = false;               // OFPIT_CLEAR_ACTIONS.
   std::optional<ActionList> write_actions;  // OFPIT_WRITE_ACTIONS.
   struct Metadata {
     uint64_t value = 0;

@@ -93,8 +93,8 @@ inline constexpr uint16_t kMultipartGroupFeatures = 8;
 inline constexpr uint16_t kMultipartMeterConfig = 10;
 inline constexpr uint16_t kMultipartMeterFeatures = 11;
 inline constexpr uint16_t kMultipartPortDesc = 13;
-inline constexpr uint16_t kMultipartReplyMore = 1;   // ofp_multipart_reply_flags
-inline constexpr uint16_t kMultipartRequestMore = 1; // ofp_multipart_request_flags
+inline constexpr uint16_t kMultipartReplyMore = 1;    // ofp_multipart_reply_flags
+inline constexpr uint16_t kMultipartRequestMore = 1;  // ofp_multipart_request_flags
 
 // Packet-in reasons (ofp_packet_in_reason).
 inline constexpr uint8_t kPacketInNoMatch = 0;
