@@ -21,10 +21,10 @@ namespace shortcut::of {
 std::string FormatMessage(const Message& msg);
 
 // Pieces, as they appear inside ovs-ofctl output.
-std::string FormatMatch(const Match& match);            // "ip,nw_dst=10.0.0.0/24"
-std::string FormatActions(const ActionList& actions);   // "output:2,group:5" or "drop"
+std::string FormatMatch(const Match& match);              // "ip,nw_dst=10.0.0.0/24"
+std::string FormatActions(const ActionList& actions);     // "output:2,group:5" or "drop"
 std::string FormatInstructions(const Instructions& ins);  // the value after "actions="
-std::string FormatPort(uint32_t port);                  // "3", "LOCAL", "CONTROLLER", ...
+std::string FormatPort(uint32_t port);                    // "3", "LOCAL", "CONTROLLER", ...
 
 // Input syntax (add-flow / add-group / add-meter), round-tripping with Parse*.
 std::string FormatFlowSpec(const FlowMod& flow);
