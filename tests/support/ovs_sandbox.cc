@@ -31,7 +31,7 @@ namespace {
 bool Alive(int pid) { return ProcessAlive(pid); }
 
 absl::Status RunOk(const std::vector<std::string>& argv, const RunOptions& opts) {
-  RunResult r = Run(argv, opts);
+  RunResult r = RunProcess(argv, opts);
   if (!r.ok()) {
     return absl::InternalError(
         absl::StrCat(absl::StrJoin(argv, " "), " failed (", r.exit_code, "): ", r.err));
@@ -166,13 +166,13 @@ void OvsSandbox::Stop() {
 RunResult OvsSandbox::Vsctl(const std::vector<std::string>& args) const {
   std::vector<std::string> argv = {"ovs-vsctl", "--db=" + db_target(), "--timeout=30"};
   argv.insert(argv.end(), args.begin(), args.end());
-  return Run(argv, ToolOptions());
+  return RunProcess(argv, ToolOptions());
 }
 
 RunResult OvsSandbox::Ofctl(const std::vector<std::string>& args) const {
   std::vector<std::string> argv = {"ovs-ofctl", "-O", "OpenFlow13"};
   argv.insert(argv.end(), args.begin(), args.end());
-  return Run(argv, ToolOptions());
+  return RunProcess(argv, ToolOptions());
 }
 
 }  // namespace shortcut::testing

@@ -29,7 +29,7 @@ std::vector<std::string> BuildEnv(const std::map<std::string, std::string>& extr
 
 }  // namespace
 
-RunResult Run(const std::vector<std::string>& argv, const RunOptions& options) {
+RunResult RunProcess(const std::vector<std::string>& argv, const RunOptions& options) {
   RunResult result;
   int in_pipe[2], out_pipe[2], err_pipe[2];
   if (pipe2(in_pipe, O_CLOEXEC) != 0 || pipe2(out_pipe, O_CLOEXEC) != 0 ||
@@ -115,7 +115,7 @@ RunResult Run(const std::vector<std::string>& argv, const RunOptions& options) {
 }
 
 RunResult Shell(const std::string& script, const RunOptions& options) {
-  return Run({"/bin/sh", "-c", script}, options);
+  return RunProcess({"/bin/sh", "-c", script}, options);
 }
 
 }  // namespace shortcut::testing

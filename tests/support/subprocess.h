@@ -24,7 +24,7 @@ struct RunOptions {
 };
 
 // argv[0] is looked up in PATH.
-RunResult Run(const std::vector<std::string>& argv, const RunOptions& options = {});
+RunResult RunProcess(const std::vector<std::string>& argv, const RunOptions& options = {});
 // Runs `/bin/sh -c script`.
 RunResult Shell(const std::string& script, const RunOptions& options = {});
 

@@ -1,0 +1,108 @@
+// shortcutctl: the operator's command line. Parsing only; the commands live
+// in src/ctl so that tests can call them.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "CLI/CLI.hpp"
+#include "spdlog/sinks/stdout_sinks.h"
+#include "spdlog/spdlog.h"
+#include "src/ctl/switch_cmd.h"
+
+namespace {
+
+int Fail(const absl::Status& status) {
+  std::cerr << "shortcutctl: " << status.message() << "\n";
+  return 1;
+}
+
+absl::StatusOr<std::string> ReadInput(const std::string& path) {
+  std::stringstream ss;
+  if (path == "-") {
+    ss << std::cin.rdbuf();
+    return ss.str();
+  }
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return absl::NotFoundError("cannot open " + path);
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// A sync of a large table builds hundreds of MB of small objects. With
+// transparent huge pages for malloc's heap the same sync takes about a third
+// less time and half the CPU (BENCHMARKS.md), but glibc reads that setting
+// only at start-up, from GLIBC_TUNABLES: so shortcutctl re-executes itself
+// once with it, unless the caller chose its own tunables.
+void EnableHugePagesForMalloc(char** argv) {
+  if (std::getenv("GLIBC_TUNABLES") != nullptr) return;
+  if (setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1", 1) != 0) return;
+  execv("/proc/self/exe", argv);
+  unsetenv("GLIBC_TUNABLES");  // exec failed: carry on without.
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  EnableHugePagesForMalloc(argv);
+  CLI::App app{"shortcutctl: operate Shortcut and the switches it programs"};
+  app.require_subcommand(1);
+  int verbose = 0;
+  app.add_flag("-v,--verbose", verbose, "log connection events (-vv: debug)");
+
+  auto* sw = app.add_subcommand("switch", "Low-level work on one OpenFlow switch");
+  sw->require_subcommand(1);
+
+  shortcut::ctl::SwitchOptions opts;
+  std::string cookie;
+  std::string file;
+
+  auto add_common = [&](CLI::App* cmd) {
+    cmd->add_option("TARGET", opts.target, "unix:/abs/path/br.mgmt or tcp:IP:PORT")->required();
+    cmd->add_option("--cookie", cookie,
+                    "VALUE/MASK: only flows whose cookie matches are managed (default: all)");
+    cmd->add_option("--timeout", opts.timeout_ms,
+                    "milliseconds to wait for the switch at each step (default 10000)");
+  };
+
+  auto* sync = sw->add_subcommand(
+      "sync", "Make the switch hold exactly FILE's flows, groups and meters, atomically");
+  add_common(sync);
+  sync->add_option("FILE", file, "state file, or - for standard input")->required();
+  sync->add_flag("--dry-run", opts.dry_run, "compute and print the change, send nothing");
+
+  auto* dump = sw->add_subcommand("dump", "Print the switch's flows, groups and meters as a FILE");
+  add_common(dump);
+
+  CLI11_PARSE(app, argc, argv);
+
+  // Output is for scripts: logs go to stderr, and only warnings unless asked.
+  auto logger = spdlog::stderr_logger_st("shortcutctl");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(verbose >= 2   ? spdlog::level::debug
+                    : verbose == 1 ? spdlog::level::info
+                                   : spdlog::level::warn);
+
+  if (!cookie.empty()) {
+    auto cm = shortcut::ctl::ParseCookieMask(cookie);
+    if (!cm.ok()) return Fail(cm.status());
+    opts.cookie = cm->first;
+    opts.cookie_mask = cm->second;
+  }
+
+  std::string output;
+  absl::Status status;
+  if (sync->parsed()) {
+    auto text = ReadInput(file);
+    if (!text.ok()) return Fail(text.status());
+    status = shortcut::ctl::RunSwitchSync(opts, *text, file == "-" ? "<stdin>" : file, &output);
+  } else if (dump->parsed()) {
+    status = shortcut::ctl::RunSwitchDump(opts, &output);
+  }
+  std::cout << output << std::flush;
+  if (!status.ok()) return Fail(status);
+  return 0;
+}
