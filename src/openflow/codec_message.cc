@@ -3,6 +3,8 @@
 // Version policy: HELLO, ERROR and ECHO have the same layout in every
 // OpenFlow version and are accepted with any version (version negotiation
 // needs them); every other message must be OpenFlow 1.3.
+#include <algorithm>
+
 #include "absl/strings/str_format.h"
 #include "src/common/status_macros.h"
 #include "src/openflow/codec.h"
@@ -462,7 +464,10 @@ absl::StatusOr<Header> DecodeHeader(std::span<const uint8_t> data) {
 }
 
 absl::Status Encode(const Message& msg, Bytes& out) {
-  if (out.capacity() - out.size() < 256) out.reserve(out.size() + 256);
+  // Grow geometrically: callers append many messages to one buffer, and a
+  // fixed step would make that quadratic.
+  if (out.capacity() - out.size() < 256)
+    out.reserve(std::max(out.size() + 256, 2 * out.capacity()));
   return internal::EncodeWithXid(msg, msg.xid, out);
 }
 

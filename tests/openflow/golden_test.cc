@@ -9,20 +9,13 @@
 #include "src/common/hex.h"
 #include "src/openflow/codec.h"
 #include "src/openflow/text.h"
+#include "tests/support/subprocess.h"
 
 namespace shortcut::of {
 namespace {
 
-std::string RunCommand(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen((cmd + " 2>/dev/null").c_str(), "r");
-  if (!p) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  pclose(p);
-  return out;
-}
+// The command's standard output (stderr discarded).
+std::string RunCommand(const std::string& cmd) { return shortcut::testing::Shell(cmd).out; }
 
 std::string TrimTrailing(std::string s) {
   std::string out;

@@ -7,21 +7,13 @@
 #include <string>
 
 #include "src/openflow/text.h"
+#include "tests/support/subprocess.h"
 
 namespace shortcut::of {
 namespace {
 
-// Runs a shell command; returns its stdout (stderr discarded).
-std::string Run(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen((cmd + " 2>/dev/null").c_str(), "r");
-  if (!p) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  pclose(p);
-  return out;
-}
+// The command's standard output (stderr discarded).
+std::string Run(const std::string& cmd) { return shortcut::testing::Shell(cmd).out; }
 
 bool HaveOvsOfctl() { return !Run("command -v ovs-ofctl").empty(); }
 
