@@ -16,28 +16,10 @@
 #include "src/ofconn/target.h"
 #include "src/openflow/codec.h"
 #include "tests/fakes/ofp_peer.h"
+#include "tests/support/co_assert.h"
 
-// gtest's ASSERT_* return from the function, which a coroutine cannot do.
 // Messages passed to co_await'ed calls are named locals: g++ 12 destroys a
 // braced temporary inside a co_await expression twice.
-#define CO_ASSERT_TRUE(cond)                       \
-  do {                                             \
-    if (!(cond)) {                                 \
-      ADD_FAILURE() << "expected true: " << #cond; \
-      co_return;                                   \
-    }                                              \
-  } while (0)
-#define CO_ASSERT_OK_AND_ASSIGN(lhs, expr) \
-  CO_ASSERT_OK_AND_ASSIGN_IMPL_(CO_TEST_CONCAT_(co_result_, __LINE__), lhs, expr)
-#define CO_TEST_CONCAT_INNER_(a, b) a##b
-#define CO_TEST_CONCAT_(a, b) CO_TEST_CONCAT_INNER_(a, b)
-#define CO_ASSERT_OK_AND_ASSIGN_IMPL_(tmp, lhs, expr)      \
-  auto tmp = (expr);                                       \
-  if (!tmp.ok()) {                                         \
-    ADD_FAILURE() << #expr << " failed: " << tmp.status(); \
-    co_return;                                             \
-  }                                                        \
-  lhs = std::move(tmp).value()
 
 namespace shortcut::ofconn {
 namespace {

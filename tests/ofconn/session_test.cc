@@ -8,15 +8,8 @@
 #include "gtest/gtest.h"
 #include "src/ofconn/target.h"
 #include "tests/fakes/ofp_peer.h"
+#include "tests/support/co_assert.h"
 #include "tests/support/temp_dir.h"
-
-#define CO_ASSERT_TRUE(cond)                       \
-  do {                                             \
-    if (!(cond)) {                                 \
-      ADD_FAILURE() << "expected true: " << #cond; \
-      co_return;                                   \
-    }                                              \
-  } while (0)
 
 namespace shortcut::ofconn {
 namespace {
