@@ -11,6 +11,7 @@
 #include "CLI/CLI.hpp"
 #include "spdlog/sinks/stdout_sinks.h"
 #include "spdlog/spdlog.h"
+#include "src/ctl/host_cmd.h"
 #include "src/ctl/switch_cmd.h"
 
 namespace {
@@ -77,6 +78,45 @@ int main(int argc, char** argv) {
   auto* dump = sw->add_subcommand("dump", "Print the switch's flows, groups and meters as a FILE");
   add_common(dump);
 
+  auto* host = app.add_subcommand("host", "Prepare and inspect a host's Open vSwitch (OVSDB)");
+  host->require_subcommand(1);
+  shortcut::ctl::HostOptions host_opts;
+  shortcut::host::HostInitParams init_params;
+  shortcut::ctl::WatchLimits watch_limits;
+  auto add_host_common = [&](CLI::App* cmd) {
+    cmd->add_option("--db", host_opts.db, "OVSDB server: unix:/abs/path/db.sock or tcp:IP[:PORT]")
+        ->required();
+    cmd->add_option("--bridge", host_opts.bridge, "integration bridge (default br-int)");
+    cmd->add_option("--timeout", host_opts.timeout_ms,
+                    "milliseconds to wait for the database at each step (default 10000)");
+  };
+  auto* host_init = host->add_subcommand(
+      "init", "Create or update the integration bridge, tunnel port and listener, atomically");
+  add_host_common(host_init);
+  host_init->add_option("--tunnel-ip", init_params.tunnel_ip, "this host's underlay IPv4 address")
+      ->required();
+  host_init->add_option("--tunnel-type", init_params.tunnel_type, "vxlan (default) or geneve");
+  host_init->add_option(
+      "--listen", init_params.listen,
+      "passive OpenFlow listener ptcp:PORT[:IP] (default ptcp:6653; '' for none)");
+  host_init->add_option("--datapath-type", init_params.datapath_type,
+                        "netdev (userspace, default) or system");
+  host_init->add_flag("!--wait", host_opts.wait,
+                      "do not wait for ovs-vswitchd to apply the change");
+  auto* host_show = host->add_subcommand("show", "Print the bridge, tunnel, listener and VM ports");
+  add_host_common(host_show);
+  host_show->add_flag("--json", host_opts.json, "print JSON");
+  auto* host_watch =
+      host->add_subcommand("watch", "Stream VM interface appearances, ofport changes and removals");
+  add_host_common(host_watch);
+  host_watch->add_flag("--json", host_opts.json, "one JSON object per line");
+  host_watch->add_option("--count", watch_limits.max_events, "exit after this many events");
+  host_watch->add_option("--duration", watch_limits.duration_ms,
+                         "exit after this many milliseconds");
+  auto* host_reset =
+      host->add_subcommand("reset", "Remove what host init created, and nothing else");
+  add_host_common(host_reset);
+
   CLI11_PARSE(app, argc, argv);
 
   // Output is for scripts: logs go to stderr, and only warnings unless asked.
@@ -101,6 +141,17 @@ int main(int argc, char** argv) {
     status = shortcut::ctl::RunSwitchSync(opts, *text, file == "-" ? "<stdin>" : file, &output);
   } else if (dump->parsed()) {
     status = shortcut::ctl::RunSwitchDump(opts, &output);
+  } else if (host_init->parsed()) {
+    init_params.bridge = host_opts.bridge;
+    status = shortcut::ctl::RunHostInit(host_opts, init_params, &output);
+  } else if (host_show->parsed()) {
+    status = shortcut::ctl::RunHostShow(host_opts, &output);
+  } else if (host_reset->parsed()) {
+    status = shortcut::ctl::RunHostReset(host_opts, &output);
+  } else if (host_watch->parsed()) {
+    status = shortcut::ctl::RunHostWatch(host_opts, watch_limits, [](const std::string& line) {
+      std::cout << line << std::endl;  // Flushed: a reader acts on each event as it comes.
+    });
   }
   std::cout << output << std::flush;
   if (!status.ok()) return Fail(status);

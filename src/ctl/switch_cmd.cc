@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"
+#include "src/ctl/run_context.h"
 #include "src/ctl/switch_file.h"
 #include "src/ofconn/connection.h"
 #include "src/openflow/errors.h"
@@ -70,19 +71,6 @@ reconcile::Ownership OwnershipOf(const SwitchOptions& options) {
   own.cookie = options.cookie;
   own.cookie_mask = options.cookie_mask;
   return own;
-}
-
-// Runs `body` on a private io_context until it finishes. Every wait inside is
-// bounded by the options' timeout, so this returns.
-template <typename Body>
-absl::Status RunOnContext(Body body) {
-  asio::io_context io;
-  std::optional<absl::Status> result;
-  asio::co_spawn(
-      io, [&]() -> asio::awaitable<void> { result = co_await body(io.get_executor()); },
-      asio::detached);
-  io.run();
-  return result.value_or(absl::InternalError("switch command did not complete"));
 }
 
 asio::awaitable<absl::StatusOr<std::shared_ptr<ofconn::Connection>>> ConnectTo(

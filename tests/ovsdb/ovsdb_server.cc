@@ -39,15 +39,15 @@ OvsdbServer::OvsdbServer()
   WriteFile(dir_.File("owner.pid"), std::to_string(getpid()));
 }
 
-absl::Status OvsdbServer::Start(const std::string& schema) {
+namespace {
+
+RunOptions ServerEnv(const std::string& dir) {
   RunOptions o;
-  o.env = {{"OVS_RUNDIR", dir()}, {"OVS_LOGDIR", dir()}, {"OVS_DBDIR", dir()}};
-  WriteFile(dir_.File("test.ovsschema"), schema);
-  std::vector<std::vector<std::string>> steps = {
-      {"ovsdb-tool", "create", dir_.File("test.db"), dir_.File("test.ovsschema")},
-      {"ovsdb-server", dir_.File("test.db"), "--remote=punix:" + dir_.File("db.sock"),
-       "--pidfile=" + dir_.File("ovsdb-server.pid"), "--unixctl=" + dir_.File("ovsdb-server.ctl"),
-       "--log-file=" + dir_.File("ovsdb-server.log"), "--detach", "--no-chdir"}};
+  o.env = {{"OVS_RUNDIR", dir}, {"OVS_LOGDIR", dir}, {"OVS_DBDIR", dir}};
+  return o;
+}
+
+absl::Status RunSteps(const std::vector<std::vector<std::string>>& steps, const RunOptions& o) {
   for (const auto& argv : steps) {
     RunResult r = RunProcess(argv, o);
     if (!r.ok()) {
@@ -56,6 +56,32 @@ absl::Status OvsdbServer::Start(const std::string& schema) {
     }
   }
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status OvsdbServer::Start(const std::string& schema) {
+  WriteFile(dir_.File("test.ovsschema"), schema);
+  if (auto s =
+          RunSteps({{"ovsdb-tool", "create", dir_.File("test.db"), dir_.File("test.ovsschema")}},
+                   ServerEnv(dir()));
+      !s.ok()) {
+    return s;
+  }
+  return Resume();
+}
+
+absl::Status OvsdbServer::Resume() {
+  return RunSteps(
+      {{"ovsdb-server", dir_.File("test.db"), "--remote=punix:" + dir_.File("db.sock"),
+        "--pidfile=" + dir_.File("ovsdb-server.pid"), "--unixctl=" + dir_.File("ovsdb-server.ctl"),
+        "--log-file=" + dir_.File("ovsdb-server.log"), "--detach", "--no-chdir"}},
+      ServerEnv(dir()));
+}
+
+absl::Status OvsdbServer::OfflineTransact(const std::string& transaction) {
+  return RunSteps({{"ovsdb-tool", "transact", dir_.File("test.db"), transaction}},
+                  ServerEnv(dir()));
 }
 
 void OvsdbServer::Stop() {

@@ -25,7 +25,13 @@ class OvsdbServer {
 
   // `schema`: the JSON text of an OVSDB schema.
   absl::Status Start(const std::string& schema);
+  // Stops the server; the database file stays, for Resume().
   void Stop();
+  // Starts the server again on the database as Stop() left it.
+  absl::Status Resume();
+  // `ovsdb-tool transact` on the file while the server is stopped: changes
+  // that a client can only learn of after it reconnects.
+  absl::Status OfflineTransact(const std::string& transaction);
 
   std::string target() const { return "unix:" + dir_.File("db.sock"); }
   const std::string& dir() const { return dir_.path(); }
