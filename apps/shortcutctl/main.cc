@@ -151,6 +151,7 @@ int main(int argc, char** argv) {
   } else if (host_watch->parsed()) {
     status = shortcut::ctl::RunHostWatch(host_opts, watch_limits, [](const std::string& line) {
       std::cout << line << std::endl;  // Flushed: a reader acts on each event as it comes.
+      return true;
     });
   }
   std::cout << output << std::flush;

@@ -177,7 +177,7 @@ absl::Status RunHostReset(const HostOptions& o, std::string* output) {
 }
 
 absl::Status RunHostWatch(const HostOptions& o, const WatchLimits& limits,
-                          const std::function<void(const std::string&)>& emit) {
+                          const std::function<bool(const std::string&)>& emit) {
   auto target = ovsdb::ParseOvsdbTarget(o.db);
   if (!target.ok())
     return absl::InvalidArgumentError(absl::StrCat("--db: ", target.status().message()));
@@ -223,8 +223,11 @@ absl::Status RunHostWatch(const HostOptions& o, const WatchLimits& limits,
       first.cancel();
       replica->TakeChanges();
       for (const host::IfaceEvent& e : tracker.Update(ovsdb::VsSnapshot::FromReplica(*replica))) {
-        emit(o.json ? host::IfaceEventJson(e).dump() : host::FormatIfaceEvent(e));
-        if (limits.max_events > 0 && ++emitted >= limits.max_events) session->Stop();
+        bool more = emit(o.json ? host::IfaceEventJson(e).dump() : host::FormatIfaceEvent(e));
+        if (!more || (limits.max_events > 0 && ++emitted >= limits.max_events)) {
+          session->Stop();
+          break;
+        }
       }
     }
     signals.cancel();

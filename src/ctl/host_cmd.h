@@ -39,8 +39,9 @@ struct WatchLimits {
   Millis duration_ms = 0;  // 0: until stopped by a signal (SIGINT, SIGTERM).
 };
 // Calls `emit` with one line (text or JSON) per interface event: first the
-// interfaces present, then changes as they happen.
+// interfaces present, then changes as they happen. Returns when `emit`
+// returns false, at a limit, or on SIGINT/SIGTERM.
 absl::Status RunHostWatch(const HostOptions& options, const WatchLimits& limits,
-                          const std::function<void(const std::string&)>& emit);
+                          const std::function<bool(const std::string&)>& emit);
 
 }  // namespace shortcut::ctl

@@ -100,6 +100,7 @@ absl::Status Replica::StageUpdate2(const Json& table_updates2, bool initial_only
         if (old == nullptr) return RowError(table_name, uuid, "modify of a row the replica lacks");
         Row row = *old;
         for (const auto& [column, diff] : body.items()) {
+          if (column == "_version") continue;  // Sent when every column is monitored.
           auto it = table->columns.find(column);
           if (it == table->columns.end())
             return RowError(table_name, uuid, "unknown column " + column);

@@ -156,11 +156,15 @@ absl::Status OvsSandbox::RestartVswitchd() {
                ToolOptions());
 }
 
-void OvsSandbox::Stop() {
-  StopVswitchd();
+void OvsSandbox::StopOvsdb() {
   StopPid(ReadPidFile(dir_.File("ovsdb-server.pid")));
   std::error_code ec;
   std::filesystem::remove(dir_.File("ovsdb-server.pid"), ec);
+}
+
+void OvsSandbox::Stop() {
+  StopVswitchd();
+  StopOvsdb();
 }
 
 RunResult OvsSandbox::Vsctl(const std::vector<std::string>& args) const {

@@ -39,6 +39,10 @@ class OvsSandbox {
   absl::Status RestartVswitchd();
   absl::Status StartVswitchd();
   void StopVswitchd();
+  // ovsdb-server alone, for clients that must survive its restart; the
+  // database file stays.
+  absl::Status StartOvsdb();
+  void StopOvsdb();
 
   const std::string& dir() const { return dir_.path(); }
   std::string db_target() const { return "unix:" + dir_.File("db.sock"); }
@@ -55,8 +59,6 @@ class OvsSandbox {
   RunOptions ToolOptions() const;
 
  private:
-  absl::Status StartOvsdb();
-
   TempDir dir_;
 };
 
