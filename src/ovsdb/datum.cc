@@ -128,7 +128,9 @@ absl::StatusOr<Json> ApplyDatumDiff(const ColumnType& type, const Json& old_valu
       if (IsTagged(old_value, "map") && old_value[1].is_array()) {
         for (const Json& p : old_value[1]) pairs.emplace_back(p[0], p[1]);
       }
-      for (auto& [key, value] : *changes) {
+      for (auto& change : *changes) {
+        Json& key = change.first;  // Not a structured binding: clang 14 cannot capture those.
+        Json& value = change.second;
         auto it =
             std::find_if(pairs.begin(), pairs.end(), [&](const auto& p) { return p.first == key; });
         if (it == pairs.end()) {
