@@ -1,5 +1,6 @@
 // OpenFlow 1.3 actions and instructions, plus the Open vSwitch extension
-// actions Shortcut needs (NXAST_CONTROLLER2, NXAST_RESUBMIT_TABLE).
+// actions Shortcut needs (NXAST_CONTROLLER2, NXAST_RESUBMIT_TABLE,
+// NXAST_REG_MOVE).
 //
 // Plain values with ==: the reconciler compares desired and installed flows
 // by these structures, never by their text or bytes. Encoding is in codec.h,
@@ -75,8 +76,26 @@ struct ActionResubmit {
   friend bool operator==(const ActionResubmit&, const ActionResubmit&) = default;
 };
 
-using Action = std::variant<ActionOutput, ActionGroup, ActionSetField, ActionPushVlan,
-                            ActionPopVlan, ActionDecTtl, ActionController, ActionResubmit>;
+// NXAST_REG_MOVE (ovs-ofctl: move:SRC[a..b]->DST[c..d]): copies n_bits bits
+// of src starting at bit src_ofs to dst starting at bit dst_ofs (bit 0 is the
+// least significant). The range is always explicit: "[]" parses to
+// src_ofs 0 and the field's full width (subfield.h), so "NXM_OF_ETH_SRC[]"
+// and "NXM_OF_ETH_SRC[0..47]" are one value, and a flow dumped back from OVS
+// (whichever spelling it prints, NXM or OXM header on the wire) compares
+// equal to what was sent. Valid values are those CheckMove (subfield.h)
+// accepts; the codec and the parser reject the others.
+struct ActionMove {
+  Field src = Field::kReg0;
+  Field dst = Field::kReg0;
+  uint16_t n_bits = 32;
+  uint16_t src_ofs = 0;
+  uint16_t dst_ofs = 0;
+  friend bool operator==(const ActionMove&, const ActionMove&) = default;
+};
+
+using Action =
+    std::variant<ActionOutput, ActionGroup, ActionSetField, ActionPushVlan, ActionPopVlan,
+                 ActionDecTtl, ActionController, ActionResubmit, ActionMove>;
 using ActionList = std::vector<Action>;
 
 // OpenFlow 1.3 instructions of one flow. The switch runs them in this fixed

@@ -5,10 +5,14 @@
 // by the switch decodes to the same ActionController. NXAST_RESUBMIT_TABLE
 // carries an OpenFlow 1.0 (16-bit) port: reserved ports 0xff00.. map to the
 // OpenFlow 1.1+ values 0xffffff00.. as in Open vSwitch's u16_to_ofp().
+// NXAST_REG_MOVE names its fields by 32-bit NXM headers, preferring the
+// legacy NXM header as OVS's encode_REG_MOVE does for OpenFlow 1.3, and
+// accepts the OXM spelling too, as OVS's decoder does (subfield.h).
 #include "absl/strings/str_format.h"
 #include "src/common/status_macros.h"
 #include "src/openflow/codec.h"
 #include "src/openflow/codec_internal.h"
+#include "src/openflow/subfield.h"
 
 namespace shortcut::of {
 namespace internal {
@@ -22,6 +26,7 @@ constexpr uint16_t kOfpatDecNwTtl = 24;
 constexpr uint16_t kOfpatSetField = 25;
 
 constexpr uint16_t kNxastResubmit = 1;
+constexpr uint16_t kNxastRegMove = 6;
 constexpr uint16_t kNxastResubmitTable = 14;
 constexpr uint16_t kNxastController = 20;
 constexpr uint16_t kNxastController2 = 37;
@@ -98,6 +103,24 @@ absl::Status EncodeResubmit(const ActionResubmit& a, ByteWriter& w) {
   return absl::OkStatus();
 }
 
+// struct nx_action_reg_move: the 16-byte header (n_bits, src_ofs, dst_ofs),
+// then the source and destination headers; 24 bytes, already a multiple of 8.
+absl::Status EncodeMove(const ActionMove& a, ByteWriter& w) {
+  RETURN_IF_ERROR(CheckMove(a));
+  Chunk<24>()
+      .U16(kOfpatExperimenter)
+      .U16(24)
+      .U32(kNiciraExperimenter)
+      .U16(kNxastRegMove)
+      .U16(a.n_bits)
+      .U16(a.src_ofs)
+      .U16(a.dst_ofs)
+      .U32(GetSubfieldInfo(a.src)->header)
+      .U32(GetSubfieldInfo(a.dst)->header)
+      .AppendTo(w);
+  return absl::OkStatus();
+}
+
 struct ActionEncoder {
   ByteWriter& w;
   absl::Status operator()(const ActionOutput& a) {
@@ -131,6 +154,7 @@ struct ActionEncoder {
   }
   absl::Status operator()(const ActionController& a) { return EncodeController(a, w); }
   absl::Status operator()(const ActionResubmit& a) { return EncodeResubmit(a, w); }
+  absl::Status operator()(const ActionMove& a) { return EncodeMove(a, w); }
 };
 
 // Reads NXAST_CONTROLLER2 properties (after the 16-byte ext_action_header).
@@ -180,6 +204,46 @@ absl::Status DecodeController2Props(ByteReader& r, ActionController& a) {
   return absl::OkStatus();
 }
 
+// One field header of NXAST_REG_MOVE. Like OVS's nx_pull_header(), a
+// has-mask header is an error (a move reads and writes values, not masks),
+// and the length byte must be the field's own.
+absl::Status DecodeMoveHeader(ByteReader& b, std::string_view role, Field& out) {
+  if (b.remaining() < 4) return Invalid("move", role, " field header truncated");
+  uint32_t header = b.U32();
+  if (header >> 16 == 0xffff) {
+    return Invalid("move", role, " field is an experimenter OXM field, not supported");
+  }
+  if (header & 0x100) {
+    return Invalid("move", role, absl::StrFormat(" field header 0x%08x has the mask bit", header));
+  }
+  const SubfieldInfo* sf = SubfieldByHeader(header);
+  if (sf == nullptr) {
+    return Invalid(
+        "move", role,
+        absl::StrFormat(" field header 0x%08x is unknown or has a wrong length", header));
+  }
+  out = sf->field;
+  return absl::OkStatus();
+}
+
+// NXAST_REG_MOVE after its subtype. OVS accepts any 8-byte-multiple length
+// as long as the bytes after the two headers are zero (NXBRC_MUST_BE_ZERO).
+absl::Status DecodeMove(ByteReader& b, uint16_t len, Action& out) {
+  if (len < 24) return Invalid("move", "length ", len, " < 24");
+  ActionMove a;
+  a.n_bits = b.U16();
+  a.src_ofs = b.U16();
+  a.dst_ofs = b.U16();
+  RETURN_IF_ERROR(DecodeMoveHeader(b, "source", a.src));
+  RETURN_IF_ERROR(DecodeMoveHeader(b, "destination", a.dst));
+  while (b.remaining() > 0) {
+    if (b.U8() != 0) return Invalid("move", "nonzero padding after the field headers");
+  }
+  RETURN_IF_ERROR(CheckMove(a));
+  out = a;
+  return absl::OkStatus();
+}
+
 absl::Status ExpectLen(uint16_t len, uint16_t expected) {
   if (len != expected) return Invalid("length", len, ", expected ", expected);
   return absl::OkStatus();
@@ -209,6 +273,8 @@ absl::Status DecodeNicira(ByteReader& b, uint16_t len, Action& out) {
       out = std::move(a);
       return absl::OkStatus();
     }
+    case kNxastRegMove:
+      return DecodeMove(b, len, out);
     case kNxastController2: {
       if (len < 16) return Invalid("length", len, " < 16");
       b.Skip(6);

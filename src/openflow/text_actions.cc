@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "src/common/status_macros.h"
+#include "src/openflow/subfield.h"
 #include "src/openflow/text.h"
 #include "src/openflow/text_internal.h"
 
@@ -16,6 +17,24 @@ namespace text_internal {
 namespace {
 
 bool Is(std::string_view a, std::string_view b) { return EqualsIgnoreCase(a, b); }
+
+// mf_format_subfield(): the NXM (else OXM) name, then "[]" for the whole
+// field, "[n]" for one bit, "[a..b]" otherwise.
+void AppendSubfield(std::string& out, Field f, uint16_t ofs, uint16_t n_bits) {
+  const SubfieldInfo* sf = GetSubfieldInfo(f);
+  if (sf == nullptr) {
+    out += "<unknown>";
+  } else {
+    out += sf->name;
+  }
+  if (sf != nullptr && ofs == 0 && n_bits == sf->n_bits) {
+    out += "[]";
+  } else if (n_bits == 1) {
+    Append(out, "[", ofs, "]");
+  } else {
+    Append(out, "[", ofs, "..", ofs + n_bits - 1, "]");
+  }
+}
 
 struct ActionAppender {
   std::string& out;
@@ -60,6 +79,12 @@ struct ActionAppender {
     if (a.meter_id != 0) Append(out, "meter_id=", a.meter_id, ",");
     if (out.back() == ',') out.pop_back();
     out += ')';
+  }
+  void operator()(const ActionMove& a) {
+    out += "move:";
+    AppendSubfield(out, a.src, a.src_ofs, a.n_bits);
+    out += "->";
+    AppendSubfield(out, a.dst, a.dst_ofs, a.n_bits);
   }
   void operator()(const ActionResubmit& a) {
     if (a.in_port != kPortInPort && a.table == kTableAll) {
@@ -176,6 +201,99 @@ absl::StatusOr<Action> ParseResubmit(std::string_view arg, std::string_view toke
   return r;
 }
 
+struct Subfield {
+  Field field;
+  uint16_t ofs;
+  uint16_t n_bits;
+};
+
+// The field names a subfield may use, as OVS's mf_parse_subfield__ looks
+// them up: an NXM/OXM name (an "_W" suffix ignored), else a meta-flow name.
+// OVS's "in_port" and NXM_OF_IN_PORT are its 16-bit OpenFlow 1.0 port, which
+// Shortcut does not model; its 32-bit in_port is in_port_oxm/OXM_OF_IN_PORT.
+absl::StatusOr<Field> SubfieldField(std::string_view name, std::string_view token) {
+  std::string_view nxm = name;
+  if (nxm.size() > 2 && nxm.substr(nxm.size() - 2) == "_W") nxm.remove_suffix(2);
+  if (nxm == "NXM_OF_IN_PORT" || name == "in_port") {
+    return Invalid(
+        Cat("move: the 16-bit ", name, " is not supported, use in_port_oxm or OXM_OF_IN_PORT"),
+        token);
+  }
+  if (const SubfieldInfo* sf = SubfieldByNxmName(nxm)) return sf->field;
+  if (name == "in_port_oxm") return Field::kInPort;
+  // Shortcut's aliases that OVS does not know as meta-flow names.
+  if (name != "icmpv4_type" && name != "icmpv4_code") {
+    if (auto f = FieldByName(name)) return *f;
+  }
+  return Invalid(Cat("move: unknown field `", name, "'"), token);
+}
+
+// One bit index of "[a..b]"; like OVS's %d, an optional '+'.
+std::optional<uint64_t> ParseBit(std::string_view s) {
+  if (!s.empty() && s[0] == '+') s.remove_prefix(1);
+  if (s.empty() || s.find_first_not_of("0123456789") != std::string_view::npos) {
+    return std::nullopt;
+  }
+  return ParseUint(s, UINT32_MAX);
+}
+
+// mf_parse_subfield__(): NAME, then optionally "[]", "[bit]" or
+// "[start..end]" (inclusive). Consumes it from the front of `*s`.
+absl::StatusOr<Subfield> ParseSubfield(std::string_view* s, std::string_view token) {
+  size_t name_len = std::min(s->find_first_of("[-"), s->size());
+  std::string_view name = s->substr(0, name_len);
+  ASSIGN_OR_RETURN(Field f, SubfieldField(name, token));
+  const SubfieldInfo* sf = GetSubfieldInfo(f);
+  if (sf == nullptr) return Invalid(Cat("move: field ", name, " cannot be moved"), token);
+  s->remove_prefix(name_len);
+  uint64_t start = 0, end = sf->n_bits - 1;
+  if (!s->empty() && (*s)[0] == '[') {
+    size_t close = s->find(']');
+    auto syntax = [&] {
+      return Invalid("move: syntax error expecting [] or [<bit>] or [<start>..<end>]", token);
+    };
+    if (close == std::string_view::npos) return syntax();
+    std::string_view inner = s->substr(1, close - 1);
+    if (!inner.empty()) {
+      size_t dots = inner.find("..");
+      auto a = ParseBit(inner.substr(0, dots));
+      auto b = dots == std::string_view::npos ? a : ParseBit(inner.substr(dots + 2));
+      if (!a || !b) return syntax();
+      start = *a;
+      end = *b;
+    }
+    s->remove_prefix(close + 1);
+  }
+  if (start > end) {
+    return Invalid(Cat("move: starting bit ", start, " is after ending bit ", end), token);
+  }
+  if (end >= sf->n_bits) {
+    return Invalid(Cat("move: ", start >= sf->n_bits ? "starting" : "ending", " bit ",
+                       start >= sf->n_bits ? start : end, " is not valid because field is only ",
+                       sf->n_bits, " bits wide"),
+                   token);
+  }
+  return Subfield{f, static_cast<uint16_t>(start), static_cast<uint16_t>(end - start + 1)};
+}
+
+// nxm_parse_reg_move(): "SRC->DST", both subfields of the same width.
+absl::StatusOr<Action> ParseMove(std::string_view arg, std::string_view token) {
+  ASSIGN_OR_RETURN(Subfield src, ParseSubfield(&arg, token));
+  if (arg.substr(0, 2) != "->") return Invalid("move: missing `->' following source", token);
+  arg.remove_prefix(2);
+  ASSIGN_OR_RETURN(Subfield dst, ParseSubfield(&arg, token));
+  if (!arg.empty()) return Invalid("move: unexpected input following field syntax", token);
+  if (src.n_bits != dst.n_bits) {
+    return Invalid(Cat("move: source field is ", src.n_bits, " bits wide but destination is ",
+                       dst.n_bits, " bits wide"),
+                   token);
+  }
+  ActionMove m{src.field, dst.field, src.n_bits, src.ofs, dst.ofs};
+  absl::Status st = CheckMove(m);  // A read-only destination.
+  if (!st.ok()) return Invalid(std::string(st.message()), token);
+  return m;
+}
+
 // Parses one action item; nullopt if `kv.key` is not an action.
 absl::StatusOr<std::optional<Action>> ParseAction(const KeyValue& kv) {
   std::string token =
@@ -235,6 +353,10 @@ absl::StatusOr<std::optional<Action>> ParseAction(const KeyValue& kv) {
   }
   if (Is(k, "resubmit")) {
     ASSIGN_OR_RETURN(Action a, ParseResubmit(kv.value, token));
+    return a;
+  }
+  if (Is(k, "move")) {
+    ASSIGN_OR_RETURN(Action a, ParseMove(kv.value, token));
     return a;
   }
   if (kv.delim == 0) {

@@ -27,6 +27,20 @@ constexpr FlagName kFlowFlags[] = {{"send_flow_rem", kFlowSendFlowRem},
                                    {"no_packet_counts", kFlowNoPktCounts},
                                    {"no_byte_counts", kFlowNoBytCounts}};
 
+// mf_are_match_prereqs_ok(): whether `match` satisfies the prerequisites of
+// `f` (ip_src needs ip, arp_tpa needs arp, ...). A field already in the
+// match was checked with it; adding one that is absent (with any value: only
+// eth_type and ip_proto values matter, and those are not overwritten) lets
+// CheckPrerequisites judge it.
+bool PrerequisitesHold(const Match& match, Field f) {
+  if (match.Has(f)) return true;
+  Match m = match;
+  FieldMatch fm;
+  fm.field = f;
+  m.Put(fm);
+  return ti::CheckPrerequisites(m).ok();
+}
+
 // ofpacts_check(): actions that need something of the match or the table.
 absl::Status CheckActions(const ActionList& actions, const Match& match) {
   const FieldMatch* vlan = match.Find(Field::kVlanVid);
@@ -34,6 +48,18 @@ absl::Status CheckActions(const ActionList& actions, const Match& match) {
   for (const Action& a : actions) {
     if (std::holds_alternative<ActionPushVlan>(a)) vlan_present = true;
     if (std::holds_alternative<ActionPopVlan>(a)) vlan_present = false;
+    // nxm_reg_move_check() with the flow's match: OVS rejects a move whose
+    // source or destination lacks its prerequisites (OFPBAC_MATCH_INCONSISTENT).
+    if (const auto* mv = std::get_if<ActionMove>(&a)) {
+      for (auto [role, f] : {std::pair{"source", mv->src}, std::pair{"destination", mv->dst}}) {
+        if (!PrerequisitesHold(match, f)) {
+          return absl::InvalidArgumentError(Cat("actions are invalid with specified match: move ",
+                                                role, " field ", GetFieldInfo(f).name,
+                                                " lacks prerequisites"));
+        }
+      }
+      continue;
+    }
     const auto* sf = std::get_if<ActionSetField>(&a);
     if (!sf) continue;
     std::string_view name = GetFieldInfo(sf->field).name;
