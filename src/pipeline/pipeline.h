@@ -1,0 +1,88 @@
+// The OpenFlow rules Shortcut installs: the host integration bridge's
+// pipeline (seed 5.3: of_creat_default_rule, of_update_bucket) and the
+// on-demand direct paths (of_flow_mod / of_del_flow). Pure: values in,
+// reconcile::SwitchState or FlowMods out; no I/O, no policy about which
+// gateway programs which host.
+//
+// Host bridge (br-int), OpenFlow 1.3; VNI in metadata once classified:
+//   table 0  classify  VM port + its MAC + its IP (IPv4 or ARP)  → metadata=VNI, to 20 or 10
+//                      tun_id=VNI (from any tunnel port)          → metadata=VNI, to 30
+//                      anything else                              → drop
+//   table 10 arp       ARP request in the VPC → answered in place with the VPC router MAC
+//   table 20 egress    local VM's IP → 30 (priority 200); direct path → tunnel to its
+//                      host (priority 100, idle timeout, on demand); else → tun_id=VNI,
+//                      group of the VPC's gateway cluster (priority 10)
+//   table 30 ingress   local VM's IP → eth_src=router MAC, eth_dst=VM MAC, its port
+// So a VM costs 4 flows and a VPC 3, whatever the VPC's size; the group
+// (one per gateway cluster, id = cluster id) has one bucket per gateway,
+// each through that gateway's own tunnel port with BFD and watch_port.
+//
+// Cookies: the top 16 bits 0x5c00 mark Shortcut's flows, the next 8 the
+// kind: kCookieBase for the host's standing rules (reconciled by the
+// gateway designated for the host), kCookieDirect for direct paths
+// (installed by whichever gateway saw the first packet, removed by idle
+// timeout or invalidation). Each kind is its own cookie space.
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "src/openflow/match.h"
+#include "src/openflow/message.h"
+#include "src/reconcile/state.h"
+
+namespace shortcut::pipeline {
+
+inline constexpr uint8_t kTableClassify = 0;
+inline constexpr uint8_t kTableArp = 10;
+inline constexpr uint8_t kTableEgress = 20;
+inline constexpr uint8_t kTableIngress = 30;
+
+inline constexpr uint64_t kCookieKindMask = 0xffffff0000000000ull;
+inline constexpr uint64_t kCookieBase = 0x5c00010000000000ull;
+inline constexpr uint64_t kCookieDirect = 0x5c00020000000000ull;
+
+// The shared flow-based tunnel port (src/host/host_config.h).
+inline constexpr uint32_t kTunnelOfport = 60000;
+
+inline constexpr uint16_t kPriorityLocal = 200;
+inline constexpr uint16_t kPriorityDirect = 100;
+inline constexpr uint16_t kPriorityDefault = 10;
+
+struct HostVpc {
+  uint32_t vni = 0;
+  of::MacAddr router_mac{};
+};
+
+struct HostVm {
+  uint32_t vni = 0;
+  uint32_t ipv4 = 0;  // Host byte order.
+  of::MacAddr mac{};
+  uint32_t ofport = 0;
+};
+
+struct HostRules {
+  uint32_t cluster_id = 0;              // Group id; 0: no gateway group.
+  std::vector<uint32_t> gateway_ports;  // Bucket ports, one per live gateway.
+  std::vector<HostVpc> vpcs;            // VPCs with a VM on the host.
+  std::vector<HostVm> vms;              // VMs bound to a port on the host.
+};
+
+// Everything the host should hold in the kCookieBase space, and its group.
+reconcile::SwitchState BuildHostState(const HostRules& rules);
+
+// The direct path toward `dst_ipv4` of VPC `vni`, living on `dst_host_ip`.
+of::FlowMod DirectPathAdd(uint32_t vni, uint32_t dst_ipv4, uint32_t dst_host_ip,
+                          uint16_t idle_timeout_s);
+// Non-strict delete of every direct path toward (vni, dst_ipv4), whoever
+// installed it (invalidation when an endpoint moves or goes).
+of::FlowMod DirectPathDelete(uint32_t vni, uint32_t dst_ipv4);
+// Non-strict delete of every direct path of VPC `vni` (VPC or network gone).
+of::FlowMod DirectPathDeleteVpc(uint32_t vni);
+
+// The cookie space of a kind, for reconcile::Ownership.
+reconcile::Ownership BaseOwnership();
+
+}  // namespace shortcut::pipeline
