@@ -1,0 +1,147 @@
+#include "src/gateway/host_programmer.h"
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/steady_timer.hpp>
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "spdlog/spdlog.h"
+
+namespace shortcut::gateway {
+namespace {
+
+reconcile::SwitchReconciler::Options ReconcilerOptions(const HostProgrammer::Options& o) {
+  reconcile::SwitchReconciler::Options r;
+  r.ownership = pipeline::BaseOwnership();
+  r.driver.timeout_ms = o.call_timeout;
+  return r;
+}
+
+}  // namespace
+
+HostProgrammer::HostProgrammer(asio::any_io_executor ex, Options options)
+    : ex_(ex),
+      options_(std::move(options)),
+      reconciler_(ReconcilerOptions(options_)),
+      work_(ex),
+      done_(ex) {}
+
+std::shared_ptr<HostProgrammer> HostProgrammer::Start(asio::any_io_executor ex, Options options) {
+  std::shared_ptr<HostProgrammer> p(new HostProgrammer(ex, std::move(options)));
+  p->session_ = ofconn::Session::Start(ex, p->options_.target, p->options_.session);
+  asio::co_spawn(ex, p->SyncLoop(p), asio::detached);
+  asio::co_spawn(ex, p->WatchConnections(p), asio::detached);
+  return p;
+}
+
+void HostProgrammer::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  session_->Stop();
+  work_.Notify();
+  done_.Notify();
+}
+
+asio::awaitable<void> HostProgrammer::WatchConnections(
+    [[maybe_unused]] std::shared_ptr<HostProgrammer> self) {
+  while (!stopped_) {
+    auto conn = co_await session_->NextConnection();
+    if (!conn.ok()) break;  // Stopped.
+    // Whatever the switch holds now (a restarted ovs-vswitchd holds
+    // nothing) is read again and converged on.
+    reconciler_.ForgetInstalled();
+    installed_gen_ = 0;
+    work_.Notify();
+  }
+}
+
+asio::awaitable<void> HostProgrammer::SyncLoop(
+    [[maybe_unused]] std::shared_ptr<HostProgrammer> self) {
+  while (!stopped_) {
+    std::shared_ptr<ofconn::Connection> conn = session_->connection();
+    bool pending = installed_gen_ != wanted_gen_ && failed_gen_ != wanted_gen_;
+    if (!pending || conn == nullptr) {
+      co_await work_.Wait();
+      continue;
+    }
+    uint64_t gen = wanted_gen_;
+    reconcile::SwitchState desired = pipeline::BuildHostState(rules_);
+    auto result = co_await reconciler_.Sync(*conn, desired);
+    if (result.ok()) {
+      installed_gen_ = gen;
+      ++counters_.syncs;
+      last_error_ = absl::OkStatus();
+      if (result->planned.empty()) {
+        spdlog::debug("{}: rules in place", options_.name);
+      } else {
+        spdlog::info("{}: {}", options_.name, result->planned.ToString());
+      }
+    } else {
+      // Not retried until the rules change or the connection is new: the
+      // same bundle on the same switch would fail the same way.
+      failed_gen_ = gen;
+      ++counters_.sync_failures;
+      last_error_ = absl::Status(result.status().code(), absl::StrCat("host ", options_.name, ": ",
+                                                                      result.status().message()));
+      spdlog::warn("{}", std::string(last_error_.message()));
+    }
+    done_.Notify();
+  }
+}
+
+asio::awaitable<absl::Status> HostProgrammer::SetRules(pipeline::HostRules rules) {
+  auto self = shared_from_this();
+  rules_ = std::move(rules);
+  uint64_t gen = ++wanted_gen_;
+  failed_gen_ = 0;
+  work_.Notify();
+  asio::steady_timer deadline(ex_);
+  bool expired = false;
+  deadline.expires_after(std::chrono::milliseconds(options_.call_timeout));
+  deadline.async_wait([this, self, &expired](const std::error_code& ec) {
+    if (ec) return;
+    expired = true;
+    done_.Notify();
+  });
+  absl::Status status;
+  while (true) {
+    if (stopped_) {
+      status = absl::CancelledError(absl::StrCat("host ", options_.name, ": stopped"));
+      break;
+    }
+    if (installed_gen_ >= gen) break;
+    if (failed_gen_ >= gen) {
+      status = last_error_;
+      break;
+    }
+    if (expired) {
+      status = absl::UnavailableError(absl::StrCat(
+          "host ", options_.name, " did not confirm its rules within ", options_.call_timeout,
+          " ms (", connected() ? "connected" : "not connected", "); they stay wanted"));
+      break;
+    }
+    co_await done_.Wait();
+  }
+  deadline.cancel();
+  co_return status;
+}
+
+asio::awaitable<absl::Status> HostProgrammer::SendDirectPaths(std::vector<of::FlowMod> mods) {
+  auto self = shared_from_this();
+  std::shared_ptr<ofconn::Connection> conn = session_->connection();
+  if (conn == nullptr) {
+    co_return absl::UnavailableError(absl::StrCat("host ", options_.name, ": not connected"));
+  }
+  for (of::FlowMod& mod : mods) {
+    of::Message msg;
+    msg.body = std::move(mod);
+    auto sent = co_await conn->Send(std::move(msg));
+    if (!sent.ok()) co_return sent.status();
+  }
+  absl::Status barrier = co_await conn->Barrier(options_.call_timeout);
+  if (barrier.ok()) counters_.direct_paths += mods.size();
+  co_return barrier;
+}
+
+}  // namespace shortcut::gateway

@@ -1,0 +1,88 @@
+// One host's integration bridge as a gateway programs it (seed 5.3): a
+// reconnecting OpenFlow session to the host's listener, the reconciler that
+// keeps the host's standing rules (pipeline::BuildHostState, cookie space
+// kCookieBase) installed, and the direct paths the forwarding module sends.
+//
+// SetRules() replaces the rules wanted on the host and returns once the
+// switch confirmed a state that includes them (the reconciler's barrier):
+// that is what "VM online" means. Calls made while a sync is running are
+// merged into the next one, so a burst of N VMs coming online costs one or
+// two bundles, not N. On every new connection (a restarted ovs-vswitchd, a
+// lost link) the reconciler re-reads the switch and converges again.
+//
+// SendDirectPaths() sends flow_mods (adds and deletes of direct paths) and
+// a barrier; they are not reconciled: idle timeouts remove them.
+//
+// Lifetime: Start() spawns the sync loop holding a shared_ptr; Stop() ends
+// it and the session. Thread-safety: none; use from the executor given to
+// Start().
+#pragma once
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "src/ofconn/session.h"
+#include "src/ofconn/signal.h"
+#include "src/openflow/message.h"
+#include "src/pipeline/pipeline.h"
+#include "src/reconcile/reconciler.h"
+
+namespace shortcut::gateway {
+
+class HostProgrammer : public std::enable_shared_from_this<HostProgrammer> {
+ public:
+  struct Options {
+    std::string name;       // For logs.
+    ofconn::Target target;  // The host's OpenFlow listener.
+    ofconn::Session::Options session;
+    Millis call_timeout = 5000;  // Per sync or barrier.
+  };
+  struct Counters {
+    uint64_t syncs = 0;  // Successful reconciler syncs.
+    uint64_t sync_failures = 0;
+    uint64_t direct_paths = 0;  // Flow_mods sent by SendDirectPaths and confirmed.
+  };
+
+  static std::shared_ptr<HostProgrammer> Start(asio::any_io_executor ex, Options options);
+  void Stop();
+
+  // Waits until the switch holds `rules` (or a later SetRules' rules).
+  // Unavailable while the host cannot be reached within call_timeout; the
+  // rules stay wanted and are installed when it comes back.
+  asio::awaitable<absl::Status> SetRules(pipeline::HostRules rules);
+  // Sends `mods` and a barrier on the current connection.
+  asio::awaitable<absl::Status> SendDirectPaths(std::vector<of::FlowMod> mods);
+
+  bool connected() const { return session_->connection() != nullptr; }
+  // The host holds what was last asked for.
+  bool in_sync() const { return installed_gen_ == wanted_gen_; }
+  const pipeline::HostRules& rules() const { return rules_; }
+  const Counters& counters() const { return counters_; }
+  const std::string& name() const { return options_.name; }
+
+ private:
+  HostProgrammer(asio::any_io_executor ex, Options options);
+  asio::awaitable<void> SyncLoop(std::shared_ptr<HostProgrammer> self);
+  asio::awaitable<void> WatchConnections(std::shared_ptr<HostProgrammer> self);
+
+  asio::any_io_executor ex_;
+  Options options_;
+  std::shared_ptr<ofconn::Session> session_;
+  reconcile::SwitchReconciler reconciler_;
+  pipeline::HostRules rules_;
+  uint64_t wanted_gen_ = 0;     // Bumped by SetRules.
+  uint64_t installed_gen_ = 0;  // The generation the switch confirmed.
+  uint64_t failed_gen_ = 0;     // The generation whose last attempt failed.
+  absl::Status last_error_;
+  ofconn::Signal work_;  // SetRules or a new connection: the sync loop looks.
+  ofconn::Signal done_;  // A sync ended: waiters look.
+  bool stopped_ = false;
+  Counters counters_;
+};
+
+}  // namespace shortcut::gateway
