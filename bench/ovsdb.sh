@@ -57,26 +57,33 @@ echo "(per round: $(tr '\n' ',' < "$dir/init.txt" | sed 's/,$//'))"
 
 echo "== $ifaces Interface rows (ovs-vswitchd stopped)"
 kill -9 "$(cat "$dir/ovs-vswitchd.pid")"
-python3 - "$ifaces" > "$dir/fill.json" <<'PY'
+# One bridge holding the rows (ports and interfaces are garbage-collected
+# unless a bridge refers to them), filled in transactions of 200 rows: one
+# argument of ovsdb-client may not exceed 128 KiB.
+ovsdb-client transact "$db" '["Open_vSwitch",
+  {"op": "insert", "table": "Bridge", "uuid-name": "b", "row": {"name": "br-bench"}},
+  {"op": "mutate", "table": "Open_vSwitch", "where": [],
+   "mutations": [["bridges", "insert", ["set", [["named-uuid", "b"]]]]]}]' > /dev/null
+python3 - "$ifaces" "$dir" <<'PY'
 import json, sys
-n = int(sys.argv[1])
-ops = ["Open_vSwitch"]
-ports = []
-for i in range(n):
-    ops.append({"op": "insert", "table": "Interface", "uuid-name": f"i{i}",
-                "row": {"name": f"iface{i}", "type": "internal",
-                        "external_ids": ["map", [["iface-id", f"vm-{i}"],
-                                                 ["attached-mac", "02:00:00:%02x:%02x:%02x" % (i >> 16 & 255, i >> 8 & 255, i & 255)]]]}})
-    ops.append({"op": "insert", "table": "Port", "uuid-name": f"p{i}",
-                "row": {"name": f"iface{i}", "interfaces": ["named-uuid", f"i{i}"]}})
-    ports.append(["named-uuid", f"p{i}"])
-ops.append({"op": "insert", "table": "Bridge", "uuid-name": "b",
-            "row": {"name": "br-bench", "ports": ["set", ports]}})
-ops.append({"op": "mutate", "table": "Open_vSwitch", "where": [],
-            "mutations": [["bridges", "insert", ["set", [["named-uuid", "b"]]]]]})
-print(json.dumps(ops))
+n, d = int(sys.argv[1]), sys.argv[2]
+for start in range(0, n, 200):
+    ops, ports = ["Open_vSwitch"], []
+    for i in range(start, min(n, start + 200)):
+        mac = "02:00:00:%02x:%02x:%02x" % (i >> 16 & 255, i >> 8 & 255, i & 255)
+        ops.append({"op": "insert", "table": "Interface", "uuid-name": f"i{i}",
+                    "row": {"name": f"iface{i}", "type": "internal",
+                            "external_ids": ["map", [["iface-id", f"vm-{i}"], ["attached-mac", mac]]]}})
+        ops.append({"op": "insert", "table": "Port", "uuid-name": f"p{i}",
+                    "row": {"name": f"iface{i}", "interfaces": ["named-uuid", f"i{i}"]}})
+        ports.append(["named-uuid", f"p{i}"])
+    ops.append({"op": "mutate", "table": "Bridge", "where": [["name", "==", "br-bench"]],
+                "mutations": [["ports", "insert", ["set", ports]]]})
+    open(f"{d}/fill.{start // 200:05d}.json", "w").write(json.dumps(ops))
 PY
-ovsdb-client transact "$db" "$(cat "$dir/fill.json")" > /dev/null
+for f in "$dir"/fill.*.json; do
+  ovsdb-client transact "$db" "$(cat "$f")" > /dev/null
+done
 "$bench" --db "$db" --changes 1000 --inserts 10000
 t0=$(now_us)
 ovsdb-client dump "$db" Open_vSwitch Interface name type ofport external_ids > /dev/null

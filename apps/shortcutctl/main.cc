@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <string_view>
 
 #include "CLI/CLI.hpp"
 #include "spdlog/sinks/stdout_sinks.h"
@@ -38,8 +39,13 @@ absl::StatusOr<std::string> ReadInput(const std::string& path) {
 // less time and half the CPU (BENCHMARKS.md), but glibc reads that setting
 // only at start-up, from GLIBC_TUNABLES: so shortcutctl re-executes itself
 // once with it, unless the caller chose its own tunables.
-void EnableHugePagesForMalloc(char** argv) {
+void EnableHugePagesForMalloc(int argc, char** argv) {
   if (std::getenv("GLIBC_TUNABLES") != nullptr) return;
+  // Only `switch` commands handle large tables; the others are small and
+  // quick, and an exec would only add to their latency.
+  bool is_switch = false;
+  for (int i = 1; i < argc; ++i) is_switch |= std::string_view(argv[i]) == "switch";
+  if (!is_switch) return;
   if (setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1", 1) != 0) return;
   execv("/proc/self/exe", argv);
   unsetenv("GLIBC_TUNABLES");  // exec failed: carry on without.
@@ -48,7 +54,7 @@ void EnableHugePagesForMalloc(char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  EnableHugePagesForMalloc(argv);
+  EnableHugePagesForMalloc(argc, argv);
   CLI::App app{"shortcutctl: operate Shortcut and the switches it programs"};
   app.require_subcommand(1);
   int verbose = 0;
@@ -101,7 +107,7 @@ int main(int argc, char** argv) {
       "passive OpenFlow listener ptcp:PORT[:IP] (default ptcp:6653; '' for none)");
   host_init->add_option("--datapath-type", init_params.datapath_type,
                         "netdev (userspace, default) or system");
-  host_init->add_flag("!--wait", host_opts.wait,
+  host_init->add_flag("!--no-wait", host_opts.wait,
                       "do not wait for ovs-vswitchd to apply the change");
   auto* host_show = host->add_subcommand("show", "Print the bridge, tunnel, listener and VM ports");
   add_host_common(host_show);
@@ -116,6 +122,8 @@ int main(int argc, char** argv) {
   auto* host_reset =
       host->add_subcommand("reset", "Remove what host init created, and nothing else");
   add_host_common(host_reset);
+  host_reset->add_flag("!--no-wait", host_opts.wait,
+                       "do not wait for ovs-vswitchd to apply the change");
 
   CLI11_PARSE(app, argc, argv);
 

@@ -14,6 +14,7 @@
 #include "src/ctl/run_context.h"
 #include "src/host/iface_watch.h"
 #include "src/ovsdb/client.h"
+#include "src/ovsdb/datum.h"
 #include "src/ovsdb/ops.h"
 #include "src/ovsdb/replica_session.h"
 #include "src/ovsdb/vswitch.h"
@@ -24,8 +25,6 @@ namespace {
 using ovsdb::Json;
 using ovsdb::OvsdbClient;
 using ClientPtr = std::shared_ptr<OvsdbClient>;
-
-Millis Now() { return SystemClock::Get().NowMs(); }
 
 ovsdb::OvsdbClient::Options ClientOptions(const HostOptions& o) {
   OvsdbClient::Options c;
@@ -59,12 +58,24 @@ asio::awaitable<absl::StatusOr<ovsdb::VsSnapshot>> ReadVswitch(OvsdbClient& clie
 }
 
 // Commits `plan` together with a bump of next_cfg, then (if asked) waits
-// until ovs-vswitchd reports it applied that configuration, as ovs-vsctl does.
+// until ovs-vswitchd reports it applied that configuration, as ovs-vsctl
+// does: cur_cfg is monitored from before the commit, so its update
+// arrives as a notification, with no polling.
 asio::awaitable<absl::Status> Commit(asio::any_io_executor ex, OvsdbClient& client,
                                      const ovsdb::VsSnapshot& db, const HostOptions& o,
                                      const host::HostPlan& plan) {
-  Json ops = plan.ops;
   Json root = Json::array({ovsdb::Cond("_uuid", "==", ovsdb::Uuid(db.root_uuid))});
+  Json monitor_id = "shortcut-cur-cfg";
+  int64_t cur = 0;
+  if (o.wait) {
+    Json requests = {{"Open_vSwitch", Json::array({{{"columns", {"cur_cfg"}}}})}};
+    auto initial = co_await client.MonitorCond(ovsdb::kVswitchDb, monitor_id, std::move(requests));
+    if (!initial.ok()) co_return initial.status();
+    for (const auto& [uuid, row] : (*initial)["Open_vSwitch"].items()) {
+      cur = ovsdb::IntegerAtom(row["initial"]["cur_cfg"]);
+    }
+  }
+  Json ops = plan.ops;
   ops.push_back(ovsdb::op::Mutate("Open_vSwitch", root, {ovsdb::Mutation("next_cfg", "+=", 1)}));
   ops.push_back(ovsdb::op::Select("Open_vSwitch", root, {"next_cfg"}));
   auto result = co_await client.Transact(ovsdb::kVswitchDb, std::move(ops));
@@ -72,21 +83,36 @@ asio::awaitable<absl::Status> Commit(asio::any_io_executor ex, OvsdbClient& clie
   if (!o.wait) co_return absl::OkStatus();
   const Json& selected = result->at(result->size() - 1);
   int64_t want = selected["rows"][0]["next_cfg"].get<int64_t>();
-  asio::steady_timer timer(ex);
-  Millis deadline = Now() + o.timeout_ms;
-  while (true) {
-    Json select = Json::array({ovsdb::op::Select("Open_vSwitch", root, {"cur_cfg"})});
-    auto cur = co_await client.Transact(ovsdb::kVswitchDb, std::move(select));
-    if (!cur.ok()) co_return cur.status();
-    if ((*cur)[0]["rows"][0]["cur_cfg"].get<int64_t>() >= want) co_return absl::OkStatus();
-    if (Now() >= deadline) {
-      co_return absl::DeadlineExceededError(
-          absl::StrCat("the change is committed, but ovs-vswitchd did not apply it within ",
-                       o.timeout_ms, " ms (is ovs-vswitchd running on this database?)"));
+
+  // The deadline closes the connection, which ends the wait below.
+  bool expired = false;
+  asio::steady_timer deadline(ex);
+  deadline.expires_after(std::chrono::milliseconds(o.timeout_ms));
+  deadline.async_wait([&client, &expired](const std::error_code& ec) {
+    if (ec) return;
+    expired = true;
+    client.Close();
+  });
+  absl::Status status;
+  while (cur < want) {
+    auto note = co_await client.NextNotification();
+    if (!note.ok()) {
+      status = expired ? absl::DeadlineExceededError(absl::StrCat(
+                             "the change is committed, but ovs-vswitchd did not apply it within ",
+                             o.timeout_ms, " ms (is ovs-vswitchd running on this database?)"))
+                       : note.status();
+      break;
     }
-    timer.expires_after(std::chrono::milliseconds(20));
-    co_await timer.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+    const Json& params = note->params;
+    if (note->method != "update2" || params.size() != 2 || params[0] != monitor_id) continue;
+    for (const auto& [uuid, change] : params[1]["Open_vSwitch"].items()) {
+      if (change.contains("modify") && change["modify"].contains("cur_cfg")) {
+        cur = ovsdb::IntegerAtom(change["modify"]["cur_cfg"]);
+      }
+    }
   }
+  deadline.cancel();
+  co_return status;
 }
 
 // Connects, runs `body` with the client, and closes the connection so that
@@ -128,14 +154,18 @@ absl::Status RunHostInit(const HostOptions& o, const host::HostInitParams& param
         AppendPlan(*plan, output);
         if (!o.wait) co_return absl::OkStatus();
         // ovs-vswitchd reports a port it could not create in Interface:error.
-        auto after = co_await ReadVswitch(client);
-        if (!after.ok()) co_return after.status();
-        const ovsdb::VsBridge* br = after->FindBridge(params.bridge);
-        if (br == nullptr) co_return absl::InternalError("bridge missing after init");
-        for (const ovsdb::VsInterface* i : after->BridgeInterfaces(*br)) {
-          if (!i->error.empty()) {
-            co_return absl::FailedPreconditionError(
-                absl::StrCat("ovs-vswitchd could not set up interface ", i->name, ": ", i->error));
+        std::vector<std::string> names = {params.bridge, host::kTunnelPort};
+        for (const std::string& name : names) {
+          Json where = Json::array({ovsdb::Cond("name", "==", name)});
+          Json select = Json::array({ovsdb::op::Select("Interface", where, {"error"})});
+          auto rows = co_await client.Transact(ovsdb::kVswitchDb, std::move(select));
+          if (!rows.ok()) co_return rows.status();
+          for (const Json& row : (*rows)[0]["rows"]) {
+            std::string error = ovsdb::StringAtom(row["error"]);
+            if (!error.empty()) {
+              co_return absl::FailedPreconditionError(
+                  absl::StrCat("ovs-vswitchd could not set up interface ", name, ": ", error));
+            }
           }
         }
         co_return absl::OkStatus();

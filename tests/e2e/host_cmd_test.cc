@@ -160,6 +160,21 @@ TEST_F(HostCmdTest, BadInputAndUnreachableDatabaseFailClearly) {
   EXPECT_THAT(r.err, HasSubstr("Open_vSwitch"));
 }
 
+TEST_F(HostCmdTest, InitWithoutOvsVswitchdSaysTheChangeIsNotInEffect) {
+  ovs_.StopVswitchd();
+  RunResult r = Init({"--timeout", "1000"});
+  EXPECT_FALSE(r.ok());
+  EXPECT_THAT(r.err, HasSubstr("committed, but ovs-vswitchd did not apply it within 1000 ms"));
+  EXPECT_EQ(ovs_.Vsctl({"br-exists", "br-int"}).exit_code, 0);  // Committed, as it says.
+  // --no-wait returns at the commit, whether ovs-vswitchd runs or not.
+  r = Ctl({"reset", "--db", ovs_.db_target(), "--no-wait"});
+  EXPECT_TRUE(r.ok()) << r.err;
+  EXPECT_EQ(ovs_.Vsctl({"br-exists", "br-int"}).exit_code, 2);
+  ASSERT_TRUE(ovs_.StartVswitchd().ok());
+  r = Init();
+  EXPECT_TRUE(r.ok()) << r.err;
+}
+
 TEST_F(HostCmdTest, WatchSeesEachChangeOnceAcrossAnOvsdbRestart) {
   ASSERT_TRUE(Init().ok());
   Vsctl({"add-port", "br-int", "vm1", "--", "set", "Interface", "vm1", "type=internal",
