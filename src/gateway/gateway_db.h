@@ -4,8 +4,9 @@
 //
 // It answers three kinds of question:
 //  - the packet path, at packet-in time: "in the VPC known by VNI v, where is
-//    IPv4 x?" (LookupByVniIp), the hot path: one small map lookup for the VNI,
-//    one open-addressing probe and two record reads;
+//    IPv4 x?" (LookupByVniIp), the hot path: one linear probe of the
+//    (VNI, IPv4) index, one read of the first 16 bytes of the record, and a
+//    read of a small dense array of host underlays (cache-resident);
 //  - host programming: which hosts hold a VPC (a host holds a VPC while at
 //    least one endpoint of it lives there), which VPCs a host holds, the
 //    endpoints of a host, of a network, of a VPC;
@@ -36,11 +37,12 @@
 // as uint32 indexes, IPv4 as uint32, MAC as 6 bytes, list links for its host
 // and its network. Key and iface id live in a byte arena (length-prefixed; an
 // iface id equal to the key is stored once); IPv6 addresses in a side table
-// (most endpoints have none). The indexes (by key, by (VPC, IPv4), by
-// (VPC, MAC)) are absl::flat_hash_set<uint32_t> of record slots whose hash
-// and equality read the record, so each costs 5 bytes per slot of capacity
-// instead of 16 for a (uint64 → uint32) map. Freed slots are reused; the
-// arena is compacted when more than half of it is garbage.
+// (most endpoints have none). The indexes by key and by (VPC, MAC) are
+// absl::flat_hash_set<uint32_t> of record slots whose hash and equality read
+// the record, so each costs 5 bytes per slot of capacity instead of 16 for a
+// (uint64 → uint32) map. The (VNI, IPv4) index, the packet path's, is a
+// dedicated linear-probing table of 8-byte (IPv4, record slot) entries. Freed slots are
+// reused; the arena is compacted when more than half of it is garbage.
 //
 // Ownership: the DB owns everything it stores; callers pass values in and get
 // copies (Removal, EndpointUpdate) or views back. Views (EndpointView,
@@ -243,7 +245,7 @@ struct MemoryUsage {
   size_t records = 0;          // Endpoint records.
   size_t strings = 0;          // Key and iface id arena.
   size_t key_index = 0;        // By key.
-  size_t ip_index = 0;         // By (VPC, IPv4).
+  size_t ip_index = 0;         // By (VNI, IPv4): the packet path's index.
   size_t mac_index = 0;        // By (VPC, MAC).
   size_t ipv6 = 0;             // IPv6 side table and its index.
   size_t hosts_vpcs = 0;       // Hosts, VPCs, networks (approximate).
@@ -351,15 +353,18 @@ class GatewayDb {
   // One endpoint, 48 bytes. A free slot has vpc == kNone and its next free
   // slot in net_next.
   struct Record {
-    uint32_t key = kNone;    // Arena offset of the key.
+    // What the packet path reads comes first: records are 48 bytes apart
+    // from a 2 MB-aligned base, so the first 16 bytes of a record never
+    // straddle a cache line and a lookup costs one line of the record.
+    uint32_t host = kNone;
     uint32_t iface = kNone;  // Arena offset of the iface id; kNone: empty.
+    Mac mac{};
+    uint8_t flags = 0;      // kHasIpv6.
+    uint8_t iface_len = 0;  // Length of the iface id, so a lookup need not read the arena.
+    uint32_t key = kNone;   // Arena offset of the key.
     uint32_t vpc = kNone;
     uint32_t network = kNone;
-    uint32_t host = kNone;
     Ipv4 ipv4 = 0;
-    Mac mac{};
-    uint8_t flags = 0;  // kHasIpv6.
-    uint8_t unused = 0;
     uint32_t host_prev = kNone;  // Doubly linked lists of a host's and a
     uint32_t host_next = kNone;  // network's endpoints (O(1) unlink, no
     uint32_t net_prev = kNone;   // per-list allocation).
@@ -398,9 +403,6 @@ class GatewayDb {
   struct StrKey {
     std::string_view s;
   };
-  struct IpKey {
-    uint64_t packed;  // vpc << 32 | ipv4.
-  };
   struct MacKey {
     uint32_t vpc;
     uint64_t mac;  // The 6 bytes, big-endian, in the low 48 bits.
@@ -417,19 +419,6 @@ class GatewayDb {
     bool operator()(uint32_t a, uint32_t b) const;  // By content.
     bool operator()(uint32_t a, StrKey b) const;
     bool operator()(StrKey a, uint32_t b) const { return (*this)(b, a); }
-  };
-  struct IpHash {
-    using is_transparent = void;
-    const GatewayDb* db;
-    size_t operator()(uint32_t slot) const;
-    size_t operator()(IpKey k) const;
-  };
-  struct IpEq {
-    using is_transparent = void;
-    const GatewayDb* db;
-    bool operator()(uint32_t a, uint32_t b) const;  // By content.
-    bool operator()(uint32_t a, IpKey b) const;
-    bool operator()(IpKey a, uint32_t b) const { return (*this)(b, a); }
   };
   struct MacHash {
     using is_transparent = void;
@@ -497,6 +486,56 @@ class GatewayDb {
   std::optional<uint32_t> FindSlotByMac(uint32_t vpc, const Mac& mac) const;
   std::optional<uint32_t> FindSlotByIpv6(uint32_t vpc, const Ipv6& ip) const;
   PathTarget Target(uint32_t slot) const;
+  std::string_view Iface(const Record& r) const;  // From iface and iface_len, no arena read.
+
+  // The (VNI, IPv4) → record slot index. Open addressing with linear probing
+  // and backward-shift deletion (no tombstones, so probe lengths do not decay
+  // under churn); a slot is 8 bytes: the IPv4 and the record slot. The VNI
+  // is hashed but not stored: a probe compares IPv4s in the table and checks
+  // the VNI in the record it stops at, which the packet path reads next
+  // anyway, so a hit costs the index line and the record line, no more
+  // (a same-IPv4 entry of another VPC in the same run costs one extra read).
+  // Keyed by VNI rather than VPC index so the packet path needs no VNI → VPC
+  // lookup. The capacity is not a power of two (the home slot is a
+  // multiply-shift of the hash), so it tracks the load closely: 8 bytes per
+  // slot at a load of 0.57..0.85 is 94..140 MB for 10M endpoints. Growing
+  // frees the old table and rebuilds from the records (a sequential scan),
+  // so there is never an old and a new table at once.
+  class IpIndex {
+   public:
+    struct Slot {
+      Ipv4 ip;
+      uint32_t id;  // Record slot; kNone: empty.
+    };
+    explicit IpIndex(const GatewayDb* db) : db_(db) {}
+    // kNone when absent.
+    uint32_t Find(uint32_t vni, Ipv4 ip) const;
+    // The first entry of the probe run with this IPv4, without reading any
+    // record (LookupBatch verifies the VNI a pass later, once the record is
+    // prefetched); kNone: the key is absent.
+    uint32_t Candidate(uint32_t vni, Ipv4 ip) const;
+    void Prefetch(uint32_t vni, Ipv4 ip) const;
+    // Adds the key unless present; returns the present entry's id, or kNone
+    // when it was added. REQUIRES: room for one more (Reserve).
+    uint32_t Insert(uint32_t vni, Ipv4 ip, uint32_t id);
+    // Removes the key; false when absent. Reads the records of the entries
+    // it shifts, so their records must still be indexed as they are.
+    bool Erase(uint32_t vni, Ipv4 ip);
+    // Makes room for `n` entries. REQUIRES: the index holds exactly the live
+    // records (vpc != kNone), since growing rebuilds it from them.
+    void Reserve(size_t n);
+    size_t size() const { return size_; }
+    size_t capacity() const { return slots_.size(); }
+    const Slot& slot(size_t i) const { return slots_[i]; }
+    uint32_t VniOf(uint32_t id) const;
+
+   private:
+    size_t Home(uint32_t vni, Ipv4 ip) const;
+    size_t Next(size_t i) const { return i + 1 == slots_.size() ? 0 : i + 1; }
+    const GatewayDb* db_;
+    std::vector<Slot, LargeAllocator<Slot>> slots_;
+    size_t size_ = 0;
+  };
 
   // Records in fixed blocks of 128k (Record is trivially copyable, so a
   // block is raw memory, set when a slot is taken): growing never copies, so a 10M load has
@@ -535,6 +574,9 @@ class GatewayDb {
   size_t string_garbage_ = 0;                        // Bytes of freed strings.
 
   std::vector<HostRec> hosts_;
+  // hosts_[h].underlay, dense: 4 bytes a host stays in cache, a HostRec
+  // (strings, a map) would cost the packet path another miss.
+  std::vector<Ipv4> host_underlay_;
   std::vector<uint32_t> free_hosts_;
   absl::flat_hash_map<std::string, uint32_t> host_by_name_;
 
@@ -548,7 +590,7 @@ class GatewayDb {
   size_t live_networks_ = 0;
 
   absl::flat_hash_set<uint32_t, KeyHash, KeyEq, LargeAllocator<uint32_t>> by_key_;
-  absl::flat_hash_set<uint32_t, IpHash, IpEq, LargeAllocator<uint32_t>> by_ip_;
+  IpIndex by_ip_;
   absl::flat_hash_set<uint32_t, MacHash, MacEq, LargeAllocator<uint32_t>> by_mac_;
   absl::flat_hash_map<uint32_t, Ipv6> ipv6_;  // Slot → IPv6, for endpoints that have one.
   absl::flat_hash_map<V6Key, uint32_t> by_ipv6_;

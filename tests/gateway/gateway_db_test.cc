@@ -1,6 +1,8 @@
 #include "src/gateway/gateway_db.h"
 
 #include <algorithm>
+#include <map>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -727,6 +729,183 @@ TEST_F(GatewayDbTest, StringArenaCompacts) {
   EXPECT_TRUE(db_.CheckConsistency().ok()) << db_.CheckConsistency();
   ASSERT_TRUE(db_.DeleteVpc("vpc-c").ok());
   EXPECT_TRUE(db_.CheckConsistency().ok()) << db_.CheckConsistency();
+}
+
+// The (VNI, IPv4) index under churn, against a model: inserts that grow the
+// table, readdresses, moves, iface changes, deletes (backward shifts across
+// long probe runs), a network delete, rolled-back batches and a host's
+// underlay change. After each phase the DB checks itself (CheckConsistency
+// walks the index) and every live and removed address is looked up, singly
+// and in a batch.
+TEST_F(GatewayDbTest, IpIndexConsistentUnderChurn) {
+  ASSERT_TRUE(db_.AddVpc(Vpc{"vpc-c", 300, "02:00:00:00:00:fe"},
+                         {Network{"n", "10.0.0.0/16", ""}, Network{"m", "10.1.0.0/16", ""}})
+                  .ok());
+  struct Want {
+    std::string key;
+    std::string host;
+    std::string iface;
+  };
+  std::map<std::pair<uint32_t, Ipv4>, Want> model;         // (VNI, IPv4) → endpoint.
+  std::map<std::string, std::pair<uint32_t, Ipv4>> where;  // Key → (VNI, IPv4).
+  std::vector<std::pair<uint32_t, Ipv4>> gone;             // Addresses removed since.
+  std::mt19937 rng(7);
+  auto pick = [&](uint32_t n) { return static_cast<uint32_t>(rng() % n); };
+  auto vpc_of = [](uint32_t vni) { return vni == 300 ? std::string("vpc-c") : "vpc-b"; };
+  // Endpoint `i` of a VPC; its IPv4 may be readdressed to 10.0.x.y or
+  // 10.1.x.y (network "n" or "m" in vpc-c; vpc-b has only 10.0.0.0/24).
+  auto make = [&](uint32_t vni, int i, Ipv4 ip, const std::string& host, const std::string& iface) {
+    std::string key = absl::StrCat(vni, "-", i);
+    std::string net = vni == 200 ? "net-1" : ((ip >> 16) & 0xff) == 0 ? "n" : "m";
+    return Ep(key, vpc_of(vni), net, FormatIpv4(ip),
+              FormatMac(Mac{2, 0, static_cast<uint8_t>(vni >> 8), static_cast<uint8_t>(i >> 16),
+                            static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i)}),
+              host, "", iface);
+  };
+  auto iface_for = [&](const std::string& key) -> std::string {
+    switch (pick(3)) {
+      case 0:
+        return "";
+      case 1:
+        return key;
+      default:
+        return absl::StrCat("vif-", key, "-", pick(1000));
+    }
+  };
+  auto forget = [&](const std::string& key) {
+    auto w = where.find(key);
+    gone.push_back(w->second);
+    model.erase(w->second);
+    where.erase(w);
+  };
+  auto verify = [&](const char* phase) {
+    ASSERT_TRUE(db_.CheckConsistency().ok()) << phase << ": " << db_.CheckConsistency();
+    for (const auto& [addr, want] : model) {
+      auto t = db_.LookupByVniIp(addr.first, addr.second);
+      ASSERT_TRUE(t.has_value()) << phase << " " << want.key;
+      EXPECT_EQ(db_.View(t->id).key, want.key) << phase;
+      EXPECT_EQ(t->iface_id, want.iface) << phase << " " << want.key;
+      EXPECT_EQ(t->host_underlay, db_.FindHost(want.host)->underlay) << phase << " " << want.key;
+      EXPECT_EQ(t->mac, db_.View(t->id).mac) << phase;
+    }
+    for (const auto& addr : gone) {
+      if (!model.contains(addr)) {
+        EXPECT_FALSE(db_.LookupByVniIp(addr.first, addr.second).has_value())
+            << phase << " " << FormatIpv4(addr.second);
+      }
+    }
+    std::vector<Ipv4> ips;
+    std::vector<std::string> keys;
+    for (const auto& [addr, want] : model) {
+      if (addr.first != 300) continue;
+      ips.push_back(addr.second);
+      keys.push_back(want.key);
+      ips.push_back(addr.second ^ 0x8000);  // Mostly misses.
+      keys.push_back(model.contains({300, ips.back()}) ? model.at({300, ips.back()}).key : "");
+    }
+    std::vector<std::optional<PathTarget>> out(ips.size());
+    db_.LookupBatch(300, ips.data(), ips.size(), out.data());
+    for (size_t i = 0; i < ips.size(); ++i) {
+      ASSERT_EQ(out[i].has_value(), !keys[i].empty()) << phase << " " << FormatIpv4(ips[i]);
+      if (out[i]) {
+        EXPECT_EQ(db_.View(out[i]->id).key, keys[i]) << phase;
+      }
+    }
+  };
+
+  // 1. Inserts one by one (the table grows several times), then a batch.
+  constexpr int kN = 3000;
+  for (int i = 0; i < kN; ++i) {
+    Ipv4 ip = Ip("10.0.0.0") + static_cast<Ipv4>(i) * 7;  // Spread over 10.0.0.0/16.
+    std::string host = absl::StrCat("h", 1 + pick(3));
+    Endpoint e = make(300, i, ip, host, iface_for(absl::StrCat("300-", i)));
+    ASSERT_TRUE(db_.UpdateEndpoint(e).ok()) << e.key;
+    model[{300, ip}] = Want{e.key, host, e.iface_id};
+    where[e.key] = {300, ip};
+  }
+  std::vector<Endpoint> batch;
+  for (int i = 0; i < 200; ++i) {
+    Ipv4 ip = Ip("10.0.0.0") + static_cast<Ipv4>(i);  // Same IPs in another VNI.
+    batch.push_back(make(200, i, ip, "h2", ""));
+  }
+  ASSERT_TRUE(db_.AddEndpoints(batch).ok());
+  for (const Endpoint& e : batch) {
+    model[{200, Ip(e.ipv4)}] = Want{e.key, e.host, ""};
+    where[e.key] = {200, Ip(e.ipv4)};
+  }
+  verify("inserted");
+
+  // 2. Readdress, move, change iface, at random.
+  for (int round = 0; round < 4000; ++round) {
+    int i = static_cast<int>(pick(kN));
+    std::string key = absl::StrCat("300-", i);
+    if (!where.contains(key)) continue;
+    const Want old = model.at(where.at(key));
+    Ipv4 ip = where.at(key).second;
+    if (pick(2) == 0) ip = Ip("10.0.0.0") + (pick(2) << 16) + pick(0x10000);
+    if (ip != where.at(key).second && model.contains({300, ip})) {
+      auto r = db_.UpdateEndpoint(make(300, i, ip, old.host, old.iface));
+      EXPECT_EQ(r.status().code(), absl::StatusCode::kAlreadyExists);
+      continue;
+    }
+    std::string host = pick(2) == 0 ? absl::StrCat("h", 1 + pick(3)) : old.host;
+    std::string iface = pick(4) == 0 ? iface_for(key) : old.iface;
+    ASSERT_TRUE(db_.UpdateEndpoint(make(300, i, ip, host, iface)).ok()) << key;
+    model.erase(where.at(key));
+    gone.push_back(where.at(key));
+    model[{300, ip}] = Want{key, host, iface};
+    where[key] = {300, ip};
+  }
+  verify("updated");
+
+  // 3. Delete a random third of vpc-c's endpoints.
+  for (int i = 0; i < kN; ++i) {
+    std::string key = absl::StrCat("300-", i);
+    if (pick(3) != 0 || !where.contains(key)) continue;
+    ASSERT_TRUE(db_.DeleteEndpoint(key).ok()) << key;
+    forget(key);
+  }
+  verify("deleted");
+
+  // 4. Batches that fail part-way leave the index as it was: the conflict is
+  // on the IPv4 of an earlier batch member, on an IPv4 already in the DB, and
+  // on a MAC after the IPv4 went in.
+  std::string before = Dump();
+  for (int variant = 0; variant < 3; ++variant) {
+    batch.clear();
+    Ipv4 ip = Ip("10.1.200.0");
+    for (int i = 0; i < 500; ++i, ++ip) {
+      while (model.contains({300, ip})) ++ip;  // Fresh addresses only.
+      batch.push_back(make(300, 100000 + i, ip, "h3", "x"));
+    }
+    if (variant == 0) batch[400].ipv4 = batch[17].ipv4;
+    if (variant == 1) {
+      auto taken = model.lower_bound({300, 0});
+      batch[450] = make(300, 100450, taken->first.second, "h3", "x");
+    }
+    if (variant == 2) batch[499].mac = batch[3].mac;
+    EXPECT_EQ(db_.AddEndpoints(batch).code(), absl::StatusCode::kAlreadyExists) << variant;
+    EXPECT_EQ(Dump(), before) << variant;
+    for (const Endpoint& e : batch) {
+      EXPECT_FALSE(db_.FindEndpoint(e.key).has_value());
+    }
+  }
+  verify("rolled back");
+
+  // 5. A host's underlay changes: lookups answer the new one.
+  ASSERT_TRUE(db_.UpsertHost(Host{"h2", "172.31.9.2", "", ""}).ok());
+  verify("underlay changed");
+
+  // 6. Delete a network of vpc-c, then the whole of vpc-b.
+  auto removal = db_.DeleteNetwork("vpc-c", "m");
+  ASSERT_TRUE(removal.ok());
+  for (const RemovedEndpoint& r : removal->endpoints) forget(r.key);
+  verify("network deleted");
+  removal = db_.DeleteVpc("vpc-b");
+  ASSERT_TRUE(removal.ok());
+  for (const RemovedEndpoint& r : removal->endpoints) forget(r.key);
+  verify("vpc deleted");
+  EXPECT_EQ(db_.GetStats().endpoints, model.size());
 }
 
 }  // namespace
