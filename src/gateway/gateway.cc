@@ -1,0 +1,246 @@
+#include "src/gateway/gateway.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "spdlog/spdlog.h"
+
+namespace shortcut::gateway {
+namespace {
+
+// Every gateway must compute the same designation, so the score is a fixed
+// function of the names (FNV-1a, 64 bits), not absl::Hash, whose seed
+// differs between processes.
+uint64_t Score(const std::string& host, const std::string& member) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  auto mix = [&h](const std::string& s) {
+    for (unsigned char c : s) {
+      h ^= c;
+      h *= 0x100000001b3ull;
+    }
+    h ^= 0xff;  // Separator: ("ab", "c") and ("a", "bc") differ.
+    h *= 0x100000001b3ull;
+  };
+  mix(host);
+  mix(member);
+  return h;
+}
+
+}  // namespace
+
+std::string DesignatedMember(const std::string& host, const std::vector<ClusterMember>& members) {
+  std::string best;
+  uint64_t best_score = 0;
+  for (const ClusterMember& m : members) {
+    uint64_t s = Score(host, m.name);
+    if (best.empty() || s > best_score || (s == best_score && m.name < best)) {
+      best = m.name;
+      best_score = s;
+    }
+  }
+  return best;
+}
+
+Gateway::Gateway(asio::any_io_executor ex, Options options)
+    : ex_(std::move(ex)), options_(std::move(options)) {}
+
+Gateway::~Gateway() {
+  for (auto& [name, p] : programmers_) p->Stop();
+}
+
+bool Gateway::Designated(const std::string& host) const {
+  return !cluster_.self.empty() && DesignatedMember(host, cluster_.members) == cluster_.self;
+}
+
+HostProgrammer* Gateway::programmer(const std::string& host) {
+  auto it = programmers_.find(host);
+  return it == programmers_.end() ? nullptr : it->second.get();
+}
+
+asio::awaitable<absl::Status> Gateway::SetCluster(ClusterConfig config) {
+  if (config.cluster_id == 0 || config.cluster_id > 0xffffff00) {
+    co_return absl::InvalidArgumentError(
+        absl::StrCat("cluster_id: ", config.cluster_id, " is not in 1..4294967040"));
+  }
+  bool self_found = false;
+  for (const ClusterMember& m : config.members) {
+    if (m.name.empty()) co_return absl::InvalidArgumentError("members: a member without a name");
+    if (!ParseIpv4(m.underlay_ipv4)) {
+      co_return absl::InvalidArgumentError(absl::StrCat(
+          "members: ", m.name, ": underlay_ip '", m.underlay_ipv4, "' is not an IPv4 address"));
+    }
+    self_found |= m.name == config.self;
+  }
+  if (!self_found) {
+    co_return absl::InvalidArgumentError(
+        absl::StrCat("self: '", config.self, "' is not one of the members"));
+  }
+  std::sort(config.members.begin(), config.members.end(),
+            [](const ClusterMember& a, const ClusterMember& b) { return a.name < b.name; });
+  for (size_t i = 1; i < config.members.size(); ++i) {
+    if (config.members[i].name == config.members[i - 1].name) {
+      co_return absl::AlreadyExistsError(
+          absl::StrCat("members: '", config.members[i].name, "' is listed twice"));
+    }
+  }
+  // Hosts: the DB validates each; declared all or nothing is not needed
+  // here (an upsert of a valid host is harmless), but a bad one is refused
+  // before anything changes.
+  for (const Host& h : config.hosts) {
+    if (!ParseIpv4(h.underlay_ipv4)) {
+      co_return absl::InvalidArgumentError(absl::StrCat(
+          "hosts: ", h.name, ": underlay_ip '", h.underlay_ipv4, "' is not an IPv4 address"));
+    }
+    if (!h.openflow_target.empty() && !ofconn::ParseTarget(h.openflow_target).ok()) {
+      co_return absl::InvalidArgumentError(absl::StrCat("hosts: ", h.name, ": openflow target '",
+                                                        h.openflow_target, "' is not valid"));
+    }
+  }
+  for (const Host& h : config.hosts) {
+    auto updated = db_.UpsertHost(h);
+    if (!updated.ok()) co_return updated.status();
+  }
+  cluster_ = std::move(config);
+  for (const Host& h : cluster_.hosts) {
+    if (programmers_.contains(h.name) || h.openflow_target.empty()) continue;
+    HostProgrammer::Options o;
+    o.name = h.name;
+    o.target = *ofconn::ParseTarget(h.openflow_target);
+    o.session = options_.session;
+    o.call_timeout = options_.host_timeout;
+    programmers_[h.name] = HostProgrammer::Start(ex_, std::move(o));
+  }
+  // The group's buckets follow the members: every designated host again.
+  absl::Status first_error;
+  for (const Host& h : cluster_.hosts) {
+    absl::Status s = co_await Program(h.name);
+    if (!s.ok() && first_error.ok()) first_error = s;
+  }
+  co_return first_error;
+}
+
+absl::Status Gateway::AddVpc(const Vpc& vpc, const std::vector<Network>& networks) {
+  return db_.AddVpc(vpc, networks);
+}
+
+pipeline::HostRules Gateway::RulesFor(const std::string& host) const {
+  pipeline::HostRules rules;
+  rules.cluster_id = cluster_.cluster_id;
+  for (size_t i = 0; i < cluster_.members.size(); ++i) {
+    rules.gateway_ports.push_back(kGatewayOfportBase + static_cast<uint32_t>(i));
+  }
+  auto vpcs = db_.VpcsOfHost(host);
+  if (!vpcs.ok()) return rules;
+  for (const Holding& h : *vpcs) {
+    auto vpc = db_.FindVpcByVni(h.vni);
+    if (vpc) rules.vpcs.push_back({vpc->vni, vpc->router_mac});
+  }
+  (void)db_.ForEachEndpointOfHost(host, [&](const EndpointView& e) {
+    auto port = ports_.find({host, std::string(e.iface_id)});
+    if (port == ports_.end()) return;  // Not bound yet: no rules until it is.
+    rules.vms.push_back({e.vni, e.ipv4, e.mac, port->second});
+  });
+  return rules;
+}
+
+asio::awaitable<absl::Status> Gateway::Program(const std::string& host) {
+  if (!Designated(host)) co_return absl::OkStatus();
+  HostProgrammer* p = programmer(host);
+  if (p == nullptr) {
+    co_return absl::FailedPreconditionError(
+        absl::StrCat("host ", host, " has no OpenFlow target to program"));
+  }
+  co_return co_await p->SetRules(RulesFor(host));
+}
+
+asio::awaitable<absl::StatusOr<Gateway::EndpointResult>> Gateway::UpdateEndpoint(
+    Endpoint endpoint) {
+  auto update = db_.UpdateEndpoint(endpoint);
+  if (!update.ok()) co_return update.status();
+  EndpointResult result;
+  result.update = *update;
+  auto view = db_.FindEndpoint(endpoint.key);
+  if (!view) co_return absl::InternalError("endpoint missing right after its update");
+  uint32_t vni = view->vni;
+  Ipv4 ipv4 = view->ipv4;
+  std::string vpc(view->vpc);
+  if (update->moved || update->readdressed) {
+    co_await Invalidate(vpc, vni, update->readdressed ? update->old_ipv4 : ipv4);
+  }
+  if (update->moved) {
+    absl::Status s = co_await Program(update->old_host);
+    if (!s.ok()) spdlog::warn("{}", std::string(s.message()));
+  }
+  bool bound = ports_.contains({endpoint.host, endpoint.iface_id});
+  absl::Status programmed = co_await Program(endpoint.host);
+  // Unreachable host: the endpoint is kept (pending); its rules go in when
+  // the host comes back. Other errors are the caller's to see.
+  if (!programmed.ok() && programmed.code() != absl::StatusCode::kUnavailable) {
+    co_return programmed;
+  }
+  result.online = programmed.ok() && bound && Designated(endpoint.host);
+  co_return result;
+}
+
+asio::awaitable<absl::Status> Gateway::DeleteEndpoint(std::string key) {
+  auto removal = db_.DeleteEndpoint(key);
+  if (!removal.ok()) co_return removal.status();
+  for (const RemovedEndpoint& e : removal->endpoints) {
+    co_await Invalidate(removal->vpc, removal->vni, e.ipv4);
+    absl::Status s = co_await Program(e.host);
+    if (!s.ok()) spdlog::warn("{}", std::string(s.message()));
+  }
+  for (const std::string& host : removal->released_hosts) {
+    absl::Status s = co_await Program(host);
+    if (!s.ok()) spdlog::warn("{}", std::string(s.message()));
+  }
+  co_return absl::OkStatus();
+}
+
+asio::awaitable<absl::StatusOr<size_t>> Gateway::DeleteVpc(std::string id) {
+  auto removal = db_.DeleteVpc(id);
+  if (!removal.ok()) co_return removal.status();
+  std::vector<std::string> hosts = removal->released_hosts;
+  for (const std::string& host : hosts) {
+    HostProgrammer* p = programmer(host);
+    if (p != nullptr) {
+      std::vector<of::FlowMod> mods = {pipeline::DirectPathDeleteVpc(removal->vni)};
+      absl::Status s = co_await p->SendDirectPaths(std::move(mods));
+      if (!s.ok()) spdlog::warn("{}", std::string(s.message()));
+      ++counters_.invalidations;
+    }
+    absl::Status s = co_await Program(host);
+    if (!s.ok()) spdlog::warn("{}", std::string(s.message()));
+  }
+  co_return removal->endpoints.size();
+}
+
+asio::awaitable<absl::Status> Gateway::BindPort(std::string host, std::string iface_id,
+                                                std::optional<uint32_t> ofport) {
+  auto key = std::make_pair(host, iface_id);
+  if (ofport) {
+    auto it = ports_.find(key);
+    if (it != ports_.end() && it->second == *ofport) co_return absl::OkStatus();
+    ports_[key] = *ofport;
+  } else if (ports_.erase(key) == 0) {
+    co_return absl::OkStatus();
+  }
+  co_return co_await Program(host);
+}
+
+asio::awaitable<void> Gateway::Invalidate(const std::string& vpc, uint32_t vni, Ipv4 ipv4) {
+  auto hosts = db_.HostsOfVpc(vpc);
+  if (!hosts.ok()) co_return;
+  std::vector<std::string> names;
+  for (const Holding& h : *hosts) names.emplace_back(h.name);
+  for (const std::string& name : names) {
+    HostProgrammer* p = programmer(name);
+    if (p == nullptr) continue;
+    std::vector<of::FlowMod> mods = {pipeline::DirectPathDelete(vni, ipv4)};
+    absl::Status s = co_await p->SendDirectPaths(std::move(mods));
+    if (!s.ok()) spdlog::warn("{}", std::string(s.message()));
+    ++counters_.invalidations;
+  }
+}
+
+}  // namespace shortcut::gateway

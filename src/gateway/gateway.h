@@ -1,0 +1,107 @@
+// The gateway's control module (seed 5.1 and 5.3): the gateway DB, the
+// cluster it belongs to, and one HostProgrammer per host it programs. It
+// turns API calls into DB changes and host rules:
+//   - a VM comes online when its host confirms its rules (UpdateEndpoint
+//     returns `online` after the barrier); a VM whose port is not bound yet
+//     (no ofport seen through the host's OVSDB) is stored and goes online
+//     when BindPort() reports its port;
+//   - only the gateway designated for a host (rendezvous hashing of the
+//     host's name over the cluster's members) programs its standing rules;
+//     every gateway may send direct paths;
+//   - when an endpoint moves or goes, the direct paths toward its old
+//     address are deleted on every host of its VPC (non-strict delete on
+//     VNI and destination), whoever installed them.
+// Bucket ports: a host reaches gateway member i through its own tunnel port
+// at ofport kGatewayOfportBase + i (members in name order).
+//
+// Thread-safety: none; everything runs on the executor given at
+// construction (the gRPC layer posts its calls there).
+#pragma once
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "src/gateway/gateway_db.h"
+#include "src/gateway/host_programmer.h"
+
+namespace shortcut::gateway {
+
+inline constexpr uint32_t kGatewayOfportBase = 60001;
+
+struct ClusterMember {
+  std::string name;
+  std::string underlay_ipv4;
+};
+
+struct ClusterConfig {
+  uint32_t cluster_id = 0;  // The select group's id on hosts; 1 .. 0xffffff00.
+  std::string self;         // This gateway's name among `members`.
+  std::vector<ClusterMember> members;
+  std::vector<Host> hosts;
+};
+
+// The member designated for `host`: highest rendezvous score. Empty if none.
+std::string DesignatedMember(const std::string& host, const std::vector<ClusterMember>& members);
+
+class Gateway {
+ public:
+  struct Options {
+    ofconn::Session::Options session;  // Toward hosts.
+    Millis host_timeout = 5000;        // Per host sync or barrier.
+    uint16_t direct_idle_timeout_s = 60;
+  };
+  struct EndpointResult {
+    EndpointUpdate update;
+    bool online = false;  // Its rules are confirmed on its host.
+  };
+  struct Counters {
+    uint64_t invalidations = 0;  // Direct-path deletes sent to hosts.
+  };
+
+  Gateway(asio::any_io_executor ex, Options options);
+  ~Gateway();
+  Gateway(const Gateway&) = delete;
+  Gateway& operator=(const Gateway&) = delete;
+
+  // Validates the whole config first; InvalidArgument names the field.
+  asio::awaitable<absl::Status> SetCluster(ClusterConfig config);
+  absl::Status AddVpc(const Vpc& vpc, const std::vector<Network>& networks);
+  asio::awaitable<absl::StatusOr<EndpointResult>> UpdateEndpoint(Endpoint endpoint);
+  asio::awaitable<absl::Status> DeleteEndpoint(std::string key);
+  asio::awaitable<absl::StatusOr<size_t>> DeleteVpc(std::string id);
+  // What the host's OVSDB says about the port of `iface_id` (nullopt: gone).
+  asio::awaitable<absl::Status> BindPort(std::string host, std::string iface_id,
+                                         std::optional<uint32_t> ofport);
+
+  const GatewayDb& db() const { return db_; }
+  const ClusterConfig& cluster() const { return cluster_; }
+  bool Designated(const std::string& host) const;
+  // The rules the designated gateway keeps on `host`.
+  pipeline::HostRules RulesFor(const std::string& host) const;
+  HostProgrammer* programmer(const std::string& host);
+  const Counters& counters() const { return counters_; }
+
+ private:
+  // Brings `host`'s standing rules up to date (designated hosts only).
+  asio::awaitable<absl::Status> Program(const std::string& host);
+  // Deletes direct paths toward (vni, ipv4) on every host that holds `vpc`.
+  asio::awaitable<void> Invalidate(const std::string& vpc, uint32_t vni, Ipv4 ipv4);
+
+  asio::any_io_executor ex_;
+  Options options_;
+  GatewayDb db_;
+  ClusterConfig cluster_;
+  std::map<std::string, std::shared_ptr<HostProgrammer>> programmers_;  // By host name.
+  // (host, iface-id) → ofport, as the hosts' OVSDB report them.
+  std::map<std::pair<std::string, std::string>, uint32_t> ports_;
+  Counters counters_;
+};
+
+}  // namespace shortcut::gateway

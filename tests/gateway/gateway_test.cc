@@ -1,0 +1,208 @@
+// The control module against two simulated hosts: VMs come online when their
+// port is bound and their host confirms the rules; only the designated
+// gateway programs a host; moves and deletes invalidate direct paths on
+// every host of the VPC; bad input changes nothing.
+#include "src/gateway/gateway.h"
+
+#include <asio/io_context.hpp>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/fakes/fake_switch.h"
+#include "tests/fakes/ofp_peer.h"
+#include "tests/support/co_assert.h"
+#include "tests/support/temp_dir.h"
+
+namespace shortcut::gateway {
+namespace {
+
+using ::shortcut::testing::RunCoroutine;
+using ::testing::HasSubstr;
+
+class GatewayTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const char* name : {"host1", "host2"}) {
+      auto sw = std::make_unique<fakes::FakeSwitch>(io_.get_executor());
+      auto target = sw->ListenUnix(dir_.File(std::string(name) + ".mgmt"));
+      ASSERT_TRUE(target.ok());
+      targets_[name] = *target;
+      switches_[name] = std::move(sw);
+    }
+    Gateway::Options o;
+    o.session.min_backoff = 50;
+    o.session.connection.probe_interval = 0;
+    o.host_timeout = 2000;
+    gw_ = std::make_unique<Gateway>(io_.get_executor(), o);
+  }
+
+  // A cluster where this gateway is designated for every host: itself alone.
+  ClusterConfig Cluster() { return Cluster(OneMember()); }
+  static std::vector<ClusterMember> OneMember() { return {{"gw1", "172.31.2.1"}}; }
+  ClusterConfig Cluster(std::vector<ClusterMember> members) {
+    ClusterConfig c;
+    c.cluster_id = 9;
+    c.self = "gw1";
+    c.members = std::move(members);
+    c.hosts = {{"host1", "172.31.1.1", targets_["host1"], ""},
+               {"host2", "172.31.1.2", targets_["host2"], ""}};
+    return c;
+  }
+  static Endpoint Ep(const std::string& key, const std::string& ip, const std::string& host) {
+    return {key, "vpc1", "net1", ip, "", "02:00:00:00:00:" + key.substr(key.size() - 2), host, key};
+  }
+  asio::awaitable<void> Prepare() {
+    ClusterConfig c = Cluster();
+    absl::Status s = co_await gw_->SetCluster(std::move(c));
+    EXPECT_TRUE(s.ok()) << s;
+    EXPECT_TRUE(AddVpc().ok());
+  }
+  // Outside the coroutines: g++ 12 miscompiles some braced initialisers of
+  // string members inside a coroutine body.
+  absl::Status AddVpc() {
+    Vpc vpc{"vpc1", 100, "02:5c:00:00:00:01"};
+    std::vector<Network> networks = {{"net1", "10.0.0.0/24", ""}};
+    return gw_->AddVpc(vpc, networks);
+  }
+  static std::vector<ClusterMember> TwoMembers() {
+    return {{"gw1", "172.31.2.1"}, {"gw2", "172.31.2.2"}};
+  }
+  size_t Flows(const char* host) { return switches_[host]->flow_count(); }
+  size_t DirectPathDeletes(const char* host) { return switches_[host]->counters().flow_mods; }
+
+  asio::io_context io_;
+  testing::TempDir dir_{"shortcut-gateway"};
+  std::map<std::string, std::string> targets_;
+  std::map<std::string, std::unique_ptr<fakes::FakeSwitch>> switches_;
+  std::unique_ptr<Gateway> gw_;
+};
+
+TEST_F(GatewayTest, VmGoesOnlineWhenItsPortIsBoundAndItsHostConfirms) {
+  RunCoroutine(io_, [&]() -> asio::awaitable<void> {
+    co_await Prepare();
+    size_t empty = Flows("host1");  // Table-miss drops only.
+    CO_ASSERT_OK_AND_ASSIGN(auto r, co_await gw_->UpdateEndpoint(Ep("ep01", "10.0.0.10", "host1")));
+    EXPECT_TRUE(r.update.created);
+    EXPECT_FALSE(r.online);                // No port yet.
+    EXPECT_EQ(Flows("host1"), empty + 3);  // The VPC's rules, no VM rules.
+    CO_ASSERT_OK(co_await gw_->BindPort("host1", "ep01", 5));
+    EXPECT_EQ(Flows("host1"), empty + 3 + 4);
+    EXPECT_EQ(switches_["host1"]->group_count(), 1u);
+    // Bound first, then the endpoint: online at once.
+    CO_ASSERT_OK(co_await gw_->BindPort("host1", "ep02", 6));
+    CO_ASSERT_OK_AND_ASSIGN(auto r2,
+                            co_await gw_->UpdateEndpoint(Ep("ep02", "10.0.0.11", "host1")));
+    EXPECT_TRUE(r2.online);
+    EXPECT_EQ(Flows("host1"), empty + 3 + 8);
+    EXPECT_EQ(Flows("host2"), empty);  // Holds no VPC.
+  });
+}
+
+TEST(DesignatedMemberTest, StableAndSpread) {
+  std::vector<ClusterMember> members = {{"gw1", "172.31.2.1"}, {"gw2", "172.31.2.2"}};
+  // A fixed function of the names: the same in every gateway process.
+  EXPECT_EQ(DesignatedMember("host1", members), DesignatedMember("host1", members));
+  std::vector<ClusterMember> reversed = {members[1], members[0]};
+  std::map<std::string, int> count;
+  for (int i = 0; i < 100; ++i) {
+    std::string host = "host" + std::to_string(i);
+    EXPECT_EQ(DesignatedMember(host, members), DesignatedMember(host, reversed));
+    ++count[DesignatedMember(host, members)];
+  }
+  EXPECT_GT(count["gw1"], 25);
+  EXPECT_GT(count["gw2"], 25);
+  // A member leaves: only its hosts move.
+  std::vector<ClusterMember> three = {members[0], members[1], {"gw3", "172.31.2.3"}};
+  for (int i = 0; i < 100; ++i) {
+    std::string host = "host" + std::to_string(i);
+    std::string before = DesignatedMember(host, three);
+    if (before != "gw3") {
+      EXPECT_EQ(DesignatedMember(host, members), before) << host;
+    }
+  }
+  EXPECT_EQ(DesignatedMember("host1", {}), "");
+}
+
+TEST_F(GatewayTest, OnlyTheDesignatedGatewayProgramsAHost) {
+  RunCoroutine(io_, [&]() -> asio::awaitable<void> {
+    std::vector<ClusterMember> members = TwoMembers();
+    std::string for_host1 = DesignatedMember("host1", members);
+    std::string for_host2 = DesignatedMember("host2", members);
+    ClusterConfig c = Cluster(members);
+    CO_ASSERT_OK(co_await gw_->SetCluster(c));
+    EXPECT_EQ(gw_->Designated("host1"), for_host1 == "gw1");
+    EXPECT_EQ(gw_->Designated("host2"), for_host2 == "gw1");
+    // Two buckets, one per member.
+    EXPECT_EQ(gw_->RulesFor("host1").gateway_ports,
+              (std::vector<uint32_t>{kGatewayOfportBase, kGatewayOfportBase + 1}));
+    for (const char* host : {"host1", "host2"}) {
+      bool mine = gw_->Designated(host);
+      EXPECT_EQ(switches_[host]->group_count(), mine ? 1u : 0u) << host;
+    }
+  });
+}
+
+TEST_F(GatewayTest, AMoveInvalidatesDirectPathsOnEveryHostOfTheVpc) {
+  RunCoroutine(io_, [&]() -> asio::awaitable<void> {
+    co_await Prepare();
+    CO_ASSERT_OK(co_await gw_->BindPort("host1", "ep01", 5));
+    CO_ASSERT_OK(co_await gw_->BindPort("host2", "ep02", 5));
+    CO_ASSERT_OK_AND_ASSIGN(auto a, co_await gw_->UpdateEndpoint(Ep("ep01", "10.0.0.10", "host1")));
+    CO_ASSERT_OK_AND_ASSIGN(auto b, co_await gw_->UpdateEndpoint(Ep("ep02", "10.0.0.11", "host2")));
+    // A direct path toward ep01 on host2, as the forwarding module installs it.
+    std::vector<of::FlowMod> path = {pipeline::DirectPathAdd(100, 0x0a00000a, 0xac1f0101, 60)};
+    CO_ASSERT_OK(co_await gw_->programmer("host2")->SendDirectPaths(path));
+    size_t host2_with_path = Flows("host2");
+
+    // ep01 moves to host2 (its port there is bound first, as Nova would).
+    CO_ASSERT_OK(co_await gw_->BindPort("host2", "ep01", 6));
+    CO_ASSERT_OK_AND_ASSIGN(auto moved,
+                            co_await gw_->UpdateEndpoint(Ep("ep01", "10.0.0.10", "host2")));
+    EXPECT_TRUE(moved.update.moved);
+    EXPECT_TRUE(moved.online);
+    // Sent to the hosts holding the VPC after the move: host2 only (host1's
+    // last VM of the VPC left, so its VPC rules go and nothing there can
+    // use a direct path of the VPC).
+    EXPECT_EQ(gw_->counters().invalidations, 1u);
+    // host2: the stale path is gone and ep01's 4 rules are there.
+    EXPECT_EQ(Flows("host2"), host2_with_path - 1 + 4);
+    // host1 no longer holds the VPC: only its table-miss drops remain.
+    EXPECT_EQ(Flows("host1"), 2u);
+    EXPECT_EQ(switches_["host1"]->group_count(), 1u);
+  });
+}
+
+TEST_F(GatewayTest, DeletesAndBadInputChangeOnlyWhatTheyShould) {
+  RunCoroutine(io_, [&]() -> asio::awaitable<void> {
+    co_await Prepare();
+    CO_ASSERT_OK(co_await gw_->BindPort("host1", "ep01", 5));
+    CO_ASSERT_OK_AND_ASSIGN(auto a, co_await gw_->UpdateEndpoint(Ep("ep01", "10.0.0.10", "host1")));
+    size_t before = Flows("host1");
+
+    auto outside = co_await gw_->UpdateEndpoint(Ep("ep02", "10.0.9.9", "host1"));
+    EXPECT_EQ(outside.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(outside.status().message()), HasSubstr("10.0.9.9"));
+    auto nohost = co_await gw_->UpdateEndpoint(Ep("ep02", "10.0.0.12", "host9"));
+    EXPECT_EQ(nohost.status().code(), absl::StatusCode::kNotFound);
+    auto dup = co_await gw_->UpdateEndpoint(Ep("ep03", "10.0.0.10", "host1"));
+    EXPECT_EQ(dup.status().code(), absl::StatusCode::kAlreadyExists);
+    EXPECT_EQ(gw_->db().GetStats().endpoints, 1u);
+    EXPECT_EQ(Flows("host1"), before);
+
+    ClusterConfig bad = Cluster(OneMember());
+    bad.self = "gw7";
+    absl::Status s = co_await gw_->SetCluster(bad);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(s.message()), HasSubstr("self"));
+    EXPECT_EQ(gw_->cluster().self, "gw1");
+
+    CO_ASSERT_OK(co_await gw_->DeleteEndpoint("ep01"));
+    EXPECT_EQ(Flows("host1"), 2u);  // The VM's and the VPC's rules are gone.
+    EXPECT_EQ((co_await gw_->DeleteEndpoint("ep01")).code(), absl::StatusCode::kNotFound);
+    CO_ASSERT_OK_AND_ASSIGN(size_t n, co_await gw_->DeleteVpc("vpc1"));
+    EXPECT_EQ(n, 0u);
+  });
+}
+
+}  // namespace
+}  // namespace shortcut::gateway
