@@ -173,12 +173,14 @@ asio::awaitable<absl::StatusOr<Gateway::EndpointResult>> Gateway::UpdateEndpoint
   }
   bool bound = ports_.contains({endpoint.host, endpoint.iface_id});
   absl::Status programmed = co_await Program(endpoint.host);
-  // Unreachable host: the endpoint is kept (pending); its rules go in when
-  // the host comes back. Other errors are the caller's to see.
-  if (!programmed.ok() && programmed.code() != absl::StatusCode::kUnavailable) {
-    co_return programmed;
+  if (!programmed.ok()) {
+    // The endpoint stays in the DB, pending: its host gets the rules when
+    // it can be reached again (the HostProgrammer keeps them wanted).
+    co_return absl::Status(
+        programmed.code(),
+        absl::StrCat("endpoint ", endpoint.key, " is stored but pending: ", programmed.message()));
   }
-  result.online = programmed.ok() && bound && Designated(endpoint.host);
+  result.online = bound && Designated(endpoint.host);
   co_return result;
 }
 

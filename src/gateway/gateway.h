@@ -73,6 +73,9 @@ class Gateway {
   // Validates the whole config first; InvalidArgument names the field.
   asio::awaitable<absl::Status> SetCluster(ClusterConfig config);
   absl::Status AddVpc(const Vpc& vpc, const std::vector<Network>& networks);
+  // A host that cannot confirm the rules (unreachable: Unavailable) gives
+  // an error, but the endpoint is stored and pending: its rules go in when
+  // the host comes back.
   asio::awaitable<absl::StatusOr<EndpointResult>> UpdateEndpoint(Endpoint endpoint);
   asio::awaitable<absl::Status> DeleteEndpoint(std::string key);
   asio::awaitable<absl::StatusOr<size_t>> DeleteVpc(std::string id);

@@ -52,6 +52,8 @@ asio::awaitable<void> HostProgrammer::WatchConnections(
     // nothing) is read again and converged on.
     reconciler_.ForgetInstalled();
     installed_gen_ = 0;
+    failed_gen_ = 0;  // A new connection deserves a new attempt.
+    ++connections_;
     work_.Notify();
   }
 }
@@ -66,6 +68,7 @@ asio::awaitable<void> HostProgrammer::SyncLoop(
       continue;
     }
     uint64_t gen = wanted_gen_;
+    uint64_t connection = connections_;
     reconcile::SwitchState desired = pipeline::BuildHostState(rules_);
     auto result = co_await reconciler_.Sync(*conn, desired);
     if (result.ok()) {
@@ -78,13 +81,23 @@ asio::awaitable<void> HostProgrammer::SyncLoop(
         spdlog::info("{}: {}", options_.name, result->planned.ToString());
       }
     } else {
-      // Not retried until the rules change or the connection is new: the
-      // same bundle on the same switch would fail the same way.
-      failed_gen_ = gen;
+      // A lost connection is retried on the next one (WatchConnections);
+      // anything else (the switch rejected the bundle) is not retried until
+      // the rules or the connection change: the same bundle on the same
+      // switch would fail the same way.
+      bool lost = result.status().code() == absl::StatusCode::kUnavailable;
+      if (!lost) failed_gen_ = gen;
       ++counters_.sync_failures;
       last_error_ = absl::Status(result.status().code(), absl::StrCat("host ", options_.name, ": ",
                                                                       result.status().message()));
       spdlog::warn("{}", std::string(last_error_.message()));
+      done_.Notify();
+      // Lost: wait for the next connection (or new rules) rather than spin
+      // on the dead one.
+      while (lost && !stopped_ && connections_ == connection && wanted_gen_ == gen) {
+        co_await work_.Wait();
+      }
+      continue;
     }
     done_.Notify();
   }

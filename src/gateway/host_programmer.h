@@ -79,8 +79,9 @@ class HostProgrammer : public std::enable_shared_from_this<HostProgrammer> {
   uint64_t installed_gen_ = 0;  // The generation the switch confirmed.
   uint64_t failed_gen_ = 0;     // The generation whose last attempt failed.
   absl::Status last_error_;
-  ofconn::Signal work_;  // SetRules or a new connection: the sync loop looks.
-  ofconn::Signal done_;  // A sync ended: waiters look.
+  uint64_t connections_ = 0;  // New connections seen by WatchConnections.
+  ofconn::Signal work_;       // SetRules or a new connection: the sync loop looks.
+  ofconn::Signal done_;       // A sync ended: waiters look.
   bool stopped_ = false;
   Counters counters_;
 };

@@ -172,6 +172,25 @@ TEST_F(GatewayTest, AMoveInvalidatesDirectPathsOnEveryHostOfTheVpc) {
   });
 }
 
+TEST_F(GatewayTest, AnUnreachableHostLeavesTheEndpointPendingUntilItComesBack) {
+  RunCoroutine(io_, [&]() -> asio::awaitable<void> {
+    co_await Prepare();
+    CO_ASSERT_OK(co_await gw_->BindPort("host1", "ep01", 5));
+    switches_["host1"].reset();  // The host's switch is gone.
+    auto r = co_await gw_->UpdateEndpoint(Ep("ep01", "10.0.0.10", "host1"));
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
+    EXPECT_THAT(std::string(r.status().message()), HasSubstr("pending"));
+    EXPECT_TRUE(gw_->db().FindEndpoint("ep01").has_value());
+    // The switch comes back: the wanted rules go in without another call.
+    auto sw = std::make_unique<fakes::FakeSwitch>(io_.get_executor());
+    CO_ASSERT_TRUE(sw->ListenUnix(dir_.File("host1.mgmt")).ok());
+    switches_["host1"] = std::move(sw);
+    CO_ASSERT_TRUE(
+        co_await testing::WaitUntil([&] { return gw_->programmer("host1")->in_sync(); }, 10000));
+    EXPECT_EQ(Flows("host1"), 2u + 3u + 4u);
+  });
+}
+
 TEST_F(GatewayTest, DeletesAndBadInputChangeOnlyWhatTheyShould) {
   RunCoroutine(io_, [&]() -> asio::awaitable<void> {
     co_await Prepare();
