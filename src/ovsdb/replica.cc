@@ -163,6 +163,12 @@ void Replica::Clear() {
   Commit(std::move(staged));
 }
 
+void Replica::ClearAndReplaceSchema(DbSchema schema) {
+  Clear();
+  tables_.clear();
+  schema_ = std::move(schema);
+}
+
 void Replica::Remember(const std::string& table, const std::string& uuid) {
   auto key = std::make_pair(table, uuid);
   if (before_.contains(key)) return;

@@ -58,6 +58,9 @@ class Replica {
   // of `tables`, is deleted; the others replaced.
   absl::Status Resync(const Json& table_updates2, const std::vector<std::string>& tables);
   void Clear();
+  // Deletes every row (reported by TakeChanges as usual) and adopts a new
+  // schema: a server upgraded to another schema version.
+  void ClearAndReplaceSchema(DbSchema schema);
 
   const DbSchema& schema() const { return schema_; }
   const TableRows& Rows(const std::string& table) const;

@@ -102,10 +102,11 @@ asio::awaitable<absl::Status> ReplicaSession::Serve() {
     // every row deleted and inserted again).
     spdlog::info("{}: schema {} changed to {}", target_.ToString(), replica_->schema().version,
                  schema->version);
-    replica_->Clear();
+    replica_->ClearAndReplaceSchema(*std::move(schema));
     last_txn_id_.clear();
+  } else if (!replica_) {
+    replica_.emplace(*std::move(schema));
   }
-  if (!replica_) replica_.emplace(*std::move(schema));
   for (const TableMonitor& t : options_.tables) {
     if (replica_->schema().FindTable(t.table) == nullptr) {
       co_return absl::NotFoundError(

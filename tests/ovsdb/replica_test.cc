@@ -206,5 +206,22 @@ TEST(ReplicaTest, ResyncReportsOnlyRealDifferences) {
   EXPECT_FALSE(r.Resync(Update2("u1", "modify", {{"name", "x"}}), {"Port"}).ok());
 }
 
+TEST(ReplicaTest, ANewSchemaStartsOverAndReportsTheRowsGone) {
+  Replica r(Schema());
+  ASSERT_TRUE(r.ApplyUpdate2(Update2("u1", "insert", {{"name", "p"}})).ok());
+  r.TakeChanges();
+  Json upgraded = kSchema;
+  upgraded["version"] = "1.3.0";
+  upgraded["tables"]["Port"]["columns"]["speed"] = {{"type", "integer"}};
+  r.ClearAndReplaceSchema(*ParseSchema(upgraded));
+  EXPECT_EQ(r.schema().version, "1.3.0");
+  EXPECT_EQ(r.row_count(), 0u);
+  auto changes = r.TakeChanges();
+  ASSERT_THAT(changes, SizeIs(1));
+  EXPECT_EQ(changes[0].kind, RowChange::Kind::kDelete);
+  // The new column is known now.
+  EXPECT_TRUE(r.ApplyUpdate2(Update2("u1", "insert", {{"name", "p"}, {"speed", 10}})).ok());
+}
+
 }  // namespace
 }  // namespace shortcut::ovsdb
