@@ -83,10 +83,10 @@ asio::awaitable<absl::Status> Gateway::SetCluster(ClusterConfig config) {
           absl::StrCat("members: '", config.members[i].name, "' is listed twice"));
     }
   }
-  // Hosts: the DB validates each; declared all or nothing is not needed
-  // here (an upsert of a valid host is harmless), but a bad one is refused
-  // before anything changes.
+  // Hosts are checked here, before the first upsert, so that a bad one
+  // changes nothing.
   for (const Host& h : config.hosts) {
+    if (h.name.empty()) co_return absl::InvalidArgumentError("hosts: a host without a name");
     if (!ParseIpv4(h.underlay_ipv4)) {
       co_return absl::InvalidArgumentError(absl::StrCat(
           "hosts: ", h.name, ": underlay_ip '", h.underlay_ipv4, "' is not an IPv4 address"));
