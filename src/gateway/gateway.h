@@ -90,6 +90,7 @@ class Gateway {
   pipeline::HostRules RulesFor(const std::string& host) const;
   HostProgrammer* programmer(const std::string& host);
   const Counters& counters() const { return counters_; }
+  const Options& options() const { return options_; }
 
  private:
   // Brings `host`'s standing rules up to date (designated hosts only).

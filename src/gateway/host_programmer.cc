@@ -25,7 +25,8 @@ HostProgrammer::HostProgrammer(asio::any_io_executor ex, Options options)
       options_(std::move(options)),
       reconciler_(ReconcilerOptions(options_)),
       work_(ex),
-      done_(ex) {}
+      done_(ex),
+      batcher_(ex, options_.call_timeout) {}
 
 std::shared_ptr<HostProgrammer> HostProgrammer::Start(asio::any_io_executor ex, Options options) {
   std::shared_ptr<HostProgrammer> p(new HostProgrammer(ex, std::move(options)));
@@ -146,15 +147,13 @@ asio::awaitable<absl::Status> HostProgrammer::SendDirectPaths(std::vector<of::Fl
   if (conn == nullptr) {
     co_return absl::UnavailableError(absl::StrCat("host ", options_.name, ": not connected"));
   }
-  for (of::FlowMod& mod : mods) {
-    of::Message msg;
-    msg.body = std::move(mod);
-    auto sent = co_await conn->Send(std::move(msg));
-    if (!sent.ok()) co_return sent.status();
+  const size_t n = mods.size();
+  absl::Status s = co_await batcher_.Send(std::move(conn), std::move(mods));
+  if (!s.ok()) {
+    co_return absl::Status(s.code(), absl::StrCat("host ", options_.name, ": ", s.message()));
   }
-  absl::Status barrier = co_await conn->Barrier(options_.call_timeout);
-  if (barrier.ok()) counters_.direct_paths += mods.size();
-  co_return barrier;
+  counters_.direct_paths += n;
+  co_return s;
 }
 
 }  // namespace shortcut::gateway

@@ -11,7 +11,8 @@
 // lost link) the reconciler re-reads the switch and converges again.
 //
 // SendDirectPaths() sends flow_mods (adds and deletes of direct paths) and
-// a barrier; they are not reconciled: idle timeouts remove them.
+// a barrier, batched with concurrent callers (FlowBatcher); they are not
+// reconciled: idle timeouts remove them.
 //
 // Lifetime: Start() spawns the sync loop holding a shared_ptr; Stop() ends
 // it and the session. Thread-safety: none; use from the executor given to
@@ -26,6 +27,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "src/gateway/flow_batcher.h"
 #include "src/ofconn/session.h"
 #include "src/ofconn/signal.h"
 #include "src/openflow/message.h"
@@ -63,6 +65,7 @@ class HostProgrammer : public std::enable_shared_from_this<HostProgrammer> {
   bool in_sync() const { return installed_gen_ == wanted_gen_; }
   const pipeline::HostRules& rules() const { return rules_; }
   const Counters& counters() const { return counters_; }
+  const FlowBatcher::Counters& batcher_counters() const { return batcher_.counters(); }
   const std::string& name() const { return options_.name; }
 
  private:
@@ -82,6 +85,7 @@ class HostProgrammer : public std::enable_shared_from_this<HostProgrammer> {
   uint64_t connections_ = 0;  // New connections seen by WatchConnections.
   ofconn::Signal work_;       // SetRules or a new connection: the sync loop looks.
   ofconn::Signal done_;       // A sync ended: waiters look.
+  FlowBatcher batcher_;
   bool stopped_ = false;
   Counters counters_;
 };

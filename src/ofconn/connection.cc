@@ -497,6 +497,17 @@ std::vector<std::pair<uint32_t, of::Error>> Connection::TakeTrackedErrors() {
   return std::exchange(tracked_errors_, {});
 }
 
+std::vector<std::pair<uint32_t, of::Error>> Connection::TakeTrackedErrors(
+    absl::FunctionRef<bool(uint32_t)> mine) {
+  std::vector<std::pair<uint32_t, of::Error>> taken;
+  std::erase_if(tracked_errors_, [&](std::pair<uint32_t, of::Error>& e) {
+    if (!mine(e.first)) return false;
+    taken.push_back(std::move(e));
+    return true;
+  });
+  return taken;
+}
+
 asio::awaitable<absl::StatusOr<uint32_t>> Connection::Send(of::Message msg) {
   auto self = shared_from_this();
   if (msg.xid == 0) msg.xid = NextXid();

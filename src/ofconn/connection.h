@@ -64,6 +64,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "src/common/clock.h"
@@ -133,6 +134,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void Track(uint32_t xid);
   std::vector<std::pair<uint32_t, of::Error>> TakeTrackedErrors();
+  // Only the errors whose xid `mine` accepts: two users of one connection
+  // (the reconciler's bundles, batched direct paths) each take their own.
+  std::vector<std::pair<uint32_t, of::Error>> TakeTrackedErrors(
+      absl::FunctionRef<bool(uint32_t)> mine);
 
   // Sends `request` (a fresh xid if request.xid == 0) and returns its reply.
   // An OFPT_ERROR reply becomes ErrorStatus(); no reply within `timeout` ms

@@ -4,33 +4,18 @@
 #include "absl/strings/str_format.h"
 #include "src/common/fatal.h"
 #include "src/openflow/text.h"
+#include "src/pipeline/text_util.h"
 
 namespace shortcut::pipeline {
 namespace {
 
-std::string Ip(uint32_t a) {
-  return absl::StrFormat("%d.%d.%d.%d", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
-}
-
-std::string Mac(const of::MacAddr& m) {
-  return absl::StrFormat("%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
-}
-
-std::string Hex(uint64_t v) { return absl::StrFormat("%#x", v); }
-
-// The rules are written in ovs-ofctl syntax, the form operators read in
-// dump-flows, and parsed once: text we generate must parse, or Shortcut
-// itself is broken.
-of::FlowMod Flow(const std::string& text, of::FlowModCommand command = of::FlowModCommand::kAdd) {
-  auto mod = of::ParseFlow(text, command);
-  if (!mod.ok()) {
-    Fatal(absl::StrCat("generated flow does not parse: ", text, ": ", mod.status().ToString()));
-  }
-  return *std::move(mod);
-}
+using internal::Flow;
+using internal::Hex;
+using internal::Ip;
+using internal::Mac;
 
 void Add(reconcile::SwitchState& state, uint64_t cookie, const std::string& text) {
-  state.AddFlow(reconcile::FlowFromMod(Flow(absl::StrCat("cookie=", Hex(cookie), ",", text))));
+  state.AddFlow(internal::Entry(cookie, text));
 }
 
 // Answers an ARP request in place: the reply says the requested address is

@@ -93,7 +93,7 @@ asio::awaitable<absl::StatusOr<std::vector<std::pair<uint32_t, of::Error>>>> Sen
     (void)sent;
   }
   CO_RETURN_IF_ERROR(co_await conn.Barrier(opt.timeout_ms));
-  co_return conn.TakeTrackedErrors();
+  co_return conn.TakeTrackedErrors([&](uint32_t x) { return xids.Contains(x); });
 }
 
 // Undoes the meter changes of plan.meters_before that the switch accepted.
@@ -286,7 +286,7 @@ asio::awaitable<absl::StatusOr<SyncResult>> Apply(Connection& conn, const Plan& 
     absl::Status closed =
         co_await BundleControl(conn, bundle_id, of::BundleControlType::kCloseRequest,
                                of::BundleControlType::kCloseReply, opt);
-    auto tracked = conn.TakeTrackedErrors();
+    auto tracked = conn.TakeTrackedErrors([&](uint32_t x) { return xids.Contains(x); });
     if (!tracked.empty() || !closed.ok()) {
       xids.Collect(tracked, errors);
       (void)co_await BundleControl(conn, bundle_id, of::BundleControlType::kDiscardRequest,
@@ -299,7 +299,7 @@ asio::awaitable<absl::StatusOr<SyncResult>> Apply(Connection& conn, const Plan& 
                                of::BundleControlType::kCommitReply, opt);
     if (!commit.ok()) {
       // The failing inner message's error arrives before the commit's.
-      xids.Collect(conn.TakeTrackedErrors(), errors);
+      xids.Collect(conn.TakeTrackedErrors([&](uint32_t x) { return xids.Contains(x); }), errors);
       if (errors.empty()) {
         std::optional<of::Error> e = ofconn::ErrorFromStatus(commit);
         if (!e) {  // Lost connection or timeout: the outcome is unknown.
@@ -324,7 +324,7 @@ asio::awaitable<absl::StatusOr<SyncResult>> Apply(Connection& conn, const Plan& 
 
   // 4. The barrier that confirms it all.
   CO_RETURN_IF_ERROR(co_await conn.Barrier(opt.timeout_ms));
-  auto tracked = conn.TakeTrackedErrors();
+  auto tracked = conn.TakeTrackedErrors([&](uint32_t x) { return xids.Contains(x); });
   if (!tracked.empty()) {
     xids.Collect(tracked, errors);
     co_return fail(Rejected("meter deletes (flows and groups were applied)", errors, false));

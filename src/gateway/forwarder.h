@@ -1,0 +1,118 @@
+// The forwarding module's control path (seed 5.2): a packet-in from the
+// gateway bridge (the metered copy of a packet the bridge already
+// forwarded) becomes a direct path on the sending host and the reverse path
+// on the destination host, each confirmed by its host's barrier.
+//
+//   packet-in → parse (tunnel metadata from the match: metadata/tun_id = VNI,
+//   tun_src = sending host; inner frame: packet::ParsePacket) → look up the
+//   destination (GatewayDb::LookupByVniIp) and the source (it must live on
+//   the host the packet came from) → DirectPathAdd on both hosts, in
+//   parallel, through their HostProgrammers' batchers.
+//
+// Merging: a setup is keyed by (sending host, VNI, destination); packet-ins
+// for a key in flight, or confirmed less than `merge_window_ms` ago, are
+// counted as merged and cost nothing more. Bounded: at most
+// `max_in_flight` setups at once; beyond that packet-ins are shed and
+// counted. The data plane keeps forwarding either way: nothing waits here.
+//
+// Thread-safety: none; the executor given at construction, like Gateway.
+#pragma once
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "src/common/clock.h"
+#include "src/gateway/gateway.h"
+#include "src/openflow/message.h"
+
+namespace shortcut::gateway {
+
+class Forwarder {
+ public:
+  struct Options {
+    size_t max_in_flight = 4096;
+    Millis merge_window_ms = 1000;
+    size_t recent_paths = 256;                 // Setups kept for ListPaths.
+    const Clock* clock = &SystemClock::Get();  // The merge window's time.
+  };
+  struct Counters {
+    uint64_t packet_ins = 0;
+    uint64_t malformed = 0;       // Missing tunnel metadata, or a frame that does not parse.
+    uint64_t not_ipv4 = 0;        // Only IPv4 destinations get direct paths.
+    uint64_t lookup_misses = 0;   // Destination not in the DB.
+    uint64_t unknown_source = 0;  // Source not in the DB, or not on the host it came from.
+    uint64_t same_host = 0;       // Source and destination on one host.
+    uint64_t merged = 0;
+    uint64_t shed = 0;
+    uint64_t setups = 0;  // Both paths confirmed.
+    uint64_t failures = 0;
+  };
+  // One direct-path setup, for operators (shortcutctl gateway paths).
+  struct PathRecord {
+    std::string src_host;
+    std::string dst_host;
+    uint32_t vni = 0;
+    Ipv4 src_ip = 0;
+    Ipv4 dst_ip = 0;
+    int64_t setup_us = 0;      // Packet-in to both barriers.
+    int64_t unix_time_ms = 0;  // When it was confirmed (or failed).
+    std::string error;         // Empty: installed.
+  };
+
+  Forwarder(asio::any_io_executor ex, Gateway& gateway, Options options);
+
+  // Takes one packet-in; the setup (if any) runs on its own.
+  void OnPacketIn(const of::PacketIn& pin);
+  // The same, awaited (tests, benchmarks): OK also when merged or ignored.
+  asio::awaitable<absl::Status> Handle(of::PacketIn pin);
+
+  const Counters& counters() const { return counters_; }
+  size_t in_flight() const { return in_flight_.size(); }
+  const std::deque<PathRecord>& recent() const { return recent_; }
+  // Setup time percentiles (µs) over the last setups; 0 when none.
+  int64_t SetupPercentileUs(double p) const;
+
+ private:
+  struct Key {
+    Ipv4 src_host = 0;
+    uint32_t vni = 0;
+    Ipv4 dst = 0;
+    friend bool operator==(const Key&, const Key&) = default;
+    template <typename H>
+    friend H AbslHashValue(H h, const Key& k) {
+      return H::combine(std::move(h), k.src_host, k.vni, k.dst);
+    }
+  };
+  struct Setup {
+    Key key;
+    std::string src_host, dst_host;
+    Ipv4 src_ip = 0, dst_ip = 0, src_underlay = 0, dst_underlay = 0;
+    uint32_t vni = 0;
+    int64_t start_us = 0;
+  };
+  // Decides what to do with a packet-in: nullopt when nothing is to be set up.
+  std::optional<Setup> Classify(const of::PacketIn& pin);
+  asio::awaitable<absl::Status> Install(Setup setup);
+  void Record(const Setup& s, const absl::Status& status);
+  void ForgetOld(Millis now);
+
+  asio::any_io_executor ex_;
+  Gateway& gw_;
+  Options options_;
+  absl::flat_hash_map<Key, bool> in_flight_;
+  absl::flat_hash_map<Key, Millis> confirmed_;  // Key → when.
+  std::deque<PathRecord> recent_;
+  std::vector<int64_t> setup_us_;  // Ring of the last setups' times.
+  size_t setup_next_ = 0;
+  size_t swept_size_ = 0;
+  Counters counters_;
+};
+
+}  // namespace shortcut::gateway

@@ -1,0 +1,221 @@
+#include "src/gateway/gateway_bridge.h"
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/steady_timer.hpp>
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "spdlog/spdlog.h"
+#include "src/common/fatal.h"
+
+namespace shortcut::gateway {
+namespace {
+
+// Meters the gateway bridge may use: a small range every datapath supports.
+constexpr uint32_t kMeterMin = 1;
+constexpr uint32_t kMeterMax = 1000;
+
+reconcile::SwitchReconciler::Options ReconcilerOptions(const GatewayBridge::Options& o) {
+  reconcile::SwitchReconciler::Options r;
+  r.ownership = pipeline::GatewayOwnership();
+  r.ownership.meter_min = kMeterMin;
+  r.ownership.meter_max = kMeterMax;
+  r.meter_pool_min = kMeterMin;
+  r.meter_pool_max = kMeterMax;
+  r.group_pool_min = 1;
+  r.group_pool_max = 0;
+  r.driver.timeout_ms = o.call_timeout;
+  return r;
+}
+
+of::Message AskForPacketIns() {
+  of::SetConfig set;
+  set.config.miss_send_len = 0xffff;  // OFPCML_NO_BUFFER; any nonzero value enables them.
+  of::Message m;
+  m.body = set;
+  return m;
+}
+
+}  // namespace
+
+GatewayBridge::GatewayBridge(asio::any_io_executor ex, Options options, PacketInHandler handler)
+    : ex_(ex),
+      options_(std::move(options)),
+      handler_(std::move(handler)),
+      reconciler_(ReconcilerOptions(options_)),
+      work_(ex),
+      done_(ex),
+      batcher_(ex, options_.call_timeout) {
+  config_.packet_in_rate_pps = options_.packet_in_rate_pps;
+  if (config_.packet_in_rate_pps > 0) {
+    pipeline::GatewayBridgeConfig spec = config_;
+    spec.meter_id = kMeterMin;  // Any id: the spec leaves it out.
+    auto id =
+        reconciler_.AssignMeterId(reconcile::MeterSpec(pipeline::GatewayMeter(spec)), "packet-in");
+    if (!id.ok()) Fatal(absl::StrCat("gateway bridge meter id: ", id.status().ToString()));
+    config_.meter_id = *id;
+  }
+  desired_ = pipeline::BuildGatewayBase(config_);
+}
+
+std::shared_ptr<GatewayBridge> GatewayBridge::Start(asio::any_io_executor ex, Options options,
+                                                    PacketInHandler handler) {
+  std::shared_ptr<GatewayBridge> b(new GatewayBridge(ex, std::move(options), std::move(handler)));
+  b->session_ = ofconn::Session::Start(ex, b->options_.target, b->options_.session);
+  asio::co_spawn(ex, b->SyncLoop(b), asio::detached);
+  asio::co_spawn(ex, b->WatchConnections(b), asio::detached);
+  return b;
+}
+
+void GatewayBridge::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  session_->Stop();
+  work_.Notify();
+  done_.Notify();
+}
+
+void GatewayBridge::Change(const of::FlowMod& mod) {
+  pending_.push_back(mod);
+  ++wanted_gen_;
+  work_.Notify();
+}
+
+void GatewayBridge::PutVpc(uint32_t vni) {
+  reconcile::FlowEntry f = pipeline::GatewayVpcFlow(vni);
+  const reconcile::FlowEntry* have = desired_.FindFlow(f.key);
+  if (have != nullptr && have->SameAs(f)) return;
+  Change(pipeline::GatewayFlowAdd(f));
+  desired_.AddFlow(std::move(f));
+}
+
+void GatewayBridge::RemoveVpc(uint32_t vni) {
+  reconcile::FlowKey key = pipeline::GatewayVpcKey(vni);
+  if (desired_.RemoveFlow(key)) Change(pipeline::GatewayFlowDelete(key));
+}
+
+void GatewayBridge::PutEndpoint(uint32_t vni, uint32_t ipv4, uint32_t host_ip) {
+  reconcile::FlowEntry f = pipeline::GatewayEndpointFlow(vni, ipv4, host_ip);
+  const reconcile::FlowEntry* have = desired_.FindFlow(f.key);
+  if (have != nullptr && have->SameAs(f)) return;
+  Change(pipeline::GatewayFlowAdd(f));  // An ADD replaces a flow at the same key.
+  desired_.AddFlow(std::move(f));
+}
+
+void GatewayBridge::RemoveEndpoint(uint32_t vni, uint32_t ipv4) {
+  reconcile::FlowKey key = pipeline::GatewayEndpointKey(vni, ipv4);
+  if (desired_.RemoveFlow(key)) Change(pipeline::GatewayFlowDelete(key));
+}
+
+asio::awaitable<void> GatewayBridge::WatchConnections(
+    [[maybe_unused]] std::shared_ptr<GatewayBridge> self) {
+  while (!stopped_) {
+    auto conn = co_await session_->NextConnection();
+    if (!conn.ok()) break;
+    ++connections_;
+    needs_full_ = true;
+    reconciler_.ForgetInstalled();
+    of::Message ask = AskForPacketIns();
+    auto sent = co_await (*conn)->Send(std::move(ask));
+    if (!sent.ok()) spdlog::warn("{}: {}", options_.name, sent.status().ToString());
+    asio::co_spawn(ex_, ReadPacketIns(self, *conn), asio::detached);
+    work_.Notify();
+  }
+}
+
+asio::awaitable<void> GatewayBridge::ReadPacketIns(
+    [[maybe_unused]] std::shared_ptr<GatewayBridge> self,
+    std::shared_ptr<ofconn::Connection> conn) {
+  while (!stopped_) {
+    auto msg = co_await conn->Receive();
+    if (!msg.ok()) break;  // Closed; the next connection gets its own reader.
+    if (const auto* pin = std::get_if<of::PacketIn>(&msg->body)) {
+      ++counters_.packet_ins;
+      if (handler_) handler_(*pin);
+    }
+  }
+}
+
+asio::awaitable<void> GatewayBridge::SyncLoop(
+    [[maybe_unused]] std::shared_ptr<GatewayBridge> self) {
+  while (!stopped_) {
+    std::shared_ptr<ofconn::Connection> conn = session_->connection();
+    bool pending = needs_full_ || installed_gen_ != wanted_gen_;
+    if (!pending || conn == nullptr) {
+      co_await work_.Wait();
+      continue;
+    }
+    uint64_t gen = wanted_gen_;
+    uint64_t connection = connections_;
+    absl::Status status;
+    if (needs_full_) {
+      // The copy is what this round converges on; changes made while it
+      // runs stay in pending_ and go next, as increments of it.
+      pending_.clear();
+      reconcile::SwitchState desired = desired_;
+      auto result = co_await reconciler_.Sync(*conn, desired);
+      status = result.status();
+      if (result.ok()) {
+        needs_full_ = false;
+        ++counters_.full_syncs;
+        if (!result->planned.empty()) {
+          spdlog::info("{}: {}", options_.name, result->planned.ToString());
+        }
+      }
+    } else {
+      std::vector<of::FlowMod> mods = std::move(pending_);
+      pending_.clear();
+      size_t n = mods.size();
+      status = co_await batcher_.Send(conn, std::move(mods));
+      if (status.ok()) counters_.incremental_flow_mods += n;
+    }
+    if (status.ok()) {
+      installed_gen_ = gen;
+      done_.Notify();
+      continue;
+    }
+    ++counters_.sync_failures;
+    needs_full_ = true;  // Whatever happened, read the switch and converge.
+    spdlog::warn("{}: {}", options_.name, status.ToString());
+    done_.Notify();
+    if (status.code() == absl::StatusCode::kUnavailable) {
+      while (!stopped_ && connections_ == connection) co_await work_.Wait();
+    } else {
+      // The switch rejected something: try again after a pause, not in a loop.
+      asio::steady_timer pause(ex_, std::chrono::milliseconds(options_.call_timeout));
+      co_await pause.async_wait(asio::use_awaitable);
+    }
+  }
+}
+
+asio::awaitable<absl::Status> GatewayBridge::WaitInstalled(Millis timeout) {
+  auto self = shared_from_this();
+  uint64_t gen = wanted_gen_;
+  asio::steady_timer deadline(ex_);
+  bool expired = false;
+  deadline.expires_after(std::chrono::milliseconds(timeout));
+  deadline.async_wait([this, self, &expired](const std::error_code& ec) {
+    if (ec) return;
+    expired = true;
+    done_.Notify();
+  });
+  absl::Status status;
+  while (!(installed_gen_ >= gen && !needs_full_)) {
+    if (stopped_) {
+      status = absl::CancelledError("gateway bridge stopped");
+      break;
+    }
+    if (expired) {
+      status = absl::DeadlineExceededError(
+          absl::StrCat(options_.name, " did not confirm its rules within ", timeout, " ms (",
+                       connected() ? "connected" : "not connected", ")"));
+      break;
+    }
+    co_await done_.Wait();
+  }
+  deadline.cancel();
+  co_return status;
+}
+
+}  // namespace shortcut::gateway

@@ -1,0 +1,259 @@
+// The forwarding module against simulated hosts: a packet-in becomes the
+// direct path on the sending host and the reverse one on the destination
+// host; duplicates merge; unknown or spoofed sources and misses install
+// nothing; the in-flight bound sheds. And the gateway bridge: full converge
+// with its meter, increments, and converge again after a switch restart.
+#include "src/gateway/forwarder.h"
+
+#include <asio/io_context.hpp>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "src/gateway/gateway_bridge.h"
+#include "src/packet/packet.h"
+#include "src/pipeline/gateway_pipeline.h"
+#include "src/pipeline/pipeline.h"
+#include "tests/fakes/fake_switch.h"
+#include "tests/fakes/ofp_peer.h"
+#include "tests/support/co_assert.h"
+#include "tests/support/temp_dir.h"
+
+namespace shortcut::gateway {
+namespace {
+
+using ::shortcut::testing::RunCoroutine;
+
+constexpr Ipv4 kHost1 = 0xac1f0101;  // 172.31.1.1
+constexpr Ipv4 kHost2 = 0xac1f0102;
+constexpr uint32_t kVni = 100;
+
+// Direct paths on a simulated switch (cookie kind kCookieDirect).
+size_t DirectPaths(const fakes::FakeSwitch& sw) {
+  size_t n = 0;
+  for (const of::FlowStats& f : sw.Flows()) {
+    if ((f.cookie & pipeline::kCookieKindMask) == pipeline::kCookieDirect) ++n;
+  }
+  return n;
+}
+
+of::PacketIn PacketIn(Ipv4 from_host, uint32_t vni, Ipv4 src, Ipv4 dst) {
+  of::PacketIn pin;
+  pin.reason = of::kPacketInAction;
+  pin.match.Set(of::Field::kTunIpv4Src, from_host);
+  pin.match.Set(of::Field::kMetadata, vni);
+  packet::PacketBuilder b;
+  b.Eth(packet::MacAddr{2, 0, 0, 0, 0, 1}, packet::MacAddr{2, 0x5c, 0, 0, 0, 1})
+      .Ipv4(packet::Ipv4Addr{src}, packet::Ipv4Addr{dst})
+      .Icmp(8, 0, 0x10001);
+  pin.data = b.Build();
+  return pin;
+}
+
+class ForwarderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const char* name : {"host1", "host2"}) {
+      auto sw = std::make_unique<fakes::FakeSwitch>(io_.get_executor());
+      auto target = sw->ListenUnix(dir_.File(std::string(name) + ".mgmt"));
+      ASSERT_TRUE(target.ok());
+      targets_[name] = *target;
+      switches_[name] = std::move(sw);
+    }
+    Gateway::Options o;
+    o.session.min_backoff = 50;
+    o.session.connection.probe_interval = 0;
+    o.host_timeout = 2000;
+    gw_ = std::make_unique<Gateway>(io_.get_executor(), o);
+    Forwarder::Options fo;
+    fo.clock = &clock_;
+    fwd_ = std::make_unique<Forwarder>(io_.get_executor(), *gw_, fo);
+  }
+  void TearDown() override { fwd_.reset(); }
+
+  // Outside the coroutines (g++ 12 and braced initialisers of strings).
+  ClusterConfig Cluster() {
+    ClusterConfig c;
+    c.cluster_id = 9;
+    c.self = "gw1";
+    c.members = {{"gw1", "172.31.2.1"}};
+    c.hosts = {{"host1", "172.31.1.1", targets_["host1"], ""},
+               {"host2", "172.31.1.2", targets_["host2"], ""}};
+    return c;
+  }
+  absl::Status AddVpc() {
+    Vpc vpc{"vpc1", kVni, "02:5c:00:00:00:01"};
+    std::vector<Network> networks = {{"net1", "10.0.0.0/24", ""}};
+    return gw_->AddVpc(vpc, networks);
+  }
+  static Endpoint Ep(const std::string& key, const std::string& ip, const std::string& host) {
+    return {key, "vpc1", "net1", ip, "", "02:00:00:00:00:" + key.substr(key.size() - 2), host, key};
+  }
+  asio::awaitable<void> Prepare() {
+    ClusterConfig c = Cluster();
+    EXPECT_TRUE((co_await gw_->SetCluster(std::move(c))).ok());
+    EXPECT_TRUE(AddVpc().ok());
+    Endpoint a = Ep("ep01", "10.0.0.10", "host1");
+    Endpoint b = Ep("ep02", "10.0.0.11", "host2");
+    EXPECT_TRUE((co_await gw_->UpdateEndpoint(a)).ok());
+    EXPECT_TRUE((co_await gw_->UpdateEndpoint(b)).ok());
+  }
+
+  asio::io_context io_;
+  testing::TempDir dir_{"shortcut-forwarder"};
+  ManualClock clock_{1000};
+  std::map<std::string, std::string> targets_;
+  std::map<std::string, std::unique_ptr<fakes::FakeSwitch>> switches_;
+  std::unique_ptr<Gateway> gw_;
+  std::unique_ptr<Forwarder> fwd_;
+};
+
+TEST_F(ForwarderTest, APacketInInstallsBothWaysOnce) {
+  RunCoroutine(io_, [&]() -> asio::awaitable<void> {
+    co_await Prepare();
+    of::PacketIn pin = PacketIn(kHost1, kVni, 0x0a00000a, 0x0a00000b);
+    CO_ASSERT_OK(co_await fwd_->Handle(pin));
+    EXPECT_EQ(fwd_->counters().setups, 1u);
+    EXPECT_EQ(DirectPaths(*switches_["host1"]), 1u);  // Toward 10.0.0.11 on host2.
+    EXPECT_EQ(DirectPaths(*switches_["host2"]), 1u);  // The reverse.
+    for (const of::FlowStats& f : switches_["host1"]->Flows()) {
+      if ((f.cookie & pipeline::kCookieKindMask) != pipeline::kCookieDirect) continue;
+      EXPECT_EQ(f.match, pipeline::DirectPathAdd(kVni, 0x0a00000b, kHost2, 60).match);
+      EXPECT_EQ(f.table_id, pipeline::kTableEgress);
+    }
+    // The same flow again within the merge window: merged, nothing sent.
+    uint64_t mods = switches_["host1"]->counters().flow_mods;
+    CO_ASSERT_OK(co_await fwd_->Handle(pin));
+    EXPECT_EQ(fwd_->counters().merged, 1u);
+    EXPECT_EQ(switches_["host1"]->counters().flow_mods, mods);
+    // After the window (the path may have idled out): set up again.
+    clock_.Advance(2000);
+    CO_ASSERT_OK(co_await fwd_->Handle(pin));
+    EXPECT_EQ(fwd_->counters().setups, 2u);
+    CO_ASSERT_TRUE(fwd_->recent().size() == 2u);
+    EXPECT_EQ(fwd_->recent().back().src_host, "host1");
+    EXPECT_EQ(fwd_->recent().back().dst_host, "host2");
+    EXPECT_TRUE(fwd_->recent().back().error.empty());
+    EXPECT_GT(fwd_->SetupPercentileUs(50), 0);
+  });
+}
+
+TEST_F(ForwarderTest, ConcurrentPacketInsOfOneFlowMerge) {
+  RunCoroutine(io_, [&]() -> asio::awaitable<void> {
+    co_await Prepare();
+    of::PacketIn pin = PacketIn(kHost1, kVni, 0x0a00000a, 0x0a00000b);
+    for (int i = 0; i < 10; ++i) fwd_->OnPacketIn(pin);
+    EXPECT_EQ(fwd_->in_flight(), 1u);
+    CO_ASSERT_TRUE(co_await testing::WaitUntil([&] { return fwd_->in_flight() == 0; }, 5000));
+    EXPECT_EQ(fwd_->counters().setups, 1u);
+    EXPECT_EQ(fwd_->counters().merged, 9u);
+    EXPECT_EQ(DirectPaths(*switches_["host1"]), 1u);
+  });
+}
+
+TEST_F(ForwarderTest, NothingIsInstalledForMissesSpoofsAndGarbage) {
+  RunCoroutine(io_, [&]() -> asio::awaitable<void> {
+    co_await Prepare();
+    // Unknown destination.
+    CO_ASSERT_OK(co_await fwd_->Handle(PacketIn(kHost1, kVni, 0x0a00000a, 0x0a000063)));
+    EXPECT_EQ(fwd_->counters().lookup_misses, 1u);
+    // A source that does not live on the host the packet came from.
+    CO_ASSERT_OK(co_await fwd_->Handle(PacketIn(kHost2, kVni, 0x0a00000a, 0x0a00000b)));
+    // An unknown source.
+    CO_ASSERT_OK(co_await fwd_->Handle(PacketIn(kHost1, kVni, 0x0a000063, 0x0a00000b)));
+    EXPECT_EQ(fwd_->counters().unknown_source, 2u);
+    // Another VPC's VNI: the same addresses mean nothing there.
+    CO_ASSERT_OK(co_await fwd_->Handle(PacketIn(kHost1, kVni + 1, 0x0a00000a, 0x0a00000b)));
+    EXPECT_EQ(fwd_->counters().lookup_misses, 2u);
+    // No tunnel metadata; a frame that does not parse.
+    of::PacketIn bare;
+    bare.data = {1, 2, 3};
+    CO_ASSERT_OK(co_await fwd_->Handle(bare));
+    of::PacketIn junk = PacketIn(kHost1, kVni, 0x0a00000a, 0x0a00000b);
+    junk.data.resize(20);
+    CO_ASSERT_OK(co_await fwd_->Handle(junk));
+    EXPECT_EQ(fwd_->counters().malformed, 2u);
+    EXPECT_EQ(fwd_->counters().setups, 0u);
+    EXPECT_EQ(DirectPaths(*switches_["host1"]), 0u);
+    EXPECT_EQ(DirectPaths(*switches_["host2"]), 0u);
+  });
+}
+
+TEST_F(ForwarderTest, BeyondTheInFlightBoundPacketInsAreShed) {
+  Forwarder::Options fo;
+  fo.max_in_flight = 1;
+  fwd_ = std::make_unique<Forwarder>(io_.get_executor(), *gw_, fo);
+  RunCoroutine(io_, [&]() -> asio::awaitable<void> {
+    co_await Prepare();
+    fwd_->OnPacketIn(PacketIn(kHost1, kVni, 0x0a00000a, 0x0a00000b));
+    fwd_->OnPacketIn(PacketIn(kHost2, kVni, 0x0a00000b, 0x0a00000a));  // Another key.
+    EXPECT_EQ(fwd_->counters().shed, 1u);
+    CO_ASSERT_TRUE(co_await testing::WaitUntil([&] { return fwd_->in_flight() == 0; }, 5000));
+    EXPECT_EQ(fwd_->counters().setups, 1u);
+  });
+}
+
+TEST_F(ForwarderTest, AnUnreachableHostFailsTheSetupAndFreesItsSlot) {
+  RunCoroutine(io_, [&]() -> asio::awaitable<void> {
+    co_await Prepare();
+    switches_["host2"].reset();
+    CO_ASSERT_TRUE(
+        co_await testing::WaitUntil([&] { return !gw_->programmer("host2")->connected(); }, 5000));
+    absl::Status s = co_await fwd_->Handle(PacketIn(kHost1, kVni, 0x0a00000a, 0x0a00000b));
+    EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+    EXPECT_EQ(fwd_->counters().failures, 1u);
+    EXPECT_EQ(fwd_->in_flight(), 0u);
+    EXPECT_FALSE(fwd_->recent().back().error.empty());
+  });
+}
+
+TEST(GatewayBridgeTest, ConvergesWithItsMeterThenSendsIncrementsAndConvergesAfterARestart) {
+  asio::io_context io;
+  testing::TempDir dir("shortcut-gwbridge");
+  fakes::FakeSwitch sw(io.get_executor());
+  auto target = sw.ListenUnix(dir.File("gw.mgmt"));
+  ASSERT_TRUE(target.ok());
+  GatewayBridge::Options o;
+  o.target = *ofconn::ParseTarget(*target);
+  o.session.min_backoff = 50;
+  o.session.connection.probe_interval = 0;
+  o.packet_in_rate_pps = 500;
+  auto bridge = GatewayBridge::Start(io.get_executor(), o, nullptr);
+  RunCoroutine(io, [&]() -> asio::awaitable<void> {
+    bridge->PutVpc(kVni);
+    bridge->PutEndpoint(kVni, 0x0a00000a, kHost1);
+    CO_ASSERT_OK(co_await bridge->WaitInstalled(5000));
+    const size_t base = pipeline::BuildGatewayBase({1, 500}).flow_count();
+    EXPECT_EQ(sw.flow_count(), base + 2);
+    CO_ASSERT_TRUE(sw.meter_count() == 1u);
+    EXPECT_EQ(sw.Meters()[0].meter_id, bridge->meter_id());
+    EXPECT_EQ(bridge->counters().full_syncs, 1u);
+    // Increments: one flow_mod each, no dump.
+    uint64_t dumps = sw.counters().multipart_requests;
+    bridge->PutEndpoint(kVni, 0x0a00000b, kHost2);
+    bridge->PutEndpoint(kVni, 0x0a00000a, kHost2);  // Moved: replaced.
+    bridge->RemoveEndpoint(kVni, 0x0a00000b);
+    bridge->RemoveEndpoint(kVni, 0x0a00000c);  // Unknown: nothing.
+    CO_ASSERT_OK(co_await bridge->WaitInstalled(5000));
+    EXPECT_EQ(sw.counters().multipart_requests, dumps);
+    EXPECT_EQ(bridge->counters().incremental_flow_mods, 3u);
+    EXPECT_EQ(sw.flow_count(), base + 2);
+    bool moved = false;
+    for (const of::FlowStats& f : sw.Flows()) {
+      if (f.match == pipeline::GatewayEndpointKey(kVni, 0x0a00000a).match) {
+        moved =
+            f.instructions == pipeline::GatewayEndpointFlow(kVni, 0x0a00000a, kHost2).instructions;
+      }
+    }
+    EXPECT_TRUE(moved);
+    // A restarted switch holds nothing: the bridge converges again.
+    sw.Restart();
+    CO_ASSERT_TRUE(co_await testing::WaitUntil(
+        [&] { return sw.flow_count() == base + 2 && bridge->in_sync(); }, 10000));
+    EXPECT_EQ(sw.meter_count(), 1u);
+    EXPECT_EQ(bridge->counters().full_syncs, 2u);
+    bridge->Stop();
+  });
+}
+
+}  // namespace
+}  // namespace shortcut::gateway
