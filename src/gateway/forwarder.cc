@@ -28,18 +28,26 @@ int64_t UnixMs() {
       .count();
 }
 
-std::vector<of::FlowMod> OnePath(uint32_t vni, Ipv4 dst, Ipv4 dst_host, uint16_t idle) {
-  std::vector<of::FlowMod> mods;
-  mods.push_back(pipeline::DirectPathAdd(vni, dst, dst_host, idle));
-  return mods;
-}
-
 }  // namespace
 
 Forwarder::Forwarder(asio::any_io_executor ex, Gateway& gateway, Options options)
-    : ex_(std::move(ex)), gw_(gateway), options_(options) {}
+    : ex_(ex), gw_(gateway), options_(options), round_done_(ex) {}
 
-std::optional<Forwarder::Setup> Forwarder::Classify(const of::PacketIn& pin) {
+HostProgrammer* Forwarder::ProgrammerOf(Ipv4 underlay) {
+  if (cluster_version_ != gw_.cluster_version()) {
+    programmers_.clear();
+    for (const Host& h : gw_.cluster().hosts) {
+      auto ip = ParseIpv4(h.underlay_ipv4);
+      HostProgrammer* p = gw_.programmer(h.name);
+      if (ip && p != nullptr) programmers_[*ip] = p;
+    }
+    cluster_version_ = gw_.cluster_version();
+  }
+  auto it = programmers_.find(underlay);
+  return it == programmers_.end() ? nullptr : it->second;
+}
+
+std::optional<Forwarder::Queued> Forwarder::Classify(const of::PacketIn& pin) {
   ++counters_.packet_ins;
   const of::FieldMatch* tun_src = pin.match.Find(of::Field::kTunIpv4Src);
   const of::FieldMatch* vni_field = pin.match.Find(of::Field::kMetadata);
@@ -97,73 +105,113 @@ std::optional<Forwarder::Setup> Forwarder::Classify(const of::PacketIn& pin) {
   }
   s.src_underlay = src->host_underlay;
   s.dst_underlay = dst->host_underlay;
-  s.src_host = std::string(db.View(src->id).host);
-  s.dst_host = std::string(db.View(dst->id).host);
+  s.src = ProgrammerOf(s.src_underlay);
+  s.dst = ProgrammerOf(s.dst_underlay);
   s.start_us = NowUs();
+  s.round = round_;
   in_flight_[s.key] = true;
-  return s;
+  Queued queued{s.key, s.round};
+  queue_.push_back(s);
+  if (!pumping_) {
+    pumping_ = true;
+    // co_spawn may run the pump at once, up to its first wait: it takes
+    // the queue with it.
+    asio::co_spawn(ex_, Pump(), asio::detached);
+  }
+  return queued;
 }
 
-void Forwarder::OnPacketIn(const of::PacketIn& pin) {
-  std::optional<Setup> setup = Classify(pin);
-  if (!setup) return;
-  asio::co_spawn(ex_, Install(*std::move(setup)), asio::detached);
-}
+void Forwarder::OnPacketIn(const of::PacketIn& pin) { (void)Classify(pin); }
 
 asio::awaitable<absl::Status> Forwarder::Handle(of::PacketIn pin) {
-  std::optional<Setup> setup = Classify(pin);
-  if (!setup) co_return absl::OkStatus();
-  co_return co_await Install(*std::move(setup));
+  std::optional<Queued> mine = Classify(pin);
+  if (!mine) co_return absl::OkStatus();
+  const Key key = mine->key;
+  const uint64_t round = mine->round;
+  awaited_.insert(key);
+  while (done_round_ < round) co_await round_done_.Wait();
+  awaited_.erase(key);
+  auto it = handled_.find(key);
+  absl::Status s = it == handled_.end() ? absl::OkStatus() : it->second;
+  if (it != handled_.end()) handled_.erase(it);
+  co_return s;
 }
 
-asio::awaitable<absl::Status> Forwarder::Install(Setup s) {
+asio::awaitable<void> Forwarder::Pump() {
   using namespace asio::experimental::awaitable_operators;
   const uint16_t idle = gw_.options().direct_idle_timeout_s;
-  HostProgrammer* src = gw_.programmer(s.src_host);
-  HostProgrammer* dst = gw_.programmer(s.dst_host);
-  absl::Status status;
-  if (src == nullptr || dst == nullptr) {
-    status = absl::FailedPreconditionError(
-        absl::StrCat("no OpenFlow session to ", src == nullptr ? s.src_host : s.dst_host));
-  } else {
-    // Both ways at once: the reply's first packet goes direct too.
-    std::vector<of::FlowMod> forward = OnePath(s.vni, s.dst_ip, s.dst_underlay, idle);
-    std::vector<of::FlowMod> reverse = OnePath(s.vni, s.src_ip, s.src_underlay, idle);
-    auto [a, b] = co_await (src->SendDirectPaths(std::move(forward)) &&
-                            dst->SendDirectPaths(std::move(reverse)));
-    status = a.ok() ? b : a;
+  while (!queue_.empty()) {
+    std::vector<Setup> batch = std::move(queue_);
+    queue_.clear();
+    const uint64_t round = round_++;
+    // Per host: its flow_mods of this round, then one send each, all hosts
+    // at once.
+    absl::flat_hash_map<HostProgrammer*, std::vector<of::FlowMod>> mods;
+    for (const Setup& s : batch) {
+      if (s.src == nullptr || s.dst == nullptr) continue;
+      mods[s.src].push_back(pipeline::DirectPathAdd(s.vni, s.dst_ip, s.dst_underlay, idle));
+      mods[s.dst].push_back(pipeline::DirectPathAdd(s.vni, s.src_ip, s.src_underlay, idle));
+    }
+    absl::flat_hash_map<HostProgrammer*, absl::Status> results;
+    size_t pending = mods.size();
+    for (auto& [host, list] : mods) {
+      HostProgrammer* h = host;
+      asio::co_spawn(ex_, h->SendDirectPaths(std::move(list)),
+                     [this, h, &results, &pending](std::exception_ptr e, absl::Status s) {
+                       results[h] = e ? absl::InternalError("direct-path send threw") : s;
+                       if (--pending == 0) round_done_.Notify();
+                     });
+    }
+    while (pending > 0) co_await round_done_.Wait();
+    for (const Setup& s : batch) {
+      absl::Status status;
+      if (s.src == nullptr || s.dst == nullptr) {
+        status = absl::FailedPreconditionError("no OpenFlow session to the host");
+      } else if (!results[s.src].ok()) {
+        status = results[s.src];
+      } else {
+        status = results[s.dst];
+      }
+      Complete(s, status);
+    }
+    done_round_ = round;
+    round_done_.Notify();
   }
+  pumping_ = false;
+}
+
+void Forwarder::Complete(const Setup& s, const absl::Status& status) {
   in_flight_.erase(s.key);
+  const int64_t now_us = NowUs();
   if (status.ok()) {
     ++counters_.setups;
     confirmed_[s.key] = options_.clock->NowMs();
     ForgetOld(options_.clock->NowMs());
+    int64_t us = now_us - s.start_us;
+    if (setup_us_.size() < kSetupSamples) {
+      setup_us_.push_back(us);
+    } else {
+      setup_us_[setup_next_] = us;
+      setup_next_ = (setup_next_ + 1) % kSetupSamples;
+    }
   } else {
     ++counters_.failures;
-    spdlog::warn("direct path {} → {}: {}", s.src_host, s.dst_host, status.ToString());
+    if (counters_.failures < 10 || counters_.failures % 1000 == 0) {
+      spdlog::warn("direct path for {} toward {} (VNI {}): {} (failures: {})", FormatIpv4(s.src_ip),
+                   FormatIpv4(s.dst_ip), s.vni, status.ToString(), counters_.failures);
+    }
   }
-  Record(s, status);
-  co_return status;
-}
-
-void Forwarder::Record(const Setup& s, const absl::Status& status) {
+  if (awaited_.contains(s.key)) handled_[s.key] = status;
+  if (options_.recent_paths == 0) return;
   PathRecord r;
-  r.src_host = s.src_host;
-  r.dst_host = s.dst_host;
+  r.src_host = s.src ? s.src->name() : FormatIpv4(s.src_underlay);
+  r.dst_host = s.dst ? s.dst->name() : FormatIpv4(s.dst_underlay);
   r.vni = s.vni;
   r.src_ip = s.src_ip;
   r.dst_ip = s.dst_ip;
-  r.setup_us = NowUs() - s.start_us;
+  r.setup_us = now_us - s.start_us;
   r.unix_time_ms = UnixMs();
   if (!status.ok()) r.error = std::string(status.message());
-  if (status.ok()) {
-    if (setup_us_.size() < kSetupSamples) {
-      setup_us_.push_back(r.setup_us);
-    } else {
-      setup_us_[setup_next_] = r.setup_us;
-      setup_next_ = (setup_next_ + 1) % kSetupSamples;
-    }
-  }
   recent_.push_back(std::move(r));
   while (recent_.size() > options_.recent_paths) recent_.pop_front();
 }

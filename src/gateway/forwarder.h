@@ -12,8 +12,16 @@
 // Merging: a setup is keyed by (sending host, VNI, destination); packet-ins
 // for a key in flight, or confirmed less than `merge_window_ms` ago, are
 // counted as merged and cost nothing more. Bounded: at most
-// `max_in_flight` setups at once; beyond that packet-ins are shed and
-// counted. The data plane keeps forwarding either way: nothing waits here.
+// `max_in_flight` setups queued or in progress; beyond that packet-ins are
+// shed and counted. The data plane keeps forwarding either way: nothing
+// waits here.
+//
+// Batching: one pump takes every queued setup at once, sends each host its
+// flow_mods as one batch (HostProgrammer::SendDirectPaths, all hosts in
+// parallel) and completes the setups when the barriers are back; setups
+// queued meanwhile form the next round. So the cost per setup is its
+// classification and two encodings, not coroutines or round trips. A host
+// batch that fails fails the setups that touched that host.
 //
 // Thread-safety: none; the executor given at construction, like Gateway.
 #pragma once
@@ -27,9 +35,11 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "src/common/clock.h"
 #include "src/gateway/gateway.h"
+#include "src/ofconn/signal.h"
 #include "src/openflow/message.h"
 
 namespace shortcut::gateway {
@@ -92,21 +102,39 @@ class Forwarder {
   };
   struct Setup {
     Key key;
-    std::string src_host, dst_host;
+    HostProgrammer* src = nullptr;
+    HostProgrammer* dst = nullptr;
     Ipv4 src_ip = 0, dst_ip = 0, src_underlay = 0, dst_underlay = 0;
     uint32_t vni = 0;
     int64_t start_us = 0;
+    uint64_t round = 0;  // The pump round that completes it.
   };
-  // Decides what to do with a packet-in: nullopt when nothing is to be set up.
-  std::optional<Setup> Classify(const of::PacketIn& pin);
-  asio::awaitable<absl::Status> Install(Setup setup);
-  void Record(const Setup& s, const absl::Status& status);
+  struct Queued {
+    Key key;
+    uint64_t round = 0;
+  };
+  // Decides what to do with a packet-in: nullopt when nothing is to be set
+  // up; else the setup is queued.
+  std::optional<Queued> Classify(const of::PacketIn& pin);
+  asio::awaitable<void> Pump();
+  void Complete(const Setup& s, const absl::Status& status);
   void ForgetOld(Millis now);
+  HostProgrammer* ProgrammerOf(Ipv4 underlay);
 
   asio::any_io_executor ex_;
   Gateway& gw_;
   Options options_;
-  absl::flat_hash_map<Key, bool> in_flight_;
+  absl::flat_hash_map<Key, bool> in_flight_;  // Queued or in a round.
+  std::vector<Setup> queue_;
+  bool pumping_ = false;
+  uint64_t round_ = 1;       // The round queued setups will go in.
+  uint64_t done_round_ = 0;  // The last round completed.
+  ofconn::Signal round_done_;
+  absl::flat_hash_set<Key> awaited_;                // Keys Handle() waits for,
+  absl::flat_hash_map<Key, absl::Status> handled_;  // and their outcomes.
+  // Host underlay → its programmer, rebuilt when the cluster changes.
+  absl::flat_hash_map<Ipv4, HostProgrammer*> programmers_;
+  uint64_t cluster_version_ = 0;
   absl::flat_hash_map<Key, Millis> confirmed_;  // Key → when.
   std::deque<PathRecord> recent_;
   std::vector<int64_t> setup_us_;  // Ring of the last setups' times.

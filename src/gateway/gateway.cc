@@ -101,6 +101,7 @@ asio::awaitable<absl::Status> Gateway::SetCluster(ClusterConfig config) {
     if (!updated.ok()) co_return updated.status();
   }
   cluster_ = std::move(config);
+  ++cluster_version_;
   for (const Host& h : cluster_.hosts) {
     if (programmers_.contains(h.name) || h.openflow_target.empty()) continue;
     HostProgrammer::Options o;

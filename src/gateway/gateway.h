@@ -91,6 +91,8 @@ class Gateway {
   HostProgrammer* programmer(const std::string& host);
   const Counters& counters() const { return counters_; }
   const Options& options() const { return options_; }
+  // Bumped by every SetCluster (hosts and their programmers may change).
+  uint64_t cluster_version() const { return cluster_version_; }
 
  private:
   // Brings `host`'s standing rules up to date (designated hosts only).
@@ -106,6 +108,7 @@ class Gateway {
   // (host, iface-id) → ofport, as the hosts' OVSDB report them.
   std::map<std::pair<std::string, std::string>, uint32_t> ports_;
   Counters counters_;
+  uint64_t cluster_version_ = 0;
 };
 
 }  // namespace shortcut::gateway

@@ -27,6 +27,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "src/openflow/match.h"
@@ -76,6 +77,9 @@ reconcile::SwitchState BuildHostState(const HostRules& rules);
 // The direct path toward `dst_ipv4` of VPC `vni`, living on `dst_host_ip`.
 of::FlowMod DirectPathAdd(uint32_t vni, uint32_t dst_ipv4, uint32_t dst_host_ip,
                           uint16_t idle_timeout_s);
+// The same flow in ovs-ofctl syntax.
+std::string DirectPathText(uint32_t vni, uint32_t dst_ipv4, uint32_t dst_host_ip,
+                           uint16_t idle_timeout_s);
 // Non-strict delete of every direct path toward (vni, dst_ipv4), whoever
 // installed it (invalidation when an endpoint moves or goes).
 of::FlowMod DirectPathDelete(uint32_t vni, uint32_t dst_ipv4);

@@ -70,6 +70,10 @@ TEST(PipelineTest, DirectPathsAddAndDelete) {
   EXPECT_THAT(text, HasSubstr("nw_dst=10.0.0.5"));
   EXPECT_THAT(text, HasSubstr("set_field:172.31.1.2->tun_dst"));
   EXPECT_THAT(text, HasSubstr("output:60000"));
+  // Built field by field; the same as its text parsed.
+  auto parsed = of::ParseFlow(DirectPathText(0x64, 0x0a000005, 0xac1f0102, 30));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(add, *parsed);
 
   of::FlowMod del = DirectPathDelete(0x64, 0x0a000005);
   EXPECT_EQ(del.command, of::FlowModCommand::kDelete);  // Non-strict: whatever the priority.
