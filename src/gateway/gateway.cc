@@ -41,6 +41,36 @@ std::string DesignatedMember(const std::string& host, const std::vector<ClusterM
   return best;
 }
 
+absl::StatusOr<std::vector<host::TunnelPort>> TunnelPortsOnHost(
+    std::vector<ClusterMember> members) {
+  std::sort(members.begin(), members.end(),
+            [](const ClusterMember& a, const ClusterMember& b) { return a.name < b.name; });
+  std::vector<host::TunnelPort> ports;
+  for (size_t i = 0; i < members.size(); ++i) {
+    auto port = host::MakeTunnelPort(members[i].underlay_ipv4,
+                                     kGatewayOfportBase + static_cast<uint32_t>(i));
+    if (!port.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("member ", members[i].name, ": ", port.status().message()));
+    }
+    ports.push_back(*std::move(port));
+  }
+  return ports;
+}
+
+absl::StatusOr<std::vector<host::TunnelPort>> TunnelPortsOnGateway(const std::vector<Host>& hosts) {
+  std::vector<host::TunnelPort> ports;
+  for (const Host& h : hosts) {
+    auto port = host::MakeTunnelPort(h.underlay_ipv4);
+    if (!port.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("host ", h.name, ": ", port.status().message()));
+    }
+    ports.push_back(*std::move(port));
+  }
+  return ports;
+}
+
 Gateway::Gateway(asio::any_io_executor ex, Options options)
     : ex_(std::move(ex)), options_(std::move(options)) {}
 

@@ -30,6 +30,7 @@
 #include "absl/status/statusor.h"
 #include "src/gateway/gateway_db.h"
 #include "src/gateway/host_programmer.h"
+#include "src/host/tunnel_ports.h"
 
 namespace shortcut::gateway {
 
@@ -49,6 +50,14 @@ struct ClusterConfig {
 
 // The member designated for `host`: highest rendezvous score. Empty if none.
 std::string DesignatedMember(const std::string& host, const std::vector<ClusterMember>& members);
+
+// The gateway tunnel ports (with BFD) NodeOvsdb keeps: on every compute
+// host, one toward each member at kGatewayOfportBase + i (members in name
+// order, as the hosts' select group buckets name them); on each gateway's
+// own OVS, one toward each host, at an ofport OVS chooses.
+// InvalidArgument for an address that is not IPv4.
+absl::StatusOr<std::vector<host::TunnelPort>> TunnelPortsOnHost(std::vector<ClusterMember> members);
+absl::StatusOr<std::vector<host::TunnelPort>> TunnelPortsOnGateway(const std::vector<Host>& hosts);
 
 class Gateway {
  public:

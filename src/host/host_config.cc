@@ -283,7 +283,8 @@ absl::StatusOr<HostPlan> PlanReset(const VsSnapshot& db, const std::string& brid
     if (it == db.ports.end()) continue;
     const ovsdb::VsPort& port = it->second;
     if (port.name == bridge) continue;  // The internal port.
-    if (Role(port.external_ids) == "tunnel") {
+    // Gateways' tunnel ports go too: Shortcut made them, for this bridge.
+    if (Role(port.external_ids) == "tunnel" || Role(port.external_ids) == "gateway-tunnel") {
       tunnel_ports.push_back(uuid);
     } else {
       foreign_ports.push_back(port.name);

@@ -13,8 +13,9 @@
 //   - a passive OpenFlow listener (a Controller "ptcp:..."), which gateways
 //     connect to.
 // What init creates is marked in external_ids ("shortcut-role"), so `reset`
-// removes exactly that: the tunnel port and the listener, and the bridge if
-// init created it and nobody added ports to it since.
+// removes exactly that: the tunnel port and the listener (and the gateways'
+// tunnel ports, src/host/tunnel_ports.h), and the bridge if init created it
+// and nobody else added ports to it since.
 //
 // Thread-safety: pure functions on values.
 #pragma once

@@ -1,5 +1,7 @@
 #include "src/host/iface_watch.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 
 namespace shortcut::host {
@@ -51,6 +53,16 @@ std::vector<IfaceEvent> IfaceTracker::Update(const ovsdb::VsSnapshot& db) {
   }
   known_ = std::move(now);
   return events;
+}
+
+std::map<std::string, int64_t> IfaceTracker::Bindings() const {
+  std::map<std::string, int64_t> out;
+  for (const auto& [uuid, e] : known_) {
+    if (!e.ofport) continue;
+    auto [it, inserted] = out.emplace(e.iface_id, *e.ofport);
+    if (!inserted) it->second = std::min(it->second, *e.ofport);
+  }
+  return out;
 }
 
 std::string_view IfaceEventKindName(IfaceEvent::Kind kind) {

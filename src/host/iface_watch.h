@@ -38,6 +38,12 @@ class IfaceTracker {
   std::vector<IfaceEvent> Update(const ovsdb::VsSnapshot& db);
   size_t size() const { return known_.size(); }
 
+  // iface-id → ofport as of the last Update(), for the interfaces that have
+  // a valid one: the port a gateway binds the endpoint to. Two interfaces
+  // claiming one iface-id (a VM being replaced) bind to the lower ofport,
+  // so the answer does not depend on the order rows arrived in.
+  std::map<std::string, int64_t> Bindings() const;
+
  private:
   std::string bridge_;
   std::map<std::string, IfaceEvent> known_;  // Interface uuid → last state.

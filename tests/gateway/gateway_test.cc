@@ -123,6 +123,21 @@ TEST(DesignatedMemberTest, StableAndSpread) {
   EXPECT_EQ(DesignatedMember("host1", {}), "");
 }
 
+TEST(TunnelPortsLayoutTest, HostsReachMembersInNameOrderAndGatewaysReachEveryHost) {
+  std::vector<ClusterMember> members = {{"gw2", "172.31.2.2"}, {"gw1", "172.31.2.1"}};
+  auto on_host = TunnelPortsOnHost(members);
+  ASSERT_TRUE(on_host.ok()) << on_host.status();
+  ASSERT_EQ(on_host->size(), 2u);
+  EXPECT_EQ((*on_host)[0], (host::TunnelPort{"sc-ac1f0201", "172.31.2.1", kGatewayOfportBase}));
+  EXPECT_EQ((*on_host)[1], (host::TunnelPort{"sc-ac1f0202", "172.31.2.2", kGatewayOfportBase + 1}));
+  std::vector<Host> hosts = {{"host1", "172.31.1.1", "", ""}, {"host2", "172.31.1.2", "", ""}};
+  auto on_gateway = TunnelPortsOnGateway(hosts);
+  ASSERT_TRUE(on_gateway.ok()) << on_gateway.status();
+  EXPECT_EQ((*on_gateway)[1], (host::TunnelPort{"sc-ac1f0102", "172.31.1.2", std::nullopt}));
+  members.push_back({"gw3", "not-an-ip"});
+  EXPECT_EQ(TunnelPortsOnHost(members).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(GatewayTest, OnlyTheDesignatedGatewayProgramsAHost) {
   RunCoroutine(io_, [&]() -> asio::awaitable<void> {
     std::vector<ClusterMember> members = TwoMembers();

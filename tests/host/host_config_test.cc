@@ -159,6 +159,22 @@ TEST(HostConfigTest, ResetRemovesWhatInitCreated) {
   EXPECT_THAT(plan->changes.back(), HasSubstr("delete bridge br-int"));
 }
 
+TEST(HostConfigTest, ResetRemovesGatewayTunnelPortsToo) {
+  HostInitParams p = Params();
+  ovsdb::VsSnapshot db = Prepared(p);
+  db.bridges["b"].ports.push_back("p-gw");
+  db.ports["p-gw"] = {"p-gw", "sc-ac1f0201", {}, {{kRoleKey, "gateway-tunnel"}}};
+  auto plan = PlanReset(db, p.bridge);
+  ASSERT_TRUE(plan.ok());
+  // Shortcut made every port but the internal one: the bridge goes whole.
+  EXPECT_THAT(OpKinds(plan->ops), ElementsAre("comment", "mutate Open_vSwitch"));
+  db.bridges["b"].external_ids.clear();
+  plan = PlanReset(db, p.bridge);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_THAT(plan->ops[1]["mutations"].dump(), HasSubstr(R"(["uuid","p-gw"])"));
+  EXPECT_THAT(plan->changes, ::testing::Contains("remove tunnel port sc-ac1f0201"));
+}
+
 TEST(HostConfigTest, ResetKeepsABridgeWithOtherPorts) {
   HostInitParams p = Params();
   ovsdb::VsSnapshot db = Prepared(p);

@@ -74,5 +74,19 @@ TEST(IfaceTrackerTest, OtherBridgesAreIgnoredUnlessAllAreWatched) {
   EXPECT_EQ(events[0].bridge, "br-ex");
 }
 
+TEST(IfaceTrackerTest, BindingsAreTheValidOfportsByIfaceId) {
+  IfaceTracker t("br-int");
+  t.Update(Db({Iface("1", "vm1", 7), Iface("2", "vm2", std::nullopt), Iface("3", "vm3", -1),
+               Iface("4", "", 9)}));
+  EXPECT_EQ(t.Bindings(), (std::map<std::string, int64_t>{{"vm1", 7}}));
+  // Two interfaces claim vm1: the lower ofport, whichever came first.
+  t.Update(Db({Iface("1", "vm1", 7), Iface("0", "vm1", 5)}));
+  EXPECT_EQ(t.Bindings(), (std::map<std::string, int64_t>{{"vm1", 5}}));
+  t.Update(Db({Iface("1", "vm1", 7)}));
+  EXPECT_EQ(t.Bindings(), (std::map<std::string, int64_t>{{"vm1", 7}}));
+  t.Update(Db({}));
+  EXPECT_TRUE(t.Bindings().empty());
+}
+
 }  // namespace
 }  // namespace shortcut::host
