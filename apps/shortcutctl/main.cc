@@ -12,6 +12,7 @@
 #include "CLI/CLI.hpp"
 #include "spdlog/sinks/stdout_sinks.h"
 #include "spdlog/spdlog.h"
+#include "src/ctl/gateway_cmd.h"
 #include "src/ctl/host_cmd.h"
 #include "src/ctl/switch_cmd.h"
 
@@ -125,7 +126,14 @@ int main(int argc, char** argv) {
   host_reset->add_flag("!--no-wait", host_opts.wait,
                        "do not wait for ovs-vswitchd to apply the change");
 
-  CLI11_PARSE(app, argc, argv);
+  shortcut::ctl::GatewayCli gateway(app);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help is a success; any usage error exits 2.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
 
   // Output is for scripts: logs go to stderr, and only warnings unless asked.
   auto logger = spdlog::stderr_logger_st("shortcutctl");
@@ -133,6 +141,8 @@ int main(int argc, char** argv) {
   spdlog::set_level(verbose >= 2   ? spdlog::level::debug
                     : verbose == 1 ? spdlog::level::info
                                    : spdlog::level::warn);
+
+  if (gateway.parsed()) return gateway.Run(std::cout, std::cerr);
 
   if (!cookie.empty()) {
     auto cm = shortcut::ctl::ParseCookieMask(cookie);

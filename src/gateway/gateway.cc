@@ -1,9 +1,12 @@
 #include "src/gateway/gateway.h"
 
 #include <algorithm>
+#include <set>
+#include <string_view>
 
 #include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"
+#include "src/common/fatal.h"
 
 namespace shortcut::gateway {
 namespace {
@@ -87,45 +90,67 @@ HostProgrammer* Gateway::programmer(const std::string& host) {
   return it == programmers_.end() ? nullptr : it->second.get();
 }
 
-asio::awaitable<absl::Status> Gateway::SetCluster(ClusterConfig config) {
+const HostProgrammer* Gateway::programmer(const std::string& host) const {
+  auto it = programmers_.find(host);
+  return it == programmers_.end() ? nullptr : it->second.get();
+}
+
+absl::Status CheckClusterConfig(const ClusterConfig& config) {
   if (config.cluster_id == 0 || config.cluster_id > 0xffffff00) {
-    co_return absl::InvalidArgumentError(
+    return absl::InvalidArgumentError(
         absl::StrCat("cluster_id: ", config.cluster_id, " is not in 1..4294967040"));
   }
   bool self_found = false;
+  std::set<std::string> names;
   for (const ClusterMember& m : config.members) {
-    if (m.name.empty()) co_return absl::InvalidArgumentError("members: a member without a name");
+    if (m.name.empty()) return absl::InvalidArgumentError("members: a member without a name");
     if (!ParseIpv4(m.underlay_ipv4)) {
-      co_return absl::InvalidArgumentError(absl::StrCat(
-          "members: ", m.name, ": underlay_ip '", m.underlay_ipv4, "' is not an IPv4 address"));
+      return absl::InvalidArgumentError(absl::StrCat("members: ", m.name, ": underlay_ip '",
+                                                     m.underlay_ipv4, "' is not an IPv4 address"));
+    }
+    if (!names.insert(m.name).second) {
+      return absl::AlreadyExistsError(absl::StrCat("members: '", m.name, "' is listed twice"));
     }
     self_found |= m.name == config.self;
   }
   if (!self_found) {
-    co_return absl::InvalidArgumentError(
+    return absl::InvalidArgumentError(
         absl::StrCat("self: '", config.self, "' is not one of the members"));
   }
-  std::sort(config.members.begin(), config.members.end(),
-            [](const ClusterMember& a, const ClusterMember& b) { return a.name < b.name; });
-  for (size_t i = 1; i < config.members.size(); ++i) {
-    if (config.members[i].name == config.members[i - 1].name) {
-      co_return absl::AlreadyExistsError(
-          absl::StrCat("members: '", config.members[i].name, "' is listed twice"));
-    }
-  }
-  // Hosts are checked here, before the first upsert, so that a bad one
-  // changes nothing.
+  std::set<std::string> hosts;
   for (const Host& h : config.hosts) {
-    if (h.name.empty()) co_return absl::InvalidArgumentError("hosts: a host without a name");
+    if (h.name.empty()) return absl::InvalidArgumentError("hosts: a host without a name");
+    if (!hosts.insert(h.name).second) {
+      return absl::AlreadyExistsError(absl::StrCat("hosts: '", h.name, "' is listed twice"));
+    }
     if (!ParseIpv4(h.underlay_ipv4)) {
-      co_return absl::InvalidArgumentError(absl::StrCat(
-          "hosts: ", h.name, ": underlay_ip '", h.underlay_ipv4, "' is not an IPv4 address"));
+      return absl::InvalidArgumentError(absl::StrCat("hosts: ", h.name, ": underlay_ip '",
+                                                     h.underlay_ipv4, "' is not an IPv4 address"));
     }
     if (!h.openflow_target.empty() && !ofconn::ParseTarget(h.openflow_target).ok()) {
-      co_return absl::InvalidArgumentError(absl::StrCat("hosts: ", h.name, ": openflow target '",
-                                                        h.openflow_target, "' is not valid"));
+      return absl::InvalidArgumentError(absl::StrCat("hosts: ", h.name, ": openflow target '",
+                                                     h.openflow_target, "' is not valid"));
+    }
+    // The DB checks this too, but per host, after earlier hosts went in.
+    bool ovsdb_ok = h.ovsdb_target.empty();
+    for (std::string_view prefix : {"tcp:", "ssl:", "unix:"}) {
+      ovsdb_ok |= h.ovsdb_target.size() > prefix.size() && h.ovsdb_target.starts_with(prefix);
+    }
+    if (!ovsdb_ok) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "hosts: ", h.name, ": ovsdb target '", h.ovsdb_target, "' is not tcp:, ssl: or unix:"));
     }
   }
+  return absl::OkStatus();
+}
+
+asio::awaitable<absl::Status> Gateway::SetCluster(ClusterConfig config) {
+  // Everything, hosts included, is checked before the first upsert, so that
+  // a bad config changes nothing.
+  absl::Status valid = CheckClusterConfig(config);
+  if (!valid.ok()) co_return valid;
+  std::sort(config.members.begin(), config.members.end(),
+            [](const ClusterMember& a, const ClusterMember& b) { return a.name < b.name; });
   for (const Host& h : config.hosts) {
     auto updated = db_.UpsertHost(h);
     if (!updated.ok()) co_return updated.status();
@@ -248,6 +273,70 @@ asio::awaitable<absl::StatusOr<size_t>> Gateway::DeleteVpc(std::string id) {
   co_return removal->endpoints.size();
 }
 
+asio::awaitable<absl::StatusOr<size_t>> Gateway::DeleteNetwork(std::string vpc,
+                                                               std::string network) {
+  auto removal = db_.DeleteNetwork(vpc, network);
+  if (!removal.ok()) co_return removal.status();
+  std::vector<Ipv4> ips;
+  ips.reserve(removal->endpoints.size());
+  std::set<std::string> hosts(removal->released_hosts.begin(), removal->released_hosts.end());
+  for (const RemovedEndpoint& e : removal->endpoints) {
+    ips.push_back(e.ipv4);
+    hosts.insert(e.host);
+  }
+  co_await InvalidateAll(removal->vpc, removal->vni, std::move(ips));
+  for (const std::string& host : hosts) {
+    absl::Status s = co_await Program(host);
+    if (!s.ok()) spdlog::warn("{}", std::string(s.message()));
+  }
+  co_return removal->endpoints.size();
+}
+
+asio::awaitable<absl::Status> Gateway::LoadVpc(Vpc vpc, std::vector<Network> networks,
+                                               std::vector<Endpoint> endpoints) {
+  for (size_t i = 0; i < endpoints.size(); ++i) {
+    if (endpoints[i].vpc != vpc.id) {
+      co_return absl::InvalidArgumentError(absl::StrCat("endpoints[", i, "]: vpc '",
+                                                        endpoints[i].vpc, "' is not vpc '", vpc.id,
+                                                        "' being loaded"));
+    }
+  }
+  absl::Status added = db_.AddVpc(vpc, networks);
+  if (!added.ok()) co_return added;
+  absl::Status loaded = db_.AddEndpoints(endpoints);
+  if (!loaded.ok()) {
+    // All or nothing: the endpoints left nothing behind, and the VPC, still
+    // empty, goes again. No host held it, so no host needs programming.
+    auto removed = db_.DeleteVpc(vpc.id);
+    if (!removed.ok() || !removed->endpoints.empty()) Fatal("LoadVpc: rollback of " + vpc.id);
+    co_return loaded;
+  }
+  auto holding = db_.HostsOfVpc(vpc.id);
+  if (!holding.ok()) Fatal("LoadVpc: vpc " + vpc.id + " missing right after its load");
+  std::vector<std::string> hosts;
+  for (const Holding& h : *holding) hosts.emplace_back(h.name);
+  absl::Status first_error;
+  for (const std::string& host : hosts) {
+    absl::Status s = co_await Program(host);
+    if (!s.ok() && first_error.ok()) first_error = s;
+  }
+  if (!first_error.ok()) {
+    // Stored, and pending on the hosts that could not confirm (as for
+    // UpdateEndpoint): their programmers keep the rules wanted.
+    co_return absl::Status(
+        first_error.code(),
+        absl::StrCat("vpc ", vpc.id, " is stored but pending: ", first_error.message()));
+  }
+  co_return absl::OkStatus();
+}
+
+std::optional<uint32_t> Gateway::BoundPort(const std::string& host,
+                                           const std::string& iface_id) const {
+  auto it = ports_.find({host, iface_id});
+  if (it == ports_.end()) return std::nullopt;
+  return it->second;
+}
+
 asio::awaitable<absl::Status> Gateway::BindPort(std::string host, std::string iface_id,
                                                 std::optional<uint32_t> ofport) {
   auto key = std::make_pair(host, iface_id);
@@ -273,6 +362,25 @@ asio::awaitable<void> Gateway::Invalidate(const std::string& vpc, uint32_t vni, 
     absl::Status s = co_await p->SendDirectPaths(std::move(mods));
     if (!s.ok()) spdlog::warn("{}", std::string(s.message()));
     ++counters_.invalidations;
+  }
+}
+
+asio::awaitable<void> Gateway::InvalidateAll(const std::string& vpc, uint32_t vni,
+                                             std::vector<Ipv4> ips) {
+  if (ips.empty()) co_return;
+  auto hosts = db_.HostsOfVpc(vpc);
+  if (!hosts.ok()) co_return;
+  std::vector<std::string> names;
+  for (const Holding& h : *hosts) names.emplace_back(h.name);
+  for (const std::string& name : names) {
+    HostProgrammer* p = programmer(name);
+    if (p == nullptr) continue;
+    std::vector<of::FlowMod> mods;
+    mods.reserve(ips.size());
+    for (Ipv4 ip : ips) mods.push_back(pipeline::DirectPathDelete(vni, ip));
+    absl::Status s = co_await p->SendDirectPaths(std::move(mods));
+    if (!s.ok()) spdlog::warn("{}", std::string(s.message()));
+    counters_.invalidations += ips.size();
   }
 }
 

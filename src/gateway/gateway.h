@@ -48,6 +48,13 @@ struct ClusterConfig {
   std::vector<Host> hosts;
 };
 
+// What SetCluster accepts: cluster_id in range, self among the members,
+// members named once with IPv4 underlays, hosts named once with IPv4
+// underlays and valid OpenFlow and OVSDB targets. InvalidArgument
+// (AlreadyExists for a member or host listed twice) naming the field. Also
+// used to check a daemon's config file.
+absl::Status CheckClusterConfig(const ClusterConfig& config);
+
 // The member designated for `host`: highest rendezvous score. Empty if none.
 std::string DesignatedMember(const std::string& host, const std::vector<ClusterMember>& members);
 
@@ -79,7 +86,7 @@ class Gateway {
   Gateway(const Gateway&) = delete;
   Gateway& operator=(const Gateway&) = delete;
 
-  // Validates the whole config first; InvalidArgument names the field.
+  // Validates the whole config first (CheckClusterConfig).
   asio::awaitable<absl::Status> SetCluster(ClusterConfig config);
   absl::Status AddVpc(const Vpc& vpc, const std::vector<Network>& networks);
   // A host that cannot confirm the rules (unreachable: Unavailable) gives
@@ -88,6 +95,18 @@ class Gateway {
   asio::awaitable<absl::StatusOr<EndpointResult>> UpdateEndpoint(Endpoint endpoint);
   asio::awaitable<absl::Status> DeleteEndpoint(std::string key);
   asio::awaitable<absl::StatusOr<size_t>> DeleteVpc(std::string id);
+  // Removes a network and its endpoints (returns how many): the direct
+  // paths toward each of them are deleted on every host still holding the
+  // VPC, and the hosts they lived on are programmed again.
+  asio::awaitable<absl::StatusOr<size_t>> DeleteNetwork(std::string vpc, std::string network);
+  // A whole VPC at once (the AddVpc stream): the VPC and its networks, then
+  // its endpoints (each must name this VPC) in one GatewayDb::AddEndpoints,
+  // all or nothing (the VPC is deleted again if the endpoints are refused);
+  // then every designated host holding the VPC is programmed. As with
+  // UpdateEndpoint, a host that cannot confirm gives an error while the VPC
+  // stays stored and pending.
+  asio::awaitable<absl::Status> LoadVpc(Vpc vpc, std::vector<Network> networks,
+                                        std::vector<Endpoint> endpoints);
   // What the host's OVSDB says about the port of `iface_id` (nullopt: gone).
   asio::awaitable<absl::Status> BindPort(std::string host, std::string iface_id,
                                          std::optional<uint32_t> ofport);
@@ -98,6 +117,9 @@ class Gateway {
   // The rules the designated gateway keeps on `host`.
   pipeline::HostRules RulesFor(const std::string& host) const;
   HostProgrammer* programmer(const std::string& host);
+  const HostProgrammer* programmer(const std::string& host) const;
+  // The ofport BindPort() reported for (host, iface_id); nullopt: not bound.
+  std::optional<uint32_t> BoundPort(const std::string& host, const std::string& iface_id) const;
   const Counters& counters() const { return counters_; }
   const Options& options() const { return options_; }
   // Bumped by every SetCluster (hosts and their programmers may change).
@@ -108,6 +130,8 @@ class Gateway {
   asio::awaitable<absl::Status> Program(const std::string& host);
   // Deletes direct paths toward (vni, ipv4) on every host that holds `vpc`.
   asio::awaitable<void> Invalidate(const std::string& vpc, uint32_t vni, Ipv4 ipv4);
+  // The same for many destinations: one batch of flow_mods per host.
+  asio::awaitable<void> InvalidateAll(const std::string& vpc, uint32_t vni, std::vector<Ipv4> ips);
 
   asio::any_io_executor ex_;
   Options options_;

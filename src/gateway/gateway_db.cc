@@ -1208,6 +1208,12 @@ std::optional<VpcView> GatewayDb::FindVpcByVni(uint32_t vni) const {
   return FindVpc(vpcs_[it->second].id);
 }
 
+void GatewayDb::ForEachEndpoint(absl::FunctionRef<void(const EndpointView&)> fn) const {
+  for (uint32_t s = 0; s < records_.size(); ++s) {
+    if (records_[s].vpc != kNone) fn(View(s));
+  }
+}
+
 absl::Status GatewayDb::ForEachEndpointOfHost(
     std::string_view host, absl::FunctionRef<void(const EndpointView&)> fn) const {
   std::optional<uint32_t> index = FindHostIndex(host);

@@ -329,6 +329,9 @@ class GatewayDb {
   std::optional<VpcView> FindVpc(std::string_view id) const;
   std::optional<VpcView> FindVpcByVni(uint32_t vni) const;
 
+  // Every endpoint, in slot order (listings). The callback must not mutate
+  // the DB.
+  void ForEachEndpoint(absl::FunctionRef<void(const EndpointView&)> fn) const;
   // Iteration; NotFound for an unknown host, VPC or network. The callback
   // must not mutate the DB. Order is unspecified.
   absl::Status ForEachEndpointOfHost(std::string_view host,

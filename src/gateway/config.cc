@@ -1,0 +1,104 @@
+#include "src/gateway/config.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
+#include "src/gateway/api_convert.h"
+#include "src/gateway/gateway.h"
+#include "src/gateway/server.h"
+
+namespace shortcut::gateway {
+namespace {
+
+absl::Status Invalid(const std::string& message) { return absl::InvalidArgumentError(message); }
+
+// (Not a StatusOr<json>: json converts implicitly to nearly anything.)
+absl::Status ParseJson(const std::string& text, nlohmann::json* out) {
+  // The throwing parser, caught here, because its message says where.
+  try {
+    *out = nlohmann::json::parse(text);
+    return absl::OkStatus();
+  } catch (const nlohmann::json::parse_error& e) {
+    std::string what = e.what();
+    // "[json.exception.parse_error.101] parse error at line 1, ...": the tag is noise.
+    if (size_t end = what.find("] "); what.starts_with("[json.") && end != std::string::npos) {
+      what = what.substr(end + 2);
+    }
+    return Invalid("not valid JSON: " + what);
+  }
+}
+
+absl::StatusOr<v1::SetClusterRequest> ParseCluster(const nlohmann::json& json) {
+  if (!json.is_object()) return Invalid("cluster: must be an object (a SetClusterRequest)");
+  v1::SetClusterRequest cluster;
+  auto parsed = google::protobuf::util::JsonStringToMessage(json.dump(), &cluster);
+  if (!parsed.ok()) return Invalid(absl::StrCat("cluster: ", std::string(parsed.message())));
+  // What SetCluster would refuse, refused now: the same checks.
+  auto config = ClusterFromProto(cluster);
+  if (!config.ok()) return Invalid(absl::StrCat("cluster.", config.status().message()));
+  absl::Status valid = CheckClusterConfig(*config);
+  if (!valid.ok()) return Invalid(absl::StrCat("cluster.", valid.message()));
+  return cluster;
+}
+
+}  // namespace
+
+absl::StatusOr<DaemonConfig> ParseDaemonConfig(const std::string& text) {
+  nlohmann::json document;
+  if (absl::Status s = ParseJson(text, &document); !s.ok()) return s;
+  const nlohmann::json* json = &document;
+  if (!json->is_object()) return Invalid("the configuration must be a JSON object");
+  for (const auto& [key, value] : json->items()) {
+    if (key != "listen" && key != "cluster" && key != "log_level") {
+      return Invalid(absl::StrCat("unknown field '", key, "' (known: listen, cluster, log_level)"));
+    }
+  }
+  DaemonConfig config;
+  auto listen = json->find("listen");
+  if (listen == json->end()) return Invalid("listen is missing (e.g. \"unix:/run/gw.sock\")");
+  if (!listen->is_string()) return Invalid("listen: must be a string");
+  config.listen = listen->get<std::string>();
+  if (absl::Status s = CheckListenAddress(config.listen); !s.ok()) return s;
+
+  auto cluster = json->find("cluster");
+  if (cluster == json->end()) return Invalid("cluster is missing (a SetClusterRequest)");
+  auto parsed = ParseCluster(*cluster);
+  if (!parsed.ok()) return parsed.status();
+  config.cluster = std::move(*parsed);
+
+  if (auto level = json->find("log_level"); level != json->end()) {
+    if (!level->is_string()) return Invalid("log_level: must be a string");
+    std::string name = level->get<std::string>();
+    config.log_level = spdlog::level::from_str(name);
+    // from_str maps anything it does not know to "off"; only "off" may be off.
+    if (config.log_level == spdlog::level::off && name != "off") {
+      return Invalid(absl::StrCat("log_level: '", name,
+                                  "' is not one of trace, debug, info, warning, error, "
+                                  "critical, off"));
+    }
+  }
+  return config;
+}
+
+absl::StatusOr<DaemonConfig> LoadDaemonConfig(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    return absl::NotFoundError(absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
+  }
+  std::stringstream text;
+  text << file.rdbuf();
+  auto config = ParseDaemonConfig(text.str());
+  if (!config.ok()) {
+    return absl::Status(config.status().code(),
+                        absl::StrCat(path, ": ", config.status().message()));
+  }
+  return config;
+}
+
+}  // namespace shortcut::gateway

@@ -1,0 +1,65 @@
+// Daemon: shortcut-gatewayd's pieces and their lifetime. It owns the
+// io_context (run on the thread calling Run()), the Gateway on it, the
+// GatewayService and the GatewayServer, applies the configured cluster at
+// start, and shuts down in order on SIGTERM/SIGINT or Stop(): the gRPC
+// server first (on a thread of its own, while the io_context keeps running
+// the calls it waits for), then the io_context, then the Gateway.
+//
+// Components to come (the gateway's own bridge, OVSDB port watching, the
+// forwarding module) belong on io() and are started by Run() after the
+// server, like the cluster.
+//
+// Thread-safety: Run() once, from one thread; Stop() from any thread.
+#pragma once
+
+#include <asio/awaitable.hpp>
+#include <asio/io_context.hpp>
+#include <memory>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "src/gateway/config.h"
+#include "src/gateway/gateway.h"
+#include "src/gateway/server.h"
+#include "src/gateway/service.h"
+
+namespace shortcut::gateway {
+
+class Daemon {
+ public:
+  struct Options {
+    Gateway::Options gateway;
+    GatewayService::Options service;
+    bool handle_signals = true;       // SIGTERM and SIGINT stop it.
+    Millis shutdown_grace_ms = 5000;  // For calls still running at shutdown.
+  };
+
+  Daemon(DaemonConfig config, Options options);
+  explicit Daemon(DaemonConfig config) : Daemon(std::move(config), Options{}) {}
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  // Serves until stopped. OK after a clean shutdown; an error if it could
+  // not listen, or if the configured cluster was refused.
+  absl::Status Run();
+  void Stop();
+
+  asio::io_context& io() { return io_; }
+
+ private:
+  asio::awaitable<void> StartCluster();
+  void BeginShutdown();  // On the io_context.
+
+  DaemonConfig config_;
+  Options options_;
+  asio::io_context io_;
+  std::unique_ptr<Gateway> gateway_;
+  std::unique_ptr<GatewayService> service_;
+  std::unique_ptr<GatewayServer> server_;
+  std::thread shutdown_thread_;
+  bool stopping_ = false;
+  absl::Status start_error_;
+};
+
+}  // namespace shortcut::gateway

@@ -1,0 +1,323 @@
+#include "src/gateway/service.h"
+
+#include <asio/co_spawn.hpp>
+#include <chrono>
+#include <exception>
+#include <future>
+#include <memory>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "spdlog/spdlog.h"
+#include "src/gateway/api_views.h"
+
+namespace shortcut::gateway {
+namespace {
+
+grpc::Status Invalid(const absl::Status& status) { return ToGrpcStatus(status); }
+grpc::Status Invalid(const std::string& message) {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, message);
+}
+
+// ---- Work run on the executor. Parameters are taken by value: they live
+// in the coroutine frame for as long as the call runs. ----
+
+v1::UpdateEndpointResponse UpdateResponse(const Gateway::EndpointResult& result) {
+  v1::UpdateEndpointResponse response;
+  response.set_change(ChangeOf(result.update));
+  response.set_online(result.online);
+  return response;
+}
+
+asio::awaitable<absl::StatusOr<v1::UpdateEndpointResponse>> DoUpdateEndpoint(Gateway* gateway,
+                                                                             Endpoint endpoint) {
+  auto result = co_await gateway->UpdateEndpoint(std::move(endpoint));
+  if (!result.ok()) co_return result.status();
+  co_return UpdateResponse(*result);
+}
+
+asio::awaitable<absl::StatusOr<v1::DeleteEndpointResponse>> DoDeleteEndpoint(Gateway* gateway,
+                                                                             std::string key) {
+  absl::Status s = co_await gateway->DeleteEndpoint(std::move(key));
+  if (!s.ok()) co_return s;
+  v1::DeleteEndpointResponse response;
+  co_return response;
+}
+
+asio::awaitable<absl::StatusOr<v1::AddVpcResponse>> DoLoadVpc(Gateway* gateway, VpcInput vpc,
+                                                              std::vector<Endpoint> endpoints) {
+  uint64_t n = endpoints.size();
+  absl::Status s =
+      co_await gateway->LoadVpc(std::move(vpc.vpc), std::move(vpc.networks), std::move(endpoints));
+  if (!s.ok()) co_return s;
+  v1::AddVpcResponse response;
+  response.set_endpoints(n);
+  co_return response;
+}
+
+asio::awaitable<absl::StatusOr<v1::DeleteVpcResponse>> DoDeleteVpc(Gateway* gateway,
+                                                                   std::string id) {
+  auto removed = co_await gateway->DeleteVpc(std::move(id));
+  if (!removed.ok()) co_return removed.status();
+  v1::DeleteVpcResponse response;
+  response.set_endpoints(*removed);
+  co_return response;
+}
+
+asio::awaitable<absl::StatusOr<v1::DeleteNetworkResponse>> DoDeleteNetwork(Gateway* gateway,
+                                                                           std::string vpc,
+                                                                           std::string network) {
+  auto removed = co_await gateway->DeleteNetwork(std::move(vpc), std::move(network));
+  if (!removed.ok()) co_return removed.status();
+  v1::DeleteNetworkResponse response;
+  response.set_endpoints(*removed);
+  co_return response;
+}
+
+asio::awaitable<absl::StatusOr<v1::ListEndpointsResponse>> DoListEndpoints(const Gateway* gateway,
+                                                                           std::string vpc,
+                                                                           std::string host) {
+  co_return ListEndpointsOf(*gateway, vpc, host);
+}
+
+asio::awaitable<absl::StatusOr<v1::ListHostsResponse>> DoListHosts(const Gateway* gateway) {
+  co_return ListHostsOf(*gateway);
+}
+
+}  // namespace
+
+GatewayService::GatewayService(asio::any_io_executor ex, Gateway* gateway, Options options)
+    : ex_(std::move(ex)), gateway_(gateway), options_(options) {}
+
+template <typename T, typename MakeWork>
+grpc::Status GatewayService::RunOnExecutor(grpc::ServerContext* context, MakeWork make_work,
+                                           T* out) {
+  // The coroutine is created on the executor (co_spawn calls make_work
+  // there), and reports through a promise this thread waits on. The promise
+  // is shared: a call that times out here leaves the work running, and its
+  // completion must still have somewhere to go.
+  auto done = std::make_shared<std::promise<absl::StatusOr<T>>>();
+  std::future<absl::StatusOr<T>> result = done->get_future();
+  asio::co_spawn(ex_, std::move(make_work), [done](std::exception_ptr e, absl::StatusOr<T> r) {
+    if (e) r = absl::InternalError("the gateway call ended with an exception");
+    done->set_value(std::move(r));
+  });
+  using Clock = std::chrono::system_clock;
+  Clock::time_point deadline = context->deadline();
+  if (deadline == Clock::time_point::max()) {
+    deadline = Clock::now() + std::chrono::milliseconds(options_.default_deadline_ms);
+  }
+  // Waited for in slices, so that a cancelled call (client gone, server
+  // shutting down) gives its thread back early.
+  for (;;) {
+    Clock::time_point slice = std::min(deadline, Clock::now() + std::chrono::milliseconds(50));
+    if (result.wait_until(slice) == std::future_status::ready) break;
+    if (context->IsCancelled()) {
+      return grpc::Status(grpc::StatusCode::CANCELLED,
+                          "the call was cancelled; the gateway may still complete it");
+    }
+    if (Clock::now() >= deadline) {
+      return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                          "the gateway did not complete the call in time; it may still do so");
+    }
+  }
+  std::optional<absl::StatusOr<T>> r;
+  try {
+    r.emplace(result.get());
+  } catch (const std::future_error&) {
+    // The executor was destroyed with the work still queued.
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the gateway is stopping");
+  }
+  if (!r->ok()) return ToGrpcStatus(r->status());
+  *out = std::move(**r);
+  return grpc::Status::OK;
+}
+
+void GatewayService::AttachHealth(grpc::HealthCheckServiceInterface* health) {
+  std::lock_guard<std::mutex> lock(health_mu_);
+  health_ = health;
+  PublishHealthLocked();
+}
+
+void GatewayService::PublishHealth(bool serving) {
+  std::lock_guard<std::mutex> lock(health_mu_);
+  serving_ = serving;
+  PublishHealthLocked();
+}
+
+void GatewayService::PublishHealthLocked() {
+  if (health_ == nullptr) return;
+  // The server as a whole ("") and this service by name: clients ask either.
+  health_->SetServingStatus("", serving_);
+  health_->SetServingStatus(v1::Gateway::service_full_name(), serving_);
+}
+
+asio::awaitable<absl::StatusOr<v1::SetClusterResponse>> GatewayService::DoSetCluster(
+    ClusterConfig config) {
+  absl::Status s = co_await gateway_->SetCluster(std::move(config));
+  // A refused config changes nothing; an accepted one may still report a
+  // host it could not program (UNAVAILABLE), but the cluster is set.
+  PublishHealth(gateway_->cluster().cluster_id != 0);
+  if (!s.ok()) co_return s;
+  v1::SetClusterResponse response;
+  co_return response;
+}
+
+asio::awaitable<absl::Status> GatewayService::ApplyCluster(v1::SetClusterRequest request) {
+  auto config = ClusterFromProto(request);
+  if (!config.ok()) co_return config.status();
+  auto done = co_await DoSetCluster(std::move(*config));
+  co_return done.status();
+}
+
+grpc::Status GatewayService::SetCluster(grpc::ServerContext* context,
+                                        const v1::SetClusterRequest* request,
+                                        v1::SetClusterResponse* response) {
+  auto config = ClusterFromProto(*request);
+  if (!config.ok()) return Invalid(config.status());
+  return RunOnExecutor(
+      context, [this, c = std::move(*config)]() mutable { return DoSetCluster(std::move(c)); },
+      response);
+}
+
+grpc::Status GatewayService::UpdateEndpoint(grpc::ServerContext* context,
+                                            const v1::UpdateEndpointRequest* request,
+                                            v1::UpdateEndpointResponse* response) {
+  if (!request->has_endpoint()) return Invalid("endpoint is missing");
+  auto endpoint = EndpointFromProto(request->endpoint(), "endpoint");
+  if (!endpoint.ok()) return Invalid(endpoint.status());
+  Gateway* gateway = gateway_;
+  return RunOnExecutor(
+      context,
+      [gateway, e = std::move(*endpoint)]() mutable {
+        return DoUpdateEndpoint(gateway, std::move(e));
+      },
+      response);
+}
+
+grpc::Status GatewayService::DeleteEndpoint(grpc::ServerContext* context,
+                                            const v1::DeleteEndpointRequest* request,
+                                            v1::DeleteEndpointResponse* response) {
+  if (request->key().empty()) return Invalid("key is empty");
+  Gateway* gateway = gateway_;
+  return RunOnExecutor(
+      context, [gateway, key = request->key()] { return DoDeleteEndpoint(gateway, key); },
+      response);
+}
+
+grpc::Status GatewayService::AddVpc(grpc::ServerContext* context,
+                                    grpc::ServerReader<v1::AddVpcRequest>* reader,
+                                    v1::AddVpcResponse* response) {
+  // The whole stream is read before anything is applied: all or nothing.
+  std::optional<VpcInput> vpc;
+  std::vector<Endpoint> endpoints;
+  v1::AddVpcRequest message;
+  for (size_t index = 0; reader->Read(&message); ++index) {
+    std::string field = absl::StrCat("AddVpcRequest[", index, "]");
+    switch (message.item_case()) {
+      case v1::AddVpcRequest::kVpc: {
+        if (vpc) return Invalid(field + ".vpc: the vpc was already given by message 0");
+        auto in = VpcFromProto(message.vpc(), "vpc");
+        if (!in.ok()) return Invalid(in.status());
+        vpc = std::move(*in);
+        break;
+      }
+      case v1::AddVpcRequest::kEndpoints: {
+        if (!vpc) return Invalid(field + ": the first message must carry the vpc");
+        const auto& batch = message.endpoints().endpoints();
+        if (endpoints.size() + batch.size() > options_.max_vpc_endpoints) {
+          return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                              absl::StrCat("endpoints: more than ", options_.max_vpc_endpoints,
+                                           " in one AddVpc stream"));
+        }
+        for (const v1::Endpoint& e : batch) {
+          // Endpoints are numbered across batches, as LoadVpc numbers them.
+          std::string endpoint_field = absl::StrCat("endpoints[", endpoints.size(), "]");
+          absl::StatusOr<Endpoint> endpoint;
+          if (e.vpc().empty()) {
+            // An endpoint may leave out its VPC: it is the stream's.
+            v1::Endpoint filled = e;
+            filled.set_vpc(vpc->vpc.id);
+            endpoint = EndpointFromProto(filled, endpoint_field);
+          } else {
+            endpoint = EndpointFromProto(e, endpoint_field);
+          }
+          if (!endpoint.ok()) return Invalid(endpoint.status());
+          endpoints.push_back(std::move(*endpoint));
+        }
+        break;
+      }
+      case v1::AddVpcRequest::ITEM_NOT_SET:
+        return Invalid(field + ".item is not set: neither vpc nor endpoints");
+    }
+  }
+  if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
+  if (!vpc) return Invalid("vpc is missing: the stream carried no message");
+  Gateway* gateway = gateway_;
+  return RunOnExecutor(
+      context,
+      [gateway, v = std::move(*vpc), eps = std::move(endpoints)]() mutable {
+        return DoLoadVpc(gateway, std::move(v), std::move(eps));
+      },
+      response);
+}
+
+grpc::Status GatewayService::DeleteVpc(grpc::ServerContext* context,
+                                       const v1::DeleteVpcRequest* request,
+                                       v1::DeleteVpcResponse* response) {
+  if (request->vpc().empty()) return Invalid("vpc is empty");
+  Gateway* gateway = gateway_;
+  return RunOnExecutor(
+      context, [gateway, id = request->vpc()] { return DoDeleteVpc(gateway, id); }, response);
+}
+
+grpc::Status GatewayService::DeleteNetwork(grpc::ServerContext* context,
+                                           const v1::DeleteNetworkRequest* request,
+                                           v1::DeleteNetworkResponse* response) {
+  if (request->vpc().empty()) return Invalid("vpc is empty");
+  if (request->network().empty()) return Invalid("network is empty");
+  Gateway* gateway = gateway_;
+  return RunOnExecutor(
+      context,
+      [gateway, vpc = request->vpc(), network = request->network()] {
+        return DoDeleteNetwork(gateway, vpc, network);
+      },
+      response);
+}
+
+asio::awaitable<absl::StatusOr<v1::GetStatsResponse>> GatewayService::DoGetStats() {
+  v1::GetStatsResponse stats = StatsOf(*gateway_);
+  if (stats_hook_) stats_hook_(stats);
+  co_return stats;
+}
+
+grpc::Status GatewayService::GetStats(grpc::ServerContext* context,
+                                      [[maybe_unused]] const v1::GetStatsRequest* request,
+                                      v1::GetStatsResponse* response) {
+  return RunOnExecutor(
+      context, [this] { return DoGetStats(); }, response);
+}
+
+grpc::Status GatewayService::ListEndpoints(grpc::ServerContext* context,
+                                           const v1::ListEndpointsRequest* request,
+                                           v1::ListEndpointsResponse* response) {
+  const Gateway* gateway = gateway_;
+  return RunOnExecutor(
+      context,
+      [gateway, vpc = request->vpc(), host = request->host()] {
+        return DoListEndpoints(gateway, vpc, host);
+      },
+      response);
+}
+
+grpc::Status GatewayService::ListHosts(grpc::ServerContext* context,
+                                       [[maybe_unused]] const v1::ListHostsRequest* request,
+                                       v1::ListHostsResponse* response) {
+  const Gateway* gateway = gateway_;
+  return RunOnExecutor(
+      context, [gateway] { return DoListHosts(gateway); }, response);
+}
+
+}  // namespace shortcut::gateway

@@ -1,0 +1,260 @@
+// `shortcutctl gateway ...` against a running gateway service: the command
+// functions (output, exit status) through GatewayCli, and the built
+// binaries (shortcutctl, shortcut-gatewayd) for usage errors, the daemon's
+// configuration errors, and a daemon's whole life up to SIGTERM.
+#include "src/ctl/gateway_cmd.h"
+
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/gateway/service_fixture.h"
+#include "tests/support/subprocess.h"
+
+namespace shortcut::ctl {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+const std::string kCtl = std::string(SHORTCUT_BIN_DIR) + "/shortcutctl";
+const std::string kGatewayd = std::string(SHORTCUT_BIN_DIR) + "/shortcut-gatewayd";
+
+struct CtlResult {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+class GatewayCmdTest : public gateway::testing::ServiceFixture {
+ protected:
+  // `shortcutctl gateway --server <the fixture's> ARGS...`, in process.
+  CtlResult Ctl(std::vector<std::string> args) {
+    args.insert(args.begin(), {"shortcutctl", "gateway", "--server", server_->address()});
+    std::vector<const char*> argv;
+    for (const std::string& a : args) argv.push_back(a.c_str());
+    CLI::App app;
+    GatewayCli cli(app);
+    CtlResult r;
+    try {
+      app.parse(static_cast<int>(argv.size()), argv.data());
+    } catch (const CLI::ParseError& e) {
+      r.code = 2;
+      r.err = e.what();
+      return r;
+    }
+    std::ostringstream out, err;
+    r.code = cli.Run(out, err);
+    r.out = out.str();
+    r.err = err.str();
+    return r;
+  }
+  std::string File(const std::string& name, const std::string& contents) {
+    std::string path = dir_.File(name);
+    shortcut::testing::WriteFile(path, contents);
+    return path;
+  }
+  std::string ClusterFile() {
+    return File("cluster.json", absl::StrCat(R"({"cluster_id": 9, "self": "gw1",
+        "members": [{"name": "gw1", "underlay_ip": "172.31.2.1"}],
+        "hosts": [{"name": "host1", "underlay_ip": "172.31.1.1", "openflow": ")",
+                                             targets_["host1"], R"("},
+                  {"name": "host2", "underlay_ip": "172.31.1.2", "openflow": ")",
+                                             targets_["host2"], R"("}]})"));
+  }
+  // vpc1 with 2500 endpoints (three batches), half on each host.
+  std::string VpcFile() {
+    nlohmann::json vpc = {{"id", "vpc1"},
+                          {"vni", 100},
+                          {"router_mac", "02:5c:00:00:00:01"},
+                          {"networks", {{{"id", "net1"}, {"ipv4_cidr", "10.0.0.0/16"}}}}};
+    nlohmann::json endpoints = nlohmann::json::array();
+    for (int i = 0; i < 2500; ++i) {
+      char key[16], mac[18];
+      std::snprintf(key, sizeof(key), "ep%04d", i);
+      std::snprintf(mac, sizeof(mac), "02:00:00:00:%02x:%02x", (i >> 8) & 0xff, i & 0xff);
+      endpoints.push_back({{"key", key},
+                           {"network", "net1"},
+                           {"ipv4", absl::StrCat("10.0.", i / 250, ".", i % 250 + 1)},
+                           {"mac", mac},
+                           {"host", i % 2 ? "host2" : "host1"},
+                           {"iface_id", key}});
+    }
+    vpc["endpoints"] = endpoints;
+    return File("vpc.json", vpc.dump());
+  }
+};
+
+TEST_F(GatewayCmdTest, CommandsPrintTheirResultsAndExitZero) {
+  CtlResult r = Ctl({"health"});
+  EXPECT_EQ(r.code, 1);  // No cluster yet.
+  EXPECT_EQ(r.out, "NOT_SERVING\n");
+
+  r = Ctl({"set-cluster", ClusterFile()});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "cluster 9 set: 1 members, 2 hosts\n");
+  r = Ctl({"health"});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_EQ(r.out, "SERVING\n");
+
+  r = Ctl({"add-vpc", VpcFile()});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "vpc vpc1 added: 2500 endpoints\n");
+
+  BindPort("host1", "ep0000", 5);
+  r = Ctl({"endpoints", "--host", "host1"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::vector<std::string> lines = absl::StrSplit(r.out, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 1u + 1250u);
+  EXPECT_THAT(lines[0], StartsWith("KEY     VPC   NETWORK  IPV4"));
+  EXPECT_EQ(lines[1],
+            "ep0000  vpc1  net1     10.0.0.1    -     02:00:00:00:00:00  host1  ep0000    5       "
+            "yes");
+  EXPECT_EQ(lines[2],
+            "ep0002  vpc1  net1     10.0.0.3    -     02:00:00:00:00:02  host1  ep0002    -       "
+            "no");
+
+  r = Ctl({"update-endpoint", "--key", "ep9999", "--vpc", "vpc1", "--network", "net1", "--ipv4",
+           "10.0.200.1", "--mac", "02:00:00:00:99:99", "--host", "host2"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "endpoint ep9999: CREATED, pending\n");
+
+  r = Ctl({"stats"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("vpcs                    1\n"));
+  EXPECT_THAT(r.out, HasSubstr("endpoints               2501\n"));
+  EXPECT_THAT(r.out, HasSubstr("packet_ins              42\n"));
+  EXPECT_THAT(r.out, HasSubstr("endpoints_pending       2500\n"));
+
+  r = Ctl({"hosts"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  lines = absl::StrSplit(r.out, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_THAT(lines[0], StartsWith("NAME   UNDERLAY    OPENFLOW"));
+  EXPECT_THAT(lines[1], StartsWith("host1  172.31.1.1  unix:"));
+  EXPECT_THAT(lines[1], HasSubstr("  -      yes        yes         "));
+
+  // --json: the response in protobuf's JSON mapping, on one line.
+  r = Ctl({"--json", "stats"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  nlohmann::json stats = nlohmann::json::parse(r.out);
+  EXPECT_EQ(stats["endpoints"], "2501");  // uint64 is a string in proto JSON.
+  r = Ctl({"endpoints", "--vpc", "vpc1", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  nlohmann::json list = nlohmann::json::parse(r.out);
+  EXPECT_EQ(list["endpoints"].size(), 2501u);
+  EXPECT_EQ(list["endpoints"][0]["endpoint"]["key"], "ep0000");
+  EXPECT_EQ(list["endpoints"][0]["online"], true);
+
+  r = Ctl({"delete-endpoint", "ep9999"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "endpoint ep9999 deleted\n");
+  r = Ctl({"delete-network", "vpc1", "net1"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "network net1 of vpc vpc1 deleted: 2500 endpoints\n");
+  r = Ctl({"delete-vpc", "vpc1"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "vpc vpc1 deleted: 0 endpoints\n");
+}
+
+TEST_F(GatewayCmdTest, ACallErrorPrintsItsCodeAndExitsOne) {
+  CtlResult r = Ctl({"delete-endpoint", "nope"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "shortcutctl: NOT_FOUND: endpoint nope is unknown\n");
+
+  r = Ctl({"delete-vpc", "vpc9"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err, "shortcutctl: NOT_FOUND: vpc vpc9 is unknown\n");
+
+  // A bad endpoint in the file's third batch: refused whole by the gateway.
+  ASSERT_EQ(Ctl({"set-cluster", ClusterFile()}).code, 0);
+  std::string text = testing::ReadFile(VpcFile());
+  text.replace(text.find("10.0.9.1"), 8, "10.9.9.1");  // ep2250.
+  r = Ctl({"add-vpc", File("bad-vpc.json", text)});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, StartsWith("shortcutctl: INVALID_ARGUMENT: endpoints[2250]: endpoint ep2250"));
+  r = Ctl({"stats"});
+  EXPECT_THAT(r.out, HasSubstr("vpcs                    0\n"));
+}
+
+TEST_F(GatewayCmdTest, BadInputFilesExitTwo) {
+  CtlResult r = Ctl({"set-cluster", dir_.File("missing.json")});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("missing.json: cannot open"));
+  r = Ctl({"set-cluster", File("bad.json", R"({"cluster_id": 9, "slef": "gw1"})")});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("slef"));
+  r = Ctl({"add-vpc", File("bad-vpc.json", R"({"id": "vpc1", "endpoints": [{"kee": "x"}]})")});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("endpoints[0]"));
+}
+
+TEST(GatewayBinariesTest, UsageErrorsExitTwo) {
+  testing::RunResult r = testing::RunProcess({kCtl, "gateway", "stats"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("--server"));
+  r = testing::RunProcess({kCtl, "gateway", "--server", "unix:/nonexistent.sock", "frobnicate"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  r = testing::RunProcess({kCtl, "gateway", "--server", "unix:/nonexistent.sock", "delete-vpc"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  // A server nobody listens on is a failed call, not a usage error.
+  r = testing::RunProcess({kCtl, "gateway", "--server", "unix:/nonexistent.sock", "stats"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_THAT(r.err, StartsWith("shortcutctl: UNAVAILABLE: "));
+}
+
+TEST(GatewayBinariesTest, TheDaemonRefusesABadConfigWithExitTwo) {
+  testing::TempDir dir("shortcut-gatewayd");
+  std::string config = dir.File("gw.json");
+  testing::WriteFile(config, R"({"listen": "unix:)" + dir.File("gw.sock") +
+                                 R"(", "cluster": {"cluster_id": 9, "self": "gw1",
+                                 "members": [{"name": "gw1", "underlay_ip": "nope"}]}})");
+  testing::RunResult r = testing::RunProcess({kGatewayd, "--config", config});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("cluster.members: gw1: underlay_ip 'nope'"));
+  r = testing::RunProcess({kGatewayd});
+  EXPECT_EQ(r.exit_code, 2);
+}
+
+TEST(GatewayBinariesTest, TheDaemonServesUntilSigterm) {
+  testing::TempDir dir("shortcut-gatewayd");
+  std::string sock = dir.File("gw.sock");
+  std::string config = dir.File("gw.json");
+  testing::WriteFile(config, R"({"listen": "unix:)" + sock + R"(", "log_level": "warning",
+      "cluster": {"clusterId": 9, "self": "gw1",
+                  "members": [{"name": "gw1", "underlayIp": "172.31.2.1"}]}})");
+  // Waits (boundedly) for SERVING, makes one good and one failing call,
+  // then stops the daemon as an init system would.
+  std::string script =
+      absl::StrCat(R"(
+    ctl() { ")",
+                   kCtl, R"(" gateway --server "unix:)", sock, R"(" --timeout 5 "$@"; }
+    ")",
+                   kGatewayd, R"(" --config ")", config, R"(" & pid=$!
+    n=0
+    until ctl health >/dev/null 2>&1; do
+      n=$((n+1)); if [ $n -gt 600 ]; then kill -9 $pid; echo never serving; exit 3; fi
+      sleep 0.05
+    done
+    ctl hosts; echo "hosts=$?"
+    ctl delete-vpc vpc9; echo "delete=$?"
+    kill -TERM $pid; wait $pid; echo "gatewayd=$?"
+    test -e ")",
+                   sock, R"(" && echo "socket left"
+    exit 0
+  )");
+  testing::RunResult r = testing::Shell(script);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("hosts=0\n"));
+  EXPECT_THAT(r.err, HasSubstr("shortcutctl: NOT_FOUND: vpc vpc9 is unknown"));
+  EXPECT_THAT(r.out, HasSubstr("delete=1\n"));
+  EXPECT_THAT(r.out, HasSubstr("gatewayd=0\n"));
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("socket left")));
+}
+
+}  // namespace
+}  // namespace shortcut::ctl

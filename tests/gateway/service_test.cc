@@ -1,0 +1,396 @@
+// The gateway's gRPC API end to end: a real server on a Unix socket, a real
+// client stub, the Gateway on its io thread programming simulated hosts.
+// Every RPC on its happy path; every validation error with its code, a
+// message naming the field, and no change; AddVpc all or nothing; health.
+#include "src/gateway/service.h"
+
+#include <google/protobuf/util/message_differencer.h>
+
+#include "gmock/gmock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "tests/gateway/service_fixture.h"
+
+namespace shortcut::gateway {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+namespace health = ::grpc::health::v1;
+
+class ServiceTest : public testing::ServiceFixture {
+ protected:
+  health::HealthCheckResponse::ServingStatus Health(const std::string& service) {
+    auto stub = health::Health::NewStub(channel_);
+    grpc::ClientContext context;
+    health::HealthCheckRequest request;
+    request.set_service(service);
+    health::HealthCheckResponse response;
+    grpc::Status s = stub->Check(&context, request, &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return response.status();
+  }
+  // SetCluster, then vpc1 (10.0.0.0/24) with ep01 on host1.
+  void Prepare() {
+    ASSERT_TRUE(SetCluster(Cluster()).ok());
+    ASSERT_TRUE(AddVpc({VpcItem(Vpc("vpc1", 100, "10.0.0.0/24")),
+                        Batch({Ep("ep01", "10.0.0.10", "host1")})})
+                    .ok());
+  }
+};
+
+// An error's code, and its message naming the field.
+#define EXPECT_ERROR(status_expr, code_, substring)                        \
+  do {                                                                     \
+    grpc::Status s_ = (status_expr);                                       \
+    EXPECT_EQ(s_.error_code(), grpc::StatusCode::code_)                    \
+        << #status_expr << ": " << s_.error_message();                     \
+    EXPECT_THAT(s_.error_message(), HasSubstr(substring)) << #status_expr; \
+  } while (0)
+
+TEST_F(ServiceTest, HealthIsServingOnceTheClusterIsSet) {
+  EXPECT_EQ(Health(""), health::HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(Health("shortcut.gateway.v1.Gateway"), health::HealthCheckResponse::NOT_SERVING);
+  v1::SetClusterRequest bad = Cluster();
+  bad.set_self("gw7");
+  EXPECT_FALSE(SetCluster(bad).ok());
+  EXPECT_EQ(Health(""), health::HealthCheckResponse::NOT_SERVING);
+  ASSERT_TRUE(SetCluster(Cluster()).ok());
+  EXPECT_EQ(Health(""), health::HealthCheckResponse::SERVING);
+  EXPECT_EQ(Health("shortcut.gateway.v1.Gateway"), health::HealthCheckResponse::SERVING);
+}
+
+TEST_F(ServiceTest, EveryRpcOnItsHappyPath) {
+  ASSERT_TRUE(SetCluster(Cluster()).ok());
+
+  // AddVpc: the VPC and two networks, then two batches of endpoints.
+  v1::Vpc vpc = Vpc("vpc1", 100, "10.0.0.0/24");
+  v1::Network* net2 = vpc.add_networks();
+  net2->set_id("net2");
+  net2->set_ipv4_cidr("10.0.1.0/24");
+  v1::Endpoint ep03 = Ep("ep03", "10.0.1.10", "host1");
+  ep03.set_network("net2");
+  v1::AddVpcResponse added;
+  grpc::Status s = AddVpc(
+      {VpcItem(vpc), Batch({Ep("ep02", "10.0.0.11", "host2"), Ep("ep01", "10.0.0.10", "host1")}),
+       Batch({ep03})},
+      &added);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(added.endpoints(), 3u);
+
+  // ListEndpoints: sorted by key, filtered by VPC and host; no port yet.
+  EXPECT_THAT(Keys(), ElementsAre("ep01", "ep02", "ep03"));
+  EXPECT_THAT(Keys("vpc1"), ElementsAre("ep01", "ep02", "ep03"));
+  EXPECT_THAT(Keys("", "host1"), ElementsAre("ep01", "ep03"));
+  EXPECT_THAT(Keys("vpc1", "host2"), ElementsAre("ep02"));
+  v1::ListEndpointsResponse list = List();
+  EXPECT_EQ(list.endpoints(0).ofport(), -1);
+  EXPECT_FALSE(list.endpoints(0).online());
+  EXPECT_EQ(list.endpoints(0).endpoint().mac(), "02:00:00:00:00:01");
+  EXPECT_EQ(list.endpoints(0).endpoint().host(), "host1");
+
+  // The port shows up: bound, confirmed by host1, online.
+  BindPort("host1", "ep01", 5);
+  list = List("", "host1");
+  EXPECT_EQ(list.endpoints(0).ofport(), 5);
+  EXPECT_TRUE(list.endpoints(0).online());
+
+  // UpdateEndpoint: each kind of change.
+  BindPort("host2", "ep04", 7);
+  v1::UpdateEndpointResponse r;
+  v1::Endpoint ep04 = Ep("ep04", "10.0.0.20", "host2");
+  ASSERT_TRUE(UpdateEndpoint(ep04, &r).ok());
+  EXPECT_EQ(r.change(), v1::UpdateEndpointResponse::CREATED);
+  EXPECT_TRUE(r.online());
+  ASSERT_TRUE(UpdateEndpoint(ep04, &r).ok());
+  EXPECT_EQ(r.change(), v1::UpdateEndpointResponse::UNCHANGED);
+  ep04.set_ipv4("10.0.0.21");
+  ASSERT_TRUE(UpdateEndpoint(ep04, &r).ok());
+  EXPECT_EQ(r.change(), v1::UpdateEndpointResponse::READDRESSED);
+  BindPort("host1", "ep04", 8);
+  ep04.set_host("host1");
+  ASSERT_TRUE(UpdateEndpoint(ep04, &r).ok());
+  EXPECT_EQ(r.change(), v1::UpdateEndpointResponse::MOVED);
+  EXPECT_TRUE(r.online());
+  ep04.set_iface_id("ep04-new-port");
+  ASSERT_TRUE(UpdateEndpoint(ep04, &r).ok());
+  EXPECT_EQ(r.change(), v1::UpdateEndpointResponse::REBOUND);
+  EXPECT_FALSE(r.online());  // The new port is not there yet.
+
+  // GetStats: the Gateway's figures and the hook's.
+  v1::GetStatsResponse stats = Stats();
+  EXPECT_EQ(stats.vpcs(), 1u);
+  EXPECT_EQ(stats.endpoints(), 4u);
+  EXPECT_EQ(stats.hosts(), 2u);
+  EXPECT_EQ(stats.hosts_connected(), 2u);
+  EXPECT_EQ(stats.endpoints_pending(), 3u);  // Only ep01 is online.
+  EXPECT_EQ(stats.packet_ins(), 42u);
+
+  // ListHosts: this gateway, alone in its cluster, programs both.
+  v1::ListHostsResponse hosts = Hosts();
+  ASSERT_THAT(hosts.hosts(), SizeIs(2));
+  EXPECT_EQ(hosts.hosts(0).host().name(), "host1");
+  EXPECT_EQ(hosts.hosts(0).host().openflow(), targets_["host1"]);
+  EXPECT_TRUE(hosts.hosts(0).designated());
+  EXPECT_TRUE(hosts.hosts(0).connected());
+  EXPECT_EQ(hosts.hosts(0).flows(), Flows("host1"));  // What it wants is what host1 has.
+  EXPECT_EQ(hosts.hosts(1).host().name(), "host2");
+
+  // DeleteEndpoint.
+  {
+    grpc::ClientContext context;
+    v1::DeleteEndpointRequest request;
+    request.set_key("ep04");
+    v1::DeleteEndpointResponse response;
+    ASSERT_TRUE(stub_->DeleteEndpoint(&context, request, &response).ok());
+    EXPECT_THAT(Keys(), ElementsAre("ep01", "ep02", "ep03"));
+  }
+  // DeleteNetwork: ep03 goes; direct paths toward it are deleted on the
+  // hosts still holding vpc1 (host1 for ep01, host2 for ep02).
+  {
+    uint64_t before = OnIo([&] { return gw_->counters().invalidations; });
+    grpc::ClientContext context;
+    v1::DeleteNetworkRequest request;
+    request.set_vpc("vpc1");
+    request.set_network("net2");
+    v1::DeleteNetworkResponse response;
+    ASSERT_TRUE(stub_->DeleteNetwork(&context, request, &response).ok());
+    EXPECT_EQ(response.endpoints(), 1u);
+    EXPECT_THAT(Keys(), ElementsAre("ep01", "ep02"));
+    EXPECT_EQ(OnIo([&] { return gw_->counters().invalidations; }), before + 2);
+  }
+  // DeleteVpc.
+  {
+    grpc::ClientContext context;
+    v1::DeleteVpcRequest request;
+    request.set_vpc("vpc1");
+    v1::DeleteVpcResponse response;
+    ASSERT_TRUE(stub_->DeleteVpc(&context, request, &response).ok());
+    EXPECT_EQ(response.endpoints(), 2u);
+    EXPECT_EQ(Stats().vpcs(), 0u);
+    EXPECT_EQ(Stats().endpoints(), 0u);
+    EXPECT_EQ(Flows("host1"), 2u);  // Only the table-miss drops are left.
+  }
+}
+
+TEST_F(ServiceTest, ValidationErrorsNameTheFieldAndChangeNothing) {
+  Prepare();
+  v1::ListEndpointsResponse list_before = List();
+  v1::GetStatsResponse stats_before = Stats();
+  v1::ListHostsResponse hosts_before = Hosts();
+  size_t flows_before = Flows("host1");
+  v1::UpdateEndpointResponse r;
+
+  // UpdateEndpoint.
+  {
+    grpc::ClientContext context;
+    EXPECT_ERROR(stub_->UpdateEndpoint(&context, v1::UpdateEndpointRequest(), &r), INVALID_ARGUMENT,
+                 "endpoint is missing");
+  }
+  v1::Endpoint e = Ep("ep02", "10.0.0.11", "host1");
+  e.clear_key();
+  EXPECT_ERROR(UpdateEndpoint(e, &r), INVALID_ARGUMENT, "endpoint.key");
+  e = Ep("ep02", "10.0.0.11", "host1");
+  e.clear_mac();
+  EXPECT_ERROR(UpdateEndpoint(e, &r), INVALID_ARGUMENT, "endpoint.mac");
+  e = Ep("ep02", "10.0.0.11", "host1");
+  e.clear_host();
+  EXPECT_ERROR(UpdateEndpoint(e, &r), INVALID_ARGUMENT, "endpoint.host");
+  EXPECT_ERROR(UpdateEndpoint(Ep("ep02", "10.0.9.9", "host1"), &r), INVALID_ARGUMENT,
+               "ipv4 10.0.9.9 is outside network net1");
+  EXPECT_ERROR(UpdateEndpoint(Ep("ep02", "10.0.0.300", "host1"), &r), INVALID_ARGUMENT,
+               "ipv4 '10.0.0.300'");
+  EXPECT_ERROR(UpdateEndpoint(Ep("ep02", "10.0.0.11", "host1", "vpc9"), &r), NOT_FOUND, "vpc vpc9");
+  EXPECT_ERROR(UpdateEndpoint(Ep("ep02", "10.0.0.11", "host9"), &r), NOT_FOUND, "host host9");
+  EXPECT_ERROR(UpdateEndpoint(Ep("ep02", "10.0.0.10", "host1"), &r), ALREADY_EXISTS,
+               "ipv4 10.0.0.10 is already used by endpoint ep01");
+
+  // Deletes.
+  {
+    grpc::ClientContext context;
+    v1::DeleteEndpointResponse response;
+    EXPECT_ERROR(stub_->DeleteEndpoint(&context, v1::DeleteEndpointRequest(), &response),
+                 INVALID_ARGUMENT, "key is empty");
+  }
+  {
+    grpc::ClientContext context;
+    v1::DeleteEndpointRequest request;
+    request.set_key("nope");
+    v1::DeleteEndpointResponse response;
+    EXPECT_ERROR(stub_->DeleteEndpoint(&context, request, &response), NOT_FOUND, "endpoint nope");
+  }
+  {
+    grpc::ClientContext context;
+    v1::DeleteVpcResponse response;
+    EXPECT_ERROR(stub_->DeleteVpc(&context, v1::DeleteVpcRequest(), &response), INVALID_ARGUMENT,
+                 "vpc is empty");
+  }
+  {
+    grpc::ClientContext context;
+    v1::DeleteVpcRequest request;
+    request.set_vpc("vpc9");
+    v1::DeleteVpcResponse response;
+    EXPECT_ERROR(stub_->DeleteVpc(&context, request, &response), NOT_FOUND, "vpc vpc9");
+  }
+  {
+    grpc::ClientContext context;
+    v1::DeleteNetworkRequest request;
+    request.set_vpc("vpc1");
+    v1::DeleteNetworkResponse response;
+    EXPECT_ERROR(stub_->DeleteNetwork(&context, request, &response), INVALID_ARGUMENT,
+                 "network is empty");
+  }
+  {
+    grpc::ClientContext context;
+    v1::DeleteNetworkRequest request;
+    request.set_vpc("vpc1");
+    request.set_network("net9");
+    v1::DeleteNetworkResponse response;
+    EXPECT_ERROR(stub_->DeleteNetwork(&context, request, &response), NOT_FOUND, "network net9");
+  }
+
+  // SetCluster.
+  v1::SetClusterRequest c = Cluster();
+  c.clear_self();
+  EXPECT_ERROR(SetCluster(c), INVALID_ARGUMENT, "self is empty");
+  c = Cluster();
+  c.set_self("gw7");
+  EXPECT_ERROR(SetCluster(c), INVALID_ARGUMENT, "self: 'gw7'");
+  c = Cluster();
+  c.mutable_members(0)->clear_underlay_ip();
+  EXPECT_ERROR(SetCluster(c), INVALID_ARGUMENT, "members[0].underlay_ip is empty");
+  c = Cluster();
+  c.set_cluster_id(0);
+  EXPECT_ERROR(SetCluster(c), INVALID_ARGUMENT, "cluster_id");
+  c = Cluster();
+  c.mutable_hosts(1)->set_ovsdb("http://x");
+  EXPECT_ERROR(SetCluster(c), INVALID_ARGUMENT, "ovsdb target 'http://x'");
+
+  // AddVpc.
+  v1::Vpc vpc2 = Vpc("vpc2", 200, "10.2.0.0/24");
+  EXPECT_ERROR(AddVpc({Batch({Ep("ep05", "10.2.0.5", "host1", "vpc2")})}), INVALID_ARGUMENT,
+               "AddVpcRequest[0]: the first message must carry the vpc");
+  EXPECT_ERROR(AddVpc({VpcItem(vpc2), VpcItem(vpc2)}), INVALID_ARGUMENT, "AddVpcRequest[1].vpc");
+  EXPECT_ERROR(AddVpc({VpcItem(vpc2), v1::AddVpcRequest()}), INVALID_ARGUMENT,
+               "AddVpcRequest[1].item is not set");
+  EXPECT_ERROR(AddVpc({}), INVALID_ARGUMENT, "vpc is missing");
+  v1::Vpc bad = vpc2;
+  bad.clear_id();
+  EXPECT_ERROR(AddVpc({VpcItem(bad)}), INVALID_ARGUMENT, "vpc.id is empty");
+  bad = vpc2;
+  bad.mutable_networks(0)->clear_ipv4_cidr();
+  EXPECT_ERROR(AddVpc({VpcItem(bad)}), INVALID_ARGUMENT, "vpc.networks[0].ipv4_cidr is empty");
+  bad = vpc2;
+  bad.set_vni(100);
+  EXPECT_ERROR(AddVpc({VpcItem(bad)}), ALREADY_EXISTS, "vni 100");
+  EXPECT_ERROR(AddVpc({VpcItem(Vpc("vpc1", 300, "10.3.0.0/24"))}), ALREADY_EXISTS, "vpc vpc1");
+  // An endpoint of another VPC in the stream.
+  EXPECT_ERROR(AddVpc({VpcItem(vpc2), Batch({Ep("ep05", "10.0.0.5", "host1", "vpc1")})}),
+               INVALID_ARGUMENT, "endpoints[0]: vpc 'vpc1'");
+
+  // ListEndpoints.
+  {
+    grpc::ClientContext context;
+    v1::ListEndpointsRequest request;
+    request.set_vpc("vpc9");
+    v1::ListEndpointsResponse response;
+    EXPECT_ERROR(stub_->ListEndpoints(&context, request, &response), NOT_FOUND, "vpc vpc9");
+  }
+
+  using google::protobuf::util::MessageDifferencer;
+  EXPECT_TRUE(MessageDifferencer::Equals(List(), list_before)) << List().DebugString();
+  EXPECT_TRUE(MessageDifferencer::Equals(Stats(), stats_before)) << Stats().DebugString();
+  EXPECT_TRUE(MessageDifferencer::Equals(Hosts(), hosts_before)) << Hosts().DebugString();
+  EXPECT_EQ(Flows("host1"), flows_before);
+}
+
+TEST_F(ServiceTest, AddVpcIsAllOrNothingAcrossBatches) {
+  ASSERT_TRUE(SetCluster(Cluster()).ok());
+  // 3 batches of 100 endpoints.
+  auto stream = [](int bad_at, const std::string& bad_ip) {
+    std::vector<v1::AddVpcRequest> messages = {VpcItem(Vpc("vpc2", 200, "10.2.0.0/16"))};
+    for (int b = 0; b < 3; ++b) {
+      std::vector<v1::Endpoint> batch;
+      for (int i = b * 100; i < (b + 1) * 100; ++i) {
+        std::string ip = "10.2." + std::to_string(i / 200) + "." + std::to_string(i % 200 + 1);
+        if (i == bad_at) ip = bad_ip;
+        char key[16];
+        std::snprintf(key, sizeof(key), "ep%03d", i + 1);
+        v1::Endpoint e = Ep(key, ip, i % 2 ? "host2" : "host1", "vpc2");
+        if (i % 3 == 0) e.clear_vpc();  // Implied by the stream.
+        batch.push_back(e);
+      }
+      messages.push_back(Batch(batch));
+    }
+    return messages;
+  };
+  // A bad address in the third batch: checked before anything changes.
+  EXPECT_ERROR(AddVpc(stream(250, "10.9.0.1")), INVALID_ARGUMENT,
+               "endpoints[250]: endpoint ep251: ipv4 10.9.0.1 is outside network net1");
+  EXPECT_EQ(Stats().vpcs(), 0u);
+  EXPECT_EQ(Stats().endpoints(), 0u);
+  // A duplicate address in the third batch: found while inserting, undone.
+  EXPECT_ERROR(AddVpc(stream(250, "10.2.0.1")), ALREADY_EXISTS,
+               "endpoints[250]: endpoint ep251: ipv4 10.2.0.1 is already used by endpoint ep001");
+  EXPECT_EQ(Stats().vpcs(), 0u);
+  EXPECT_EQ(Stats().endpoints(), 0u);
+  {
+    grpc::ClientContext context;
+    v1::ListEndpointsRequest request;
+    request.set_vpc("vpc2");
+    v1::ListEndpointsResponse response;
+    EXPECT_ERROR(stub_->ListEndpoints(&context, request, &response), NOT_FOUND, "vpc vpc2");
+  }
+  // The same stream without the bad endpoint goes in whole, and the hosts
+  // get the VPC's rules.
+  size_t host1_before = Flows("host1");
+  v1::AddVpcResponse added;
+  ASSERT_TRUE(AddVpc(stream(-1, ""), &added).ok());
+  EXPECT_EQ(added.endpoints(), 300u);
+  EXPECT_THAT(Keys("vpc2", "host1"), SizeIs(150));
+  EXPECT_EQ(Flows("host1"), host1_before + 3);  // The VPC's rules; no port bound yet.
+}
+
+class BoundedServiceTest : public ServiceTest {
+ protected:
+  GatewayService::Options ServiceOptions() override {
+    GatewayService::Options o;
+    o.max_vpc_endpoints = 10;
+    o.default_deadline_ms = 200;
+    return o;
+  }
+};
+
+TEST_F(BoundedServiceTest, AnAddVpcStreamBeyondTheBoundIsRefused) {
+  ASSERT_TRUE(SetCluster(Cluster()).ok());
+  std::vector<v1::Endpoint> batch;
+  for (int i = 1; i <= 6; ++i) {
+    batch.push_back(Ep("ep0" + std::to_string(i), "10.0.0." + std::to_string(i), "host1"));
+  }
+  std::vector<v1::Endpoint> batch2;
+  for (int i = 7; i <= 11; ++i) {
+    batch2.push_back(Ep("ep" + std::to_string(10 + i), "10.0.0." + std::to_string(i), "host1"));
+  }
+  EXPECT_ERROR(AddVpc({VpcItem(Vpc("vpc1", 100, "10.0.0.0/24")), Batch(batch), Batch(batch2)}),
+               RESOURCE_EXHAUSTED, "more than 10");
+  EXPECT_EQ(Stats().vpcs(), 0u);
+}
+
+TEST_F(BoundedServiceTest, ACallTheGatewayDoesNotCompleteInTimeIsDeadlineExceeded) {
+  // The io thread is held busy, as by a long call: the RPC gives up at the
+  // service's default deadline (the client set none), and the call itself
+  // completes later without harm.
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  asio::post(io_, [released] { released.wait(); });
+  grpc::ClientContext context;
+  v1::GetStatsResponse response;
+  EXPECT_ERROR(stub_->GetStats(&context, v1::GetStatsRequest(), &response), DEADLINE_EXCEEDED,
+               "did not complete");
+  release.set_value();
+  EXPECT_EQ(Stats().packet_ins(), 42u);
+}
+
+}  // namespace
+}  // namespace shortcut::gateway

@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# Shortcut end to end in a lab: 3 hosts, one cluster of 2 gateways running
+# shortcut-gatewayd, 2 VPCs that reuse the same addresses. Real OVS, real
+# packets. Usage: gateway.sh BIN_DIR
+#   - first packets cross a gateway and arrive (ping, TCP); then the direct
+#     path is on the sending host and the gateway sees no more of the flow;
+#   - 10,000 more endpoints in a VPC change no host's flow or group count;
+#   - a moved VM is reached at its new host, a deleted one is not, the other
+#     VPC's VM at the same address is never reached, spoofed packets die;
+#   - a gateway killed with kill -9: its hosts' buckets go dead by BFD and
+#     new flows cross the other gateway.
+# shellcheck source=tests/lab/lib.sh
+source "$(dirname "$0")/lib.sh" "$1" gateway
+export SHORTCUT_GATEWAYD=$BIN/shortcut-gatewayd
+
+lab up --hosts 3 --gateways 2 --vpcs 2 --vms-per-host 2 > /dev/null 2>&1 || fail "up failed"
+lab start || fail "start failed"
+ok "gateways started, every VM online"
+
+OF="ovs-ofctl -O OpenFlow13"
+DIRECT=cookie=0x5c00020000000000/0xffffff0000000000
+br() { echo "unix:$LAB_DIR/$1/br-int.mgmt"; }
+gwctl() { "$SHORTCUTCTL" gateway --server "unix:$LAB_DIR/$1/gatewayd.sock" "${@:2}"; }
+# vm NAME FIELD: a VM's field from the lab plan.
+vm() {
+  python3 -c 'import json, sys
+for v in json.load(open(sys.argv[1]))["vms"]:
+    if v["name"] == sys.argv[2]: print(v[sys.argv[3]])' "$LAB_DIR/lab.json" "$1" "$2"
+}
+vni_of() { echo $((100 + $(vm "$1" vpc))); }
+ping_ok() { lab exec "$1" -- ping -c "${3:-1}" -i 0.2 -W 2 -q "$2" > /dev/null 2>&1; }
+# Packets the gateways forwarded toward (VNI, IP), summed over both; OVS's
+# flow counters lag the datapath (~0.5 s), so read until two reads agree.
+gw_count_once() {
+  local g total=0 n
+  for g in gw1 gw2; do
+    [ -S "$LAB_DIR/$g/br-int.mgmt" ] || continue
+    n=$($OF dump-flows "$(br "$g")" "table=20,metadata=$1,ip,nw_dst=$2" 2> /dev/null |
+      sed -n 's/.*n_packets=\([0-9]*\).*/\1/p' | head -1)
+    total=$((total + ${n:-0}))
+  done
+  echo "$total"
+}
+settled() {  # settled COMMAND...: its output once stable over 1.2 s
+  local a b
+  a=$("$@")
+  for _ in $(seq 10); do
+    sleep 1.2
+    b=$("$@")
+    [ "$a" != "$b" ] || break
+    a=$b
+  done
+  echo "$b"
+}
+# direct_to HOST VNI IP: the tunnel destination of HOST's direct path toward
+# (VNI, IP), empty if none.
+direct_to() {
+  $OF dump-flows "$(br "$1")" "$DIRECT,table=20,metadata=$2,ip,nw_dst=$3" |
+    sed -n 's/.*set_field:\([0-9.]*\)->tun_dst.*/\1/p' | head -1
+}
+wait_for() {  # wait_for SECONDS COMMAND...
+  local end=$((SECONDS + $1))
+  while ! "${@:2}"; do
+    [ "$SECONDS" -lt "$end" ] || return 1
+    sleep 0.1
+  done
+}
+counts() {  # flows and groups on every host
+  local h
+  for h in host1 host2 host3; do
+    echo "$h $($OF dump-flows "$(br "$h")" | grep -vc NXST_FLOW) $($OF dump-groups "$(br "$h")" | grep -c group_id)"
+  done
+}
+
+# ---- 1. First packets through a gateway, then direct.
+a=host1-vm1 b=host2-vm1 # VPC 1
+vni=$(vni_of "$a") ipb=$(vm "$b" ip)
+ul2=$(python3 -c 'import json, sys; print([h["underlay_ip"] for h in json.load(open(sys.argv[1]))["hosts"] if h["name"] == "host2"][0])' "$LAB_DIR/lab.json")
+[ -z "$(direct_to host1 "$vni" "$ipb")" ] || fail "a direct path before any traffic"
+ping_ok "$a" "$ipb" || fail "first ping $a -> $b lost"
+wait_for 5 test -n "$(direct_to host1 "$vni" "$ipb")" || fail "no direct path on host1 toward $ipb"
+[ "$(direct_to host1 "$vni" "$ipb")" = "$ul2" ] || fail "direct path on host1 goes to $(direct_to host1 "$vni" "$ipb"), not $ul2"
+via_gw=$(settled gw_count_once "$vni" "$ipb")
+[ "$via_gw" -ge 1 ] || fail "the first packet did not cross a gateway (count $via_gw)"
+ping_ok "$a" "$ipb" 5 || fail "pings $a -> $b after the direct path failed"
+after=$(settled gw_count_once "$vni" "$ipb")
+[ "$after" = "$via_gw" ] || fail "the gateways still forwarded $((after - via_gw)) packets of the flow after the direct path"
+ok "first packet via a gateway ($via_gw packet(s)), then direct: 5 more pings, none through a gateway"
+
+# TCP from its first packet, in VPC 2 (same addresses as VPC 1).
+c=host2-vm2 d=host3-vm2
+ipd=$(vm "$d" ip)
+lab exec "$d" -- iperf3 -s -1 -D -B "$ipd" --pidfile "$LAB_DIR/iperf3.pid"
+wait_for 5 sh -c "'$LAB' exec --name '$LAB_NAME' --dir '$LAB_DIR' '$d' -- ss -ltn | grep -q ':5201 '" ||
+  fail "iperf3 server not listening"
+out=$(timeout 30 "$LAB" exec --name "$LAB_NAME" --dir "$LAB_DIR" "$c" -- iperf3 -c "$ipd" -t 1 -J) ||
+  fail "iperf3 $c -> $d failed: $out"
+bytes=$(python3 -c 'import json, sys; print(int(json.load(sys.stdin)["end"]["sum_received"]["bytes"]))' <<< "$out")
+[ "$bytes" -gt 100000 ] || fail "iperf3 moved only $bytes bytes"
+ok "TCP $c -> $d from its first packet: $bytes bytes in 1 s"
+
+# ---- 2. 10,000 more endpoints: host rules do not grow.
+before=$(counts)
+gw_before=$($OF dump-flows "$(br gw1)" | grep -vc NXST_FLOW)
+python3 - "$LAB_DIR" > "$LAB_DIR/more.json" <<'PY'
+import json, sys
+d = sys.argv[1]
+lab = json.load(open(d + "/lab.json"))
+# On the lab's hosts, but on ports that do not exist: stored, forwarded to
+# by the gateways, and no rule on any host until a port appears.
+hosts = [h["name"] for h in lab["hosts"]]
+eps = []
+for i in range(10000):
+    eps.append({"key": "more%d" % i, "vpc": "vpc1", "network": "net1",
+                "ipv4": "10.0.%d.%d" % (100 + i // 250, i % 250 + 1),
+                "mac": "02:5d:00:00:%02x:%02x" % (i >> 8, i & 255),
+                "host": hosts[i % len(hosts)], "ifaceId": "more%d" % i})
+json.dump({"endpoints": eps}, sys.stdout)
+PY
+for g in gw1 gw2; do
+  gwctl "$g" add-endpoints "$LAB_DIR/more.json" > /dev/null || fail "add-endpoints on $g failed"
+done
+sleep 1
+[ "$(counts)" = "$before" ] || fail "host flows/groups changed with 10,000 endpoints: $before -> $(counts)"
+wait_for 20 test "$($OF dump-flows "$(br gw1)" | grep -vc NXST_FLOW)" -ge $((gw_before + 10000)) ||
+  fail "gw1's bridge does not hold the 10,000 endpoints"
+ping_ok "$a" "$ipb" || fail "ping $a -> $b after adding endpoints"
+ok "10,000 more endpoints: hosts unchanged ($(echo "$before" | tr '\n' ';')), gw1's bridge +10,000 flows"
+
+# ---- 3. Move, delete, isolation, spoofing.
+m=host3-vm1  # VPC 1, moves to host2
+ipm=$(vm "$m" ip) macm=$(vm "$m" mac)
+ping_ok "$a" "$ipm" || fail "ping $a -> $m before the move"
+wait_for 5 test -n "$(direct_to host1 "$vni" "$ipm")" || fail "no direct path toward $m"
+# The VM's new port on host2: a new namespace, same addresses.
+mvns=$LAB_NAME-mv1
+ip netns add "$mvns"
+ip -n "$(lab_ns host2)" link add vm-mv type veth peer name eth0 netns "$mvns"
+ip -n "$(lab_ns host2)" link set vm-mv up
+ip -n "$mvns" link set lo up
+ip -n "$mvns" link set eth0 address "$macm"
+ip -n "$mvns" link set eth0 up
+ip -n "$mvns" addr add "$ipm/16" dev eth0
+ip -n "$mvns" route add default via 10.0.0.1 dev eth0
+ip netns exec "$mvns" ethtool -K eth0 tx off > /dev/null
+ovs-vsctl --db="unix:$LAB_DIR/host3/db.sock" --timeout=10 del-port br-int "$(vm "$m" port)"
+ovs-vsctl --db="unix:$LAB_DIR/host2/db.sock" --timeout=10 add-port br-int vm-mv \
+  -- set Interface vm-mv external_ids:iface-id="$m-moved"
+for g in gw1 gw2; do
+  gwctl "$g" update-endpoint --key "$m" --vpc vpc1 --network net1 --ipv4 "$ipm" --mac "$macm" \
+    --host host2 --iface-id "$m-moved" > /dev/null || fail "update-endpoint (move) on $g"
+done
+stale=$(direct_to host1 "$vni" "$ipm")
+[ "$stale" != "$(python3 -c 'import json, sys; print([h["underlay_ip"] for h in json.load(open(sys.argv[1]))["hosts"] if h["name"] == "host3"][0])' "$LAB_DIR/lab.json")" ] ||
+  fail "host1 still sends $ipm to host3 after the move"
+wait_for 10 ping_ok "$a" "$ipm" || fail "the moved VM is not reached at host2"
+ok "moved VM reached at its new host; no stale direct path"
+
+for g in gw1 gw2; do gwctl "$g" delete-endpoint "$b" > /dev/null || fail "delete-endpoint on $g"; done
+[ -z "$(direct_to host1 "$vni" "$ipb")" ] || fail "host1 keeps a direct path toward deleted $b"
+! ping_ok "$a" "$ipb" || fail "deleted $b (or VPC 2's VM at $ipb) still answers $a"
+ping_ok "$c" "$ipb" || fail "VPC 2's VM at $ipb is no longer reachable in its own VPC"
+ok "deleted VM unreachable; the other VPC's VM at the same address unreached from VPC 1, reached in VPC 2"
+
+lab exec "$a" -- ip addr add 10.0.0.99/16 dev eth0
+! lab exec "$a" -- ping -c 2 -i 0.2 -W 1 -q -I 10.0.0.99 "$ipm" > /dev/null 2>&1 ||
+  fail "a spoofed source IP got through"
+lab exec "$a" -- ip addr del 10.0.0.99/16 dev eth0
+maca=$(vm "$a" mac)
+lab exec "$a" -- ip link set eth0 address 02:5c:66:66:66:66
+! ping_ok "$a" "$ipm" || fail "a spoofed source MAC got through"
+lab exec "$a" -- ip link set eth0 address "$maca"
+lab exec "$a" -- ip neigh flush dev eth0
+ping_ok "$a" "$ipm" || fail "$a no longer reaches $m with its own addresses"
+ok "spoofed source IP and MAC get nothing through"
+
+# ---- 4. A gateway killed with kill -9: new flows cross the other one.
+kill -9 "$(< "$LAB_DIR/gw1/gatewayd.pid")" "$(< "$LAB_DIR/gw1/ovs-vswitchd.pid")"
+sleep 1
+port=sc-$(printf '%02x' 172 31 2 1)
+for h in host1 host2 host3; do
+  st=$(ovs-vsctl --db="unix:$LAB_DIR/$h/db.sock" --timeout=10 get Interface "$port" bfd_status:forwarding)
+  [ "$st" = '"false"' ] || fail "$h: BFD still forwards to the dead gateway ($st)"
+done
+for h in host1 host2 host3; do $OF del-flows "$(br "$h")" "$DIRECT"; done
+n=0
+for pair in "host1-vm2 host2-vm2" "host1-vm2 host3-vm2" "host2-vm2 host1-vm2" "host3-vm2 host1-vm2" \
+  "host3-vm2 host2-vm2"; do
+  read -r src dst <<< "$pair"
+  ping_ok "$src" "$(vm "$dst" ip)" || fail "after gw1 died: first ping $src -> $dst lost"
+  n=$((n + 1))
+done
+ok "gw1 killed: BFD took its buckets out; $n new flows crossed gw2 from their first packet"
+
+echo "PASS gateway"
