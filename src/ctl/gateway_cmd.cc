@@ -174,7 +174,21 @@ std::string StatsText(const v1::GetStatsResponse& stats) {
   const auto* reflection = stats.GetReflection();
   for (int i = 0; i < descriptor->field_count(); ++i) {
     const auto* field = descriptor->field(i);
-    rows.push_back({field->name(), std::to_string(reflection->GetUInt64(stats, field))});
+    std::string value;
+    switch (field->cpp_type()) {
+      case google::protobuf::FieldDescriptor::CPPTYPE_UINT64:
+        value = std::to_string(reflection->GetUInt64(stats, field));
+        break;
+      case google::protobuf::FieldDescriptor::CPPTYPE_INT64:
+        value = std::to_string(reflection->GetInt64(stats, field));
+        break;
+      case google::protobuf::FieldDescriptor::CPPTYPE_BOOL:
+        value = YesNo(reflection->GetBool(stats, field));
+        break;
+      default:
+        value = "?";
+    }
+    rows.push_back({field->name(), value});
   }
   return Table(rows);
 }
@@ -187,6 +201,16 @@ std::string EndpointsText(const v1::ListEndpointsResponse& list) {
     rows.push_back({e.key(), e.vpc(), e.network(), e.ipv4(), OrDash(e.ipv6()), e.mac(), e.host(),
                     OrDash(e.iface_id()), entry.ofport() < 0 ? "-" : std::to_string(entry.ofport()),
                     YesNo(entry.online())});
+  }
+  return Table(rows);
+}
+
+std::string PathsText(const v1::ListPathsResponse& list) {
+  std::vector<std::vector<std::string>> rows = {
+      {"FROM-HOST", "TO-HOST", "VNI", "SRC", "DST", "SETUP-US", "RESULT"}};
+  for (const auto& p : list.paths()) {
+    rows.push_back({p.src_host(), p.dst_host(), std::to_string(p.vni()), p.src_ip(), p.dst_ip(),
+                    std::to_string(p.setup_us()), p.error().empty() ? "installed" : p.error()});
   }
   return Table(rows);
 }
@@ -227,6 +251,54 @@ int AddVpc(Client& client, const GatewayCtlOptions& options, const v1::Vpc& vpc,
     out << ToJson(response) << "\n";
   } else {
     out << "vpc " << vpc.id() << " added: " << response.endpoints() << " endpoints\n";
+  }
+  return 0;
+}
+
+// An add-endpoints file: {"endpoints": [...]}.
+absl::Status ParseEndpointsFile(const std::string& text, const std::string& name,
+                                std::vector<v1::Endpoint>* endpoints) {
+  nlohmann::json document;
+  try {
+    document = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    return absl::InvalidArgumentError(absl::StrCat(name, ": not valid JSON: ", e.what()));
+  }
+  auto it = document.is_object() ? document.find("endpoints") : document.end();
+  if (it == document.end() || !it->is_array()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, ": must be a JSON object with an \"endpoints\" array"));
+  }
+  endpoints->reserve(it->size());
+  for (size_t i = 0; i < it->size(); ++i) {
+    v1::Endpoint e;
+    absl::Status s = FromJson((*it)[i].dump(), &e, absl::StrCat(name, ": endpoints[", i, "]"));
+    if (!s.ok()) return s;
+    endpoints->push_back(std::move(e));
+  }
+  return absl::OkStatus();
+}
+
+int AddEndpoints(Client& client, const GatewayCtlOptions& options,
+                 const std::vector<v1::Endpoint>& endpoints, std::ostream& out, std::ostream& err) {
+  grpc::ClientContext context;
+  client.Prepare(&context);
+  v1::AddEndpointsResponse response;
+  auto writer = client.stub().AddEndpoints(&context, &response);
+  bool open = true;
+  for (size_t i = 0; open && i < endpoints.size(); i += kAddVpcBatch) {
+    v1::EndpointBatch batch;
+    size_t end = std::min(endpoints.size(), i + kAddVpcBatch);
+    for (size_t j = i; j < end; ++j) *batch.add_endpoints() = endpoints[j];
+    open = writer->Write(batch);
+  }
+  if (open) writer->WritesDone();
+  grpc::Status status = writer->Finish();
+  if (!status.ok()) return RpcError(status, err);
+  if (options.json) {
+    out << ToJson(response) << "\n";
+  } else {
+    out << response.endpoints() << " endpoints added\n";
   }
   return 0;
 }
@@ -283,6 +355,12 @@ GatewayCli::GatewayCli(CLI::App& app) {
       "add-vpc", "Add a VPC with its networks and endpoints, all or nothing (FILE: JSON)");
   add_vpc_->add_option("FILE", file_, "JSON file, or - for standard input")->required();
 
+  add_endpoints_ = gateway_->add_subcommand(
+      "add-endpoints",
+      "Add endpoints to existing VPCs, all or nothing (FILE: {\"endpoints\": [...]})");
+  add_endpoints_->add_option("FILE", file_, "JSON file, or - for standard input")->required();
+  paths_ = gateway_->add_subcommand(
+      "paths", "List the forwarding module's recent direct-path setups (oldest first)");
   delete_vpc_ = gateway_->add_subcommand("delete-vpc", "Delete a VPC and its endpoints");
   delete_vpc_->add_option("ID", vpc_, "the VPC's id")->required();
 
@@ -355,6 +433,20 @@ int GatewayCli::Run(std::ostream& out, std::ostream& err) const {
       return InputError(s, err);
     }
     return AddVpc(client, o, vpc, endpoints, out, err);
+  }
+  if (add_endpoints_->parsed()) {
+    std::string text;
+    std::vector<v1::Endpoint> endpoints;
+    if (absl::Status s = ReadInput(file_, &text); !s.ok()) return InputError(s, err);
+    if (absl::Status s = ParseEndpointsFile(text, file_, &endpoints); !s.ok()) {
+      return InputError(s, err);
+    }
+    return AddEndpoints(client, o, endpoints, out, err);
+  }
+  if (paths_->parsed()) {
+    v1::ListPathsRequest request;
+    return Unary<v1::ListPathsRequest, v1::ListPathsResponse>(
+        client, o, &v1::Gateway::Stub::ListPaths, request, PathsText, out, err);
   }
   if (delete_vpc_->parsed()) {
     v1::DeleteVpcRequest request;

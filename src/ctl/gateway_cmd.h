@@ -61,6 +61,8 @@ class GatewayCli {
   CLI::App* update_endpoint_;
   CLI::App* delete_endpoint_;
   CLI::App* add_vpc_;
+  CLI::App* add_endpoints_;
+  CLI::App* paths_;
   CLI::App* delete_vpc_;
   CLI::App* delete_network_;
   CLI::App* stats_;

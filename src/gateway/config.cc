@@ -47,6 +47,34 @@ absl::StatusOr<v1::SetClusterRequest> ParseCluster(const nlohmann::json& json) {
   return cluster;
 }
 
+absl::StatusOr<BridgeConfig> ParseBridge(const nlohmann::json& json) {
+  if (!json.is_object()) return Invalid("bridge: must be an object");
+  BridgeConfig b;
+  for (const auto& [key, value] : json.items()) {
+    if (key == "openflow" || key == "ovsdb") {
+      if (!value.is_string()) return Invalid(absl::StrCat("bridge.", key, ": must be a string"));
+      std::string target = value.get<std::string>();
+      if (!ofconn::ParseTarget(target).ok()) {
+        return Invalid(absl::StrCat("bridge.", key, ": '", target,
+                                    "' is not a target (unix:/abs/path or tcp:IP:PORT)"));
+      }
+      (key == "openflow" ? b.openflow : b.ovsdb) = target;
+    } else if (key == "packet_in_rate") {
+      if (!value.is_number_unsigned() || value.get<uint64_t>() < 1 ||
+          value.get<uint64_t>() > 10000000) {
+        return Invalid(
+            "bridge.packet_in_rate: must be a number of packets per second in 1..10000000");
+      }
+      b.packet_in_rate = value.get<uint32_t>();
+    } else {
+      return Invalid(absl::StrCat("bridge: unknown field '", key,
+                                  "' (known: openflow, ovsdb, packet_in_rate)"));
+    }
+  }
+  if (b.openflow.empty()) return Invalid("bridge.openflow is missing");
+  return b;
+}
+
 }  // namespace
 
 absl::StatusOr<DaemonConfig> ParseDaemonConfig(const std::string& text) {
@@ -55,8 +83,11 @@ absl::StatusOr<DaemonConfig> ParseDaemonConfig(const std::string& text) {
   const nlohmann::json* json = &document;
   if (!json->is_object()) return Invalid("the configuration must be a JSON object");
   for (const auto& [key, value] : json->items()) {
-    if (key != "listen" && key != "cluster" && key != "log_level") {
-      return Invalid(absl::StrCat("unknown field '", key, "' (known: listen, cluster, log_level)"));
+    if (key != "listen" && key != "cluster" && key != "log_level" && key != "bridge" &&
+        key != "direct_idle_timeout") {
+      return Invalid(absl::StrCat("unknown field '", key,
+                                  "' (known: listen, cluster, bridge, direct_idle_timeout, "
+                                  "log_level)"));
     }
   }
   DaemonConfig config;
@@ -72,6 +103,17 @@ absl::StatusOr<DaemonConfig> ParseDaemonConfig(const std::string& text) {
   if (!parsed.ok()) return parsed.status();
   config.cluster = std::move(*parsed);
 
+  if (auto bridge = json->find("bridge"); bridge != json->end()) {
+    auto parsed_bridge = ParseBridge(*bridge);
+    if (!parsed_bridge.ok()) return parsed_bridge.status();
+    config.bridge = *parsed_bridge;
+  }
+  if (auto idle = json->find("direct_idle_timeout"); idle != json->end()) {
+    if (!idle->is_number_unsigned() || idle->get<uint64_t>() < 1 || idle->get<uint64_t>() > 65535) {
+      return Invalid("direct_idle_timeout: must be a number of seconds in 1..65535");
+    }
+    config.direct_idle_timeout_s = idle->get<uint16_t>();
+  }
   if (auto level = json->find("log_level"); level != json->end()) {
     if (!level->is_string()) return Invalid("log_level: must be a string");
     std::string name = level->get<std::string>();

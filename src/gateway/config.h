@@ -1,8 +1,13 @@
 // shortcut-gatewayd's configuration file: JSON of the form
 //   {"listen": "unix:/abs/gw.sock",
 //    "cluster": <a SetClusterRequest in protobuf's JSON mapping>,
+//    "bridge": {"openflow": "unix:/abs/br-int.mgmt",   (optional: the gateway's
+//               "ovsdb": "unix:/abs/db.sock",         own OVS, its data plane)
+//               "packet_in_rate": 10000},             (packet-ins per second)
+//    "direct_idle_timeout": 60,                 (optional, seconds)
 //    "log_level": "info"}                       (optional)
-// `cluster` is applied at start, as a SetCluster call would be.
+// `cluster` is applied at start, as a SetCluster call would be. Without
+// `bridge` the gateway programs hosts but forwards nothing itself.
 //
 // Loading checks everything that can be checked without running anything:
 // JSON syntax, unknown or missing fields, field types, the listen address,
@@ -12,6 +17,7 @@
 // Pure functions; thread-safe.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -20,9 +26,17 @@
 
 namespace shortcut::gateway {
 
+struct BridgeConfig {
+  std::string openflow;  // Its OpenFlow target (the bridge's management socket, say).
+  std::string ovsdb;     // Its OVSDB target; empty: tunnel ports toward hosts not managed.
+  uint32_t packet_in_rate = 10000;
+};
+
 struct DaemonConfig {
   std::string listen;  // unix:/abs/path or HOST:PORT (see server.h).
   v1::SetClusterRequest cluster;
+  std::optional<BridgeConfig> bridge;
+  uint16_t direct_idle_timeout_s = 60;
   spdlog::level::level_enum log_level = spdlog::level::info;
 };
 

@@ -13,8 +13,63 @@ namespace shortcut::gateway {
 
 Daemon::Daemon(DaemonConfig config, Options options)
     : config_(std::move(config)), options_(std::move(options)) {
+  options_.gateway.direct_idle_timeout_s = config_.direct_idle_timeout_s;
   gateway_ = std::make_unique<Gateway>(io_.get_executor(), options_.gateway);
   service_ = std::make_unique<GatewayService>(io_.get_executor(), gateway_.get(), options_.service);
+  forwarder_ = std::make_unique<Forwarder>(io_.get_executor(), *gateway_, options_.forwarder);
+  service_->set_stats_hook([this](v1::GetStatsResponse& stats) { FillStats(stats); });
+  service_->set_paths_hook([this](v1::ListPathsResponse& paths) { FillPaths(paths); });
+}
+
+void Daemon::FillStats(v1::GetStatsResponse& stats) const {
+  const Forwarder::Counters& f = forwarder_->counters();
+  stats.set_packet_ins(f.packet_ins);
+  stats.set_direct_paths_installed(f.setups);
+  stats.set_direct_paths_merged(f.merged);
+  stats.set_packet_ins_shed(f.shed);
+  stats.set_lookup_misses(f.lookup_misses);
+  stats.set_setup_failures(f.failures);
+  stats.set_unknown_source(f.unknown_source);
+  stats.set_malformed_packet_ins(f.malformed);
+  stats.set_setup_p50_us(forwarder_->SetupPercentileUs(50));
+  stats.set_setup_p99_us(forwarder_->SetupPercentileUs(99));
+  stats.set_invalidations(gateway_->counters().invalidations);
+  if (bridge_) {
+    stats.set_bridge_flows(bridge_->desired_flows());
+    stats.set_bridge_in_sync(bridge_->in_sync());
+  }
+}
+
+void Daemon::FillPaths(v1::ListPathsResponse& paths) const {
+  for (const Forwarder::PathRecord& r : forwarder_->recent()) {
+    auto* p = paths.add_paths();
+    p->set_src_host(r.src_host);
+    p->set_dst_host(r.dst_host);
+    p->set_vni(r.vni);
+    p->set_src_ip(FormatIpv4(r.src_ip));
+    p->set_dst_ip(FormatIpv4(r.dst_ip));
+    p->set_setup_us(r.setup_us);
+    p->set_unix_time_ms(r.unix_time_ms);
+    p->set_error(r.error);
+  }
+}
+
+void Daemon::StartDataPlane() {
+  if (!config_.bridge) return;
+  GatewayBridge::Options o;
+  o.name = "gateway bridge";
+  o.target = *ofconn::ParseTarget(config_.bridge->openflow);
+  o.session = options_.gateway.session;
+  o.call_timeout = options_.gateway.host_timeout;
+  o.packet_in_rate_pps = config_.bridge->packet_in_rate;
+  Forwarder* forwarder = forwarder_.get();
+  bridge_ =
+      GatewayBridge::Start(io_.get_executor(), std::move(o),
+                           [forwarder](const of::PacketIn& pin) { forwarder->OnPacketIn(pin); });
+  gateway_->AttachBridge(bridge_);
+  if (!config_.bridge->ovsdb.empty()) {
+    gateway_->AttachOwnNode(*ofconn::ParseTarget(config_.bridge->ovsdb));
+  }
 }
 
 Daemon::~Daemon() {
@@ -37,6 +92,7 @@ absl::Status Daemon::Run() {
       BeginShutdown();
     });
   }
+  StartDataPlane();
   asio::co_spawn(io_, StartCluster(), asio::detached);
   // Serving is work the io_context cannot see (calls arrive on gRPC's
   // threads): it runs until BeginShutdown stops it, not until it is idle.
@@ -47,8 +103,11 @@ absl::Status Daemon::Run() {
   server_.reset();
   // The io_context no longer runs: the Gateway's programmers stop, and
   // their coroutines are destroyed with the io_context.
+  if (bridge_) bridge_->Stop();
   service_.reset();
+  forwarder_.reset();
   gateway_.reset();
+  bridge_.reset();
   return start_error_;
 }
 

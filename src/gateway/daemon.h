@@ -5,9 +5,11 @@
 // server first (on a thread of its own, while the io_context keeps running
 // the calls it waits for), then the io_context, then the Gateway.
 //
-// Components to come (the gateway's own bridge, OVSDB port watching, the
-// forwarding module) belong on io() and are started by Run() after the
-// server, like the cluster.
+// With a `bridge` in the config it also runs the gateway's data plane: a
+// GatewayBridge on that OpenFlow target (every endpoint's forwarding flow,
+// the metered packet-in copy) whose packet-ins feed the Forwarder, and the
+// gateway's own NodeOvsdb (tunnel ports with BFD toward every host). The
+// hosts' NodeOvsdb (bindings, tunnel ports) are the Gateway's own.
 //
 // Thread-safety: Run() once, from one thread; Stop() from any thread.
 #pragma once
@@ -19,6 +21,7 @@
 
 #include "absl/status/status.h"
 #include "src/gateway/config.h"
+#include "src/gateway/forwarder.h"
 #include "src/gateway/gateway.h"
 #include "src/gateway/server.h"
 #include "src/gateway/service.h"
@@ -29,6 +32,7 @@ class Daemon {
  public:
   struct Options {
     Gateway::Options gateway;
+    Forwarder::Options forwarder;
     GatewayService::Options service;
     bool handle_signals = true;       // SIGTERM and SIGINT stop it.
     Millis shutdown_grace_ms = 5000;  // For calls still running at shutdown.
@@ -49,12 +53,17 @@ class Daemon {
 
  private:
   asio::awaitable<void> StartCluster();
+  void StartDataPlane();
+  void FillStats(v1::GetStatsResponse& stats) const;
+  void FillPaths(v1::ListPathsResponse& paths) const;
   void BeginShutdown();  // On the io_context.
 
   DaemonConfig config_;
   Options options_;
   asio::io_context io_;
   std::unique_ptr<Gateway> gateway_;
+  std::shared_ptr<GatewayBridge> bridge_;
+  std::unique_ptr<Forwarder> forwarder_;
   std::unique_ptr<GatewayService> service_;
   std::unique_ptr<GatewayServer> server_;
   std::thread shutdown_thread_;

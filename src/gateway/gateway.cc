@@ -79,6 +79,8 @@ Gateway::Gateway(asio::any_io_executor ex, Options options)
 
 Gateway::~Gateway() {
   for (auto& [name, p] : programmers_) p->Stop();
+  for (auto& [name, n] : nodes_) n->Stop();
+  if (own_node_) own_node_->Stop();
 }
 
 bool Gateway::Designated(const std::string& host) const {
@@ -151,12 +153,16 @@ asio::awaitable<absl::Status> Gateway::SetCluster(ClusterConfig config) {
   if (!valid.ok()) co_return valid;
   std::sort(config.members.begin(), config.members.end(),
             [](const ClusterMember& a, const ClusterMember& b) { return a.name < b.name; });
+  std::vector<std::string> moved_hosts;
   for (const Host& h : config.hosts) {
     auto updated = db_.UpsertHost(h);
     if (!updated.ok()) co_return updated.status();
+    if (updated->underlay_changed) moved_hosts.push_back(h.name);
   }
   cluster_ = std::move(config);
   ++cluster_version_;
+  for (const std::string& h : moved_hosts) MirrorHost(h);
+  StartNodes();
   for (const Host& h : cluster_.hosts) {
     if (programmers_.contains(h.name) || h.openflow_target.empty()) continue;
     HostProgrammer::Options o;
@@ -176,7 +182,9 @@ asio::awaitable<absl::Status> Gateway::SetCluster(ClusterConfig config) {
 }
 
 absl::Status Gateway::AddVpc(const Vpc& vpc, const std::vector<Network>& networks) {
-  return db_.AddVpc(vpc, networks);
+  absl::Status s = db_.AddVpc(vpc, networks);
+  if (s.ok() && bridge_) bridge_->PutVpc(vpc.vni);
+  return s;
 }
 
 pipeline::HostRules Gateway::RulesFor(const std::string& host) const {
@@ -220,6 +228,11 @@ asio::awaitable<absl::StatusOr<Gateway::EndpointResult>> Gateway::UpdateEndpoint
   uint32_t vni = view->vni;
   Ipv4 ipv4 = view->ipv4;
   std::string vpc(view->vpc);
+  if (bridge_) {
+    if (update->readdressed && update->old_ipv4 != ipv4)
+      bridge_->RemoveEndpoint(vni, update->old_ipv4);
+    bridge_->PutEndpoint(vni, ipv4, view->host_underlay);
+  }
   if (update->moved || update->readdressed) {
     co_await Invalidate(vpc, vni, update->readdressed ? update->old_ipv4 : ipv4);
   }
@@ -243,6 +256,7 @@ asio::awaitable<absl::StatusOr<Gateway::EndpointResult>> Gateway::UpdateEndpoint
 asio::awaitable<absl::Status> Gateway::DeleteEndpoint(std::string key) {
   auto removal = db_.DeleteEndpoint(key);
   if (!removal.ok()) co_return removal.status();
+  MirrorRemoval(*removal, false);
   for (const RemovedEndpoint& e : removal->endpoints) {
     co_await Invalidate(removal->vpc, removal->vni, e.ipv4);
     absl::Status s = co_await Program(e.host);
@@ -258,6 +272,7 @@ asio::awaitable<absl::Status> Gateway::DeleteEndpoint(std::string key) {
 asio::awaitable<absl::StatusOr<size_t>> Gateway::DeleteVpc(std::string id) {
   auto removal = db_.DeleteVpc(id);
   if (!removal.ok()) co_return removal.status();
+  MirrorRemoval(*removal, true);
   std::vector<std::string> hosts = removal->released_hosts;
   for (const std::string& host : hosts) {
     HostProgrammer* p = programmer(host);
@@ -277,6 +292,7 @@ asio::awaitable<absl::StatusOr<size_t>> Gateway::DeleteNetwork(std::string vpc,
                                                                std::string network) {
   auto removal = db_.DeleteNetwork(vpc, network);
   if (!removal.ok()) co_return removal.status();
+  MirrorRemoval(*removal, false);
   std::vector<Ipv4> ips;
   ips.reserve(removal->endpoints.size());
   std::set<std::string> hosts(removal->released_hosts.begin(), removal->released_hosts.end());
@@ -310,6 +326,10 @@ asio::awaitable<absl::Status> Gateway::LoadVpc(Vpc vpc, std::vector<Network> net
     auto removed = db_.DeleteVpc(vpc.id);
     if (!removed.ok() || !removed->endpoints.empty()) Fatal("LoadVpc: rollback of " + vpc.id);
     co_return loaded;
+  }
+  if (bridge_) {
+    bridge_->PutVpc(vpc.vni);
+    MirrorEndpoints(endpoints);
   }
   auto holding = db_.HostsOfVpc(vpc.id);
   if (!holding.ok()) Fatal("LoadVpc: vpc " + vpc.id + " missing right after its load");
@@ -348,6 +368,103 @@ asio::awaitable<absl::Status> Gateway::BindPort(std::string host, std::string if
     co_return absl::OkStatus();
   }
   co_return co_await Program(host);
+}
+
+asio::awaitable<absl::Status> Gateway::AddEndpoints(std::vector<Endpoint> endpoints) {
+  absl::Status added = db_.AddEndpoints(endpoints);
+  if (!added.ok()) co_return added;
+  MirrorEndpoints(endpoints);
+  std::set<std::string> hosts;
+  for (const Endpoint& e : endpoints) hosts.insert(e.host);
+  absl::Status first_error;
+  for (const std::string& host : hosts) {
+    absl::Status s = co_await Program(host);
+    if (!s.ok() && first_error.ok()) first_error = s;
+  }
+  if (!first_error.ok()) {
+    co_return absl::Status(
+        first_error.code(),
+        absl::StrCat("the endpoints are stored but pending: ", first_error.message()));
+  }
+  co_return absl::OkStatus();
+}
+
+void Gateway::AttachBridge(std::shared_ptr<GatewayBridge> bridge) {
+  bridge_ = std::move(bridge);
+  if (!bridge_) return;
+  db_.ForEachVpc([&](const VpcView& v) { bridge_->PutVpc(v.vni); });
+  db_.ForEachEndpoint(
+      [&](const EndpointView& e) { bridge_->PutEndpoint(e.vni, e.ipv4, e.host_underlay); });
+}
+
+void Gateway::AttachOwnNode(ofconn::Target ovsdb) {
+  if (own_node_) own_node_->Stop();
+  NodeOvsdb::Options o;
+  o.name = cluster_.self.empty() ? "gateway" : cluster_.self;
+  o.target = std::move(ovsdb);
+  own_node_ = NodeOvsdb::Start(ex_, std::move(o));
+  UpdateTunnelPorts();
+}
+
+void Gateway::StartNodes() {
+  for (const Host& h : cluster_.hosts) {
+    if (nodes_.contains(h.name) || h.ovsdb_target.empty()) continue;
+    NodeOvsdb::Options o;
+    o.name = h.name;
+    o.target = *ofconn::ParseTarget(h.ovsdb_target);
+    std::string host = h.name;
+    o.on_bind = [this, host](std::string iface_id, std::optional<uint32_t> ofport) {
+      return OnBind(host, std::move(iface_id), ofport);
+    };
+    nodes_[h.name] = NodeOvsdb::Start(ex_, std::move(o));
+  }
+  UpdateTunnelPorts();
+}
+
+void Gateway::UpdateTunnelPorts() {
+  if (cluster_.cluster_id == 0) return;  // Not before a cluster: nothing is known yet.
+  auto on_hosts = TunnelPortsOnHost(cluster_.members);
+  if (!on_hosts.ok()) Fatal("tunnel ports of a checked cluster: " + on_hosts.status().ToString());
+  for (auto& [name, node] : nodes_) {
+    // The designated gateway keeps a host's tunnel ports; the others would
+    // want the same ones, but one writer avoids racing transactions.
+    if (!Designated(name)) continue;
+    absl::Status s = node->SetTunnelPorts(*on_hosts);
+    if (!s.ok()) spdlog::warn("{}: tunnel ports: {}", name, s.ToString());
+  }
+  if (own_node_) {
+    auto on_gateway = TunnelPortsOnGateway(cluster_.hosts);
+    if (!on_gateway.ok())
+      Fatal("tunnel ports of a checked cluster: " + on_gateway.status().ToString());
+    absl::Status s = own_node_->SetTunnelPorts(*on_gateway);
+    if (!s.ok()) spdlog::warn("own tunnel ports: {}", s.ToString());
+  }
+}
+
+asio::awaitable<void> Gateway::OnBind(std::string host, std::string iface_id,
+                                      std::optional<uint32_t> ofport) {
+  absl::Status s = co_await BindPort(host, iface_id, ofport);
+  if (!s.ok()) spdlog::warn("{}: binding {}: {}", host, iface_id, s.ToString());
+}
+
+void Gateway::MirrorEndpoints(const std::vector<Endpoint>& endpoints) {
+  if (!bridge_) return;
+  for (const Endpoint& e : endpoints) {
+    auto view = db_.FindEndpoint(e.key);
+    if (view) bridge_->PutEndpoint(view->vni, view->ipv4, view->host_underlay);
+  }
+}
+
+void Gateway::MirrorHost(const std::string& host) {
+  if (!bridge_) return;
+  (void)db_.ForEachEndpointOfHost(
+      host, [&](const EndpointView& e) { bridge_->PutEndpoint(e.vni, e.ipv4, e.host_underlay); });
+}
+
+void Gateway::MirrorRemoval(const Removal& removal, bool vpc_gone) {
+  if (!bridge_) return;
+  for (const RemovedEndpoint& e : removal.endpoints) bridge_->RemoveEndpoint(removal.vni, e.ipv4);
+  if (vpc_gone) bridge_->RemoveVpc(removal.vni);
 }
 
 asio::awaitable<void> Gateway::Invalidate(const std::string& vpc, uint32_t vni, Ipv4 ipv4) {

@@ -28,8 +28,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "src/gateway/gateway_bridge.h"
 #include "src/gateway/gateway_db.h"
 #include "src/gateway/host_programmer.h"
+#include "src/gateway/node_ovsdb.h"
 #include "src/host/tunnel_ports.h"
 
 namespace shortcut::gateway {
@@ -107,6 +109,14 @@ class Gateway {
   // stays stored and pending.
   asio::awaitable<absl::Status> LoadVpc(Vpc vpc, std::vector<Network> networks,
                                         std::vector<Endpoint> endpoints);
+  // More endpoints of existing VPCs, all or nothing (GatewayDb::AddEndpoints);
+  // then their hosts are programmed (pending on error, as UpdateEndpoint).
+  asio::awaitable<absl::Status> AddEndpoints(std::vector<Endpoint> endpoints);
+  // The gateway's own data plane: every VPC and endpoint of the DB is put
+  // into it now and follows every change from now on.
+  void AttachBridge(std::shared_ptr<GatewayBridge> bridge);
+  // The gateway's own OVSDB: tunnel ports (with BFD) toward every host.
+  void AttachOwnNode(ofconn::Target ovsdb);
   // What the host's OVSDB says about the port of `iface_id` (nullopt: gone).
   asio::awaitable<absl::Status> BindPort(std::string host, std::string iface_id,
                                          std::optional<uint32_t> ofport);
@@ -121,6 +131,13 @@ class Gateway {
   // The ofport BindPort() reported for (host, iface_id); nullopt: not bound.
   std::optional<uint32_t> BoundPort(const std::string& host, const std::string& iface_id) const;
   const Counters& counters() const { return counters_; }
+  const GatewayBridge* bridge() const { return bridge_.get(); }
+  // The OVSDB side of `host` (nullptr: no OVSDB target), and of this gateway.
+  const NodeOvsdb* node(const std::string& host) const {
+    auto it = nodes_.find(host);
+    return it == nodes_.end() ? nullptr : it->second.get();
+  }
+  const NodeOvsdb* own_node() const { return own_node_.get(); }
   const Options& options() const { return options_; }
   // Bumped by every SetCluster (hosts and their programmers may change).
   uint64_t cluster_version() const { return cluster_version_; }
@@ -133,9 +150,23 @@ class Gateway {
   // The same for many destinations: one batch of flow_mods per host.
   asio::awaitable<void> InvalidateAll(const std::string& vpc, uint32_t vni, std::vector<Ipv4> ips);
 
+  // One NodeOvsdb per host with an OVSDB target; each reports bindings to
+  // OnBind. Tunnel ports: on the hosts this gateway is designated for.
+  void StartNodes();
+  void UpdateTunnelPorts();
+  asio::awaitable<void> OnBind(std::string host, std::string iface_id,
+                               std::optional<uint32_t> ofport);
+  // The bridge follows the DB.
+  void MirrorEndpoints(const std::vector<Endpoint>& endpoints);
+  void MirrorHost(const std::string& host);
+  void MirrorRemoval(const Removal& removal, bool vpc_gone);
+
   asio::any_io_executor ex_;
   Options options_;
   GatewayDb db_;
+  std::shared_ptr<GatewayBridge> bridge_;
+  std::map<std::string, std::shared_ptr<NodeOvsdb>> nodes_;  // By host name.
+  std::shared_ptr<NodeOvsdb> own_node_;
   ClusterConfig cluster_;
   std::map<std::string, std::shared_ptr<HostProgrammer>> programmers_;  // By host name.
   // (host, iface-id) → ofport, as the hosts' OVSDB report them.

@@ -1208,6 +1208,13 @@ std::optional<VpcView> GatewayDb::FindVpcByVni(uint32_t vni) const {
   return FindVpc(vpcs_[it->second].id);
 }
 
+void GatewayDb::ForEachVpc(absl::FunctionRef<void(const VpcView&)> fn) const {
+  for (const auto& [vni, index] : vpc_by_vni_) {
+    const VpcRec& v = vpcs_[index];
+    fn(VpcView{v.id, v.vni, v.router_mac, v.networks.size(), v.endpoints, v.hosts.size()});
+  }
+}
+
 void GatewayDb::ForEachEndpoint(absl::FunctionRef<void(const EndpointView&)> fn) const {
   for (uint32_t s = 0; s < records_.size(); ++s) {
     if (records_[s].vpc != kNone) fn(View(s));

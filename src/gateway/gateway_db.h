@@ -332,6 +332,7 @@ class GatewayDb {
   // Every endpoint, in slot order (listings). The callback must not mutate
   // the DB.
   void ForEachEndpoint(absl::FunctionRef<void(const EndpointView&)> fn) const;
+  void ForEachVpc(absl::FunctionRef<void(const VpcView&)> fn) const;
   // Iteration; NotFound for an unknown host, VPC or network. The callback
   // must not mutate the DB. Order is unspecified.
   absl::Status ForEachEndpointOfHost(std::string_view host,

@@ -86,6 +86,16 @@ asio::awaitable<absl::StatusOr<v1::ListHostsResponse>> DoListHosts(const Gateway
   co_return ListHostsOf(*gateway);
 }
 
+asio::awaitable<absl::StatusOr<v1::AddEndpointsResponse>> DoAddEndpoints(
+    Gateway* gateway, std::vector<Endpoint> endpoints) {
+  uint64_t n = endpoints.size();
+  absl::Status s = co_await gateway->AddEndpoints(std::move(endpoints));
+  if (!s.ok()) co_return s;
+  v1::AddEndpointsResponse response;
+  response.set_endpoints(n);
+  co_return response;
+}
+
 }  // namespace
 
 GatewayService::GatewayService(asio::any_io_executor ex, Gateway* gateway, Options options)
@@ -291,6 +301,48 @@ asio::awaitable<absl::StatusOr<v1::GetStatsResponse>> GatewayService::DoGetStats
   v1::GetStatsResponse stats = StatsOf(*gateway_);
   if (stats_hook_) stats_hook_(stats);
   co_return stats;
+}
+
+asio::awaitable<absl::StatusOr<v1::ListPathsResponse>> GatewayService::DoListPaths() {
+  v1::ListPathsResponse paths;
+  if (paths_hook_) paths_hook_(paths);
+  co_return paths;
+}
+
+grpc::Status GatewayService::ListPaths(grpc::ServerContext* context,
+                                       [[maybe_unused]] const v1::ListPathsRequest* request,
+                                       v1::ListPathsResponse* response) {
+  return RunOnExecutor(
+      context, [this] { return DoListPaths(); }, response);
+}
+
+grpc::Status GatewayService::AddEndpoints(grpc::ServerContext* context,
+                                          grpc::ServerReader<v1::EndpointBatch>* reader,
+                                          v1::AddEndpointsResponse* response) {
+  // Read whole before anything is applied: all or nothing.
+  std::vector<Endpoint> endpoints;
+  v1::EndpointBatch batch;
+  while (reader->Read(&batch)) {
+    if (endpoints.size() + batch.endpoints_size() > options_.max_vpc_endpoints) {
+      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                          absl::StrCat("endpoints: more than ", options_.max_vpc_endpoints,
+                                       " in one AddEndpoints stream"));
+    }
+    for (const v1::Endpoint& e : batch.endpoints()) {
+      auto endpoint = EndpointFromProto(e, absl::StrCat("endpoints[", endpoints.size(), "]"));
+      if (!endpoint.ok()) return Invalid(endpoint.status());
+      endpoints.push_back(std::move(*endpoint));
+    }
+  }
+  if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
+  if (endpoints.empty()) return Invalid("endpoints: the stream carried none");
+  Gateway* gateway = gateway_;
+  return RunOnExecutor(
+      context,
+      [gateway, eps = std::move(endpoints)]() mutable {
+        return DoAddEndpoints(gateway, std::move(eps));
+      },
+      response);
 }
 
 grpc::Status GatewayService::GetStats(grpc::ServerContext* context,

@@ -56,8 +56,13 @@ class GatewayService final : public v1::Gateway::Service {
   GatewayService(asio::any_io_executor ex, Gateway* gateway)
       : GatewayService(std::move(ex), gateway, Options{}) {}
 
+  // Fills ListPaths (the forwarding module's recent setups). Called on the
+  // executor; empty: no paths.
+  using PathsHook = std::function<void(v1::ListPathsResponse&)>;
+
   // May be empty. Call on the executor, or before serving.
   void set_stats_hook(StatsHook hook) { stats_hook_ = std::move(hook); }
+  void set_paths_hook(PathsHook hook) { paths_hook_ = std::move(hook); }
 
   // The server's health service; its status follows the cluster from now on.
   void AttachHealth(grpc::HealthCheckServiceInterface* health);
@@ -86,6 +91,11 @@ class GatewayService final : public v1::Gateway::Service {
                              v1::ListEndpointsResponse* response) override;
   grpc::Status ListHosts(grpc::ServerContext* context, const v1::ListHostsRequest* request,
                          v1::ListHostsResponse* response) override;
+  grpc::Status AddEndpoints(grpc::ServerContext* context,
+                            grpc::ServerReader<v1::EndpointBatch>* reader,
+                            v1::AddEndpointsResponse* response) override;
+  grpc::Status ListPaths(grpc::ServerContext* context, const v1::ListPathsRequest* request,
+                         v1::ListPathsResponse* response) override;
 
  private:
   // Runs make_work() (a coroutine) on the executor and waits for its
@@ -96,6 +106,7 @@ class GatewayService final : public v1::Gateway::Service {
   // On the executor.
   asio::awaitable<absl::StatusOr<v1::SetClusterResponse>> DoSetCluster(ClusterConfig config);
   asio::awaitable<absl::StatusOr<v1::GetStatsResponse>> DoGetStats();
+  asio::awaitable<absl::StatusOr<v1::ListPathsResponse>> DoListPaths();
   void PublishHealth(bool serving);
   void PublishHealthLocked();
 
@@ -103,6 +114,7 @@ class GatewayService final : public v1::Gateway::Service {
   Gateway* gateway_;
   Options options_;
   StatsHook stats_hook_;  // Used on the executor only.
+  PathsHook paths_hook_;  // Likewise.
 
   std::mutex health_mu_;  // Guards the two below (gRPC threads and the executor).
   grpc::HealthCheckServiceInterface* health_ = nullptr;

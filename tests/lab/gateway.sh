@@ -192,4 +192,10 @@ for pair in "host1-vm2 host2-vm2" "host1-vm2 host3-vm2" "host2-vm2 host1-vm2" "h
 done
 ok "gw1 killed: BFD took its buckets out; $n new flows crossed gw2 from their first packet"
 
+# Every goto on every host names a stage of the pipeline.
+for h in host1 host2 host3; do
+  bad=$($OF dump-flows "$(br "$h")" | grep -oE 'goto_table:[0-9]+' | grep -vE 'goto_table:(10|20|30)$' || true)
+  [ -z "$bad" ] || fail "$h holds a flow with $bad"
+done
+
 echo "PASS gateway"
