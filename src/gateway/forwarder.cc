@@ -93,9 +93,10 @@ std::optional<Forwarder::Queued> Forwarder::Classify(const of::PacketIn& pin) {
     return std::nullopt;
   }
   Millis now = options_.clock->NowMs();
-  auto done = confirmed_.find(s.key);
-  if (in_flight_.contains(s.key) ||
-      (done != confirmed_.end() && now - done->second < options_.merge_window_ms)) {
+  // A setup installs both ways: a reply that reached the gateway before
+  // the reverse path reached its host is covered by the setup it answers.
+  const Key reverse{dst->host_underlay, s.vni, s.src_ip};
+  if (Recent(s.key, now) || Recent(reverse, now)) {
     ++counters_.merged;
     return std::nullopt;
   }
@@ -119,6 +120,12 @@ std::optional<Forwarder::Queued> Forwarder::Classify(const of::PacketIn& pin) {
     asio::co_spawn(ex_, Pump(), asio::detached);
   }
   return queued;
+}
+
+bool Forwarder::Recent(const Key& key, Millis now) const {
+  if (in_flight_.contains(key)) return true;
+  auto done = confirmed_.find(key);
+  return done != confirmed_.end() && now - done->second < options_.merge_window_ms;
 }
 
 void Forwarder::OnPacketIn(const of::PacketIn& pin) { (void)Classify(pin); }
@@ -186,6 +193,7 @@ void Forwarder::Complete(const Setup& s, const absl::Status& status) {
   if (status.ok()) {
     ++counters_.setups;
     confirmed_[s.key] = options_.clock->NowMs();
+    confirmed_[Key{s.dst_underlay, s.vni, s.src_ip}] = options_.clock->NowMs();
     ForgetOld(options_.clock->NowMs());
     int64_t us = now_us - s.start_us;
     if (setup_us_.size() < kSetupSamples) {

@@ -11,7 +11,8 @@
 //
 // Merging: a setup is keyed by (sending host, VNI, destination); packet-ins
 // for a key in flight, or confirmed less than `merge_window_ms` ago, are
-// counted as merged and cost nothing more. Bounded: at most
+// counted as merged and cost nothing more; so are those of its reverse
+// (a reply that overtook its reverse path). Bounded: at most
 // `max_in_flight` setups queued or in progress; beyond that packet-ins are
 // shed and counted. The data plane keeps forwarding either way: nothing
 // waits here.
@@ -119,6 +120,8 @@ class Forwarder {
   asio::awaitable<void> Pump();
   void Complete(const Setup& s, const absl::Status& status);
   void ForgetOld(Millis now);
+  // In flight, or confirmed within the merge window.
+  bool Recent(const Key& key, Millis now) const;
   HostProgrammer* ProgrammerOf(Ipv4 underlay);
 
   asio::any_io_executor ex_;

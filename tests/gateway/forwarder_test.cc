@@ -122,9 +122,15 @@ TEST_F(ForwarderTest, APacketInInstallsBothWaysOnce) {
     }
     // The same flow again within the merge window: merged, nothing sent.
     uint64_t mods = switches_["host1"]->counters().flow_mods;
+    uint64_t mods2 = switches_["host2"]->counters().flow_mods;
     CO_ASSERT_OK(co_await fwd_->Handle(pin));
     EXPECT_EQ(fwd_->counters().merged, 1u);
     EXPECT_EQ(switches_["host1"]->counters().flow_mods, mods);
+    // The reply, if it reached a gateway before its reverse path reached
+    // host2: covered by the same setup.
+    CO_ASSERT_OK(co_await fwd_->Handle(PacketIn(kHost2, kVni, 0x0a00000b, 0x0a00000a)));
+    EXPECT_EQ(fwd_->counters().merged, 2u);
+    EXPECT_EQ(switches_["host2"]->counters().flow_mods, mods2);
     // After the window (the path may have idled out): set up again.
     clock_.Advance(2000);
     CO_ASSERT_OK(co_await fwd_->Handle(pin));
@@ -184,8 +190,10 @@ TEST_F(ForwarderTest, BeyondTheInFlightBoundPacketInsAreShed) {
   fwd_ = std::make_unique<Forwarder>(io_.get_executor(), *gw_, fo);
   RunCoroutine(io_, [&]() -> asio::awaitable<void> {
     co_await Prepare();
+    Endpoint third = Ep("ep03", "10.0.0.12", "host2");
+    CO_ASSERT_TRUE((co_await gw_->UpdateEndpoint(third)).ok());
     fwd_->OnPacketIn(PacketIn(kHost1, kVni, 0x0a00000a, 0x0a00000b));
-    fwd_->OnPacketIn(PacketIn(kHost2, kVni, 0x0a00000b, 0x0a00000a));  // Another key.
+    fwd_->OnPacketIn(PacketIn(kHost1, kVni, 0x0a00000a, 0x0a00000c));  // Another flow.
     EXPECT_EQ(fwd_->counters().shed, 1u);
     CO_ASSERT_TRUE(co_await testing::WaitUntil([&] { return fwd_->in_flight() == 0; }, 5000));
     EXPECT_EQ(fwd_->counters().setups, 1u);
