@@ -8,9 +8,11 @@
 //     delete-endpoint KEY
 //     add-vpc FILE            FILE: a Vpc in protobuf JSON plus "endpoints": [Endpoint...];
 //                             sent as one stream, in batches of 1000 endpoints
+//     add-endpoints FILE      FILE: {"endpoints": [Endpoint...]} of existing VPCs; one
+//                             stream in batches of 1000, all or nothing
 //     delete-vpc ID
 //     delete-network VPC NETWORK
-//     stats | endpoints [--vpc V] [--host H] | hosts | health
+//     stats | endpoints [--vpc V] [--host H] | hosts | paths | health
 //
 // ADDR is a gRPC target: unix:/abs/path.sock, or HOST:PORT (tcp:HOST:PORT,
 // the form Shortcut's other targets take, is accepted too). --timeout bounds

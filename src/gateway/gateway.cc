@@ -172,6 +172,13 @@ asio::awaitable<absl::Status> Gateway::SetCluster(ClusterConfig config) {
     o.call_timeout = options_.host_timeout;
     programmers_[h.name] = HostProgrammer::Start(ex_, std::move(o));
   }
+  // Direct paths toward the endpoints of a renumbered host tunnel to its
+  // old address (and traffic keeps them from idling out): they go, on every
+  // host of their VPCs, whoever installed them.
+  for (const std::string& h : moved_hosts) {
+    std::vector<VpcAddresses> stale = AddressesOnHost(h);
+    for (VpcAddresses& a : stale) co_await InvalidateAll(a.vpc, a.vni, std::move(a.ips));
+  }
   // The group's buckets follow the members: every designated host again.
   absl::Status first_error;
   for (const Host& h : cluster_.hosts) {
@@ -480,6 +487,22 @@ asio::awaitable<void> Gateway::Invalidate(const std::string& vpc, uint32_t vni, 
     if (!s.ok()) spdlog::warn("{}", std::string(s.message()));
     ++counters_.invalidations;
   }
+}
+
+std::vector<Gateway::VpcAddresses> Gateway::AddressesOnHost(const std::string& host) const {
+  std::vector<VpcAddresses> out;
+  std::map<uint32_t, size_t> by_vni;  // VNI → index in `out`.
+  (void)db_.ForEachEndpointOfHost(host, [&](const EndpointView& e) {
+    auto [it, added] = by_vni.try_emplace(e.vni, out.size());
+    if (added) {
+      VpcAddresses a;
+      a.vpc = std::string(e.vpc);
+      a.vni = e.vni;
+      out.push_back(std::move(a));
+    }
+    out[it->second].ips.push_back(e.ipv4);
+  });
+  return out;
 }
 
 asio::awaitable<void> Gateway::InvalidateAll(const std::string& vpc, uint32_t vni,

@@ -8,9 +8,10 @@
 //   - only the gateway designated for a host (rendezvous hashing of the
 //     host's name over the cluster's members) programs its standing rules;
 //     every gateway may send direct paths;
-//   - when an endpoint moves or goes, the direct paths toward its old
-//     address are deleted on every host of its VPC (non-strict delete on
-//     VNI and destination), whoever installed them.
+//   - when an endpoint moves or goes, or its host gets a new underlay
+//     address (SetCluster), the direct paths toward its old address are
+//     deleted on every host of its VPC (non-strict delete on VNI and
+//     destination), whoever installed them.
 // Bucket ports: a host reaches gateway member i through its own tunnel port
 // at ofport kGatewayOfportBase + i (members in name order).
 //
@@ -149,6 +150,14 @@ class Gateway {
   asio::awaitable<void> Invalidate(const std::string& vpc, uint32_t vni, Ipv4 ipv4);
   // The same for many destinations: one batch of flow_mods per host.
   asio::awaitable<void> InvalidateAll(const std::string& vpc, uint32_t vni, std::vector<Ipv4> ips);
+  // The addresses of `host`'s endpoints, by VPC: what direct paths point at
+  // through the host's underlay.
+  struct VpcAddresses {
+    std::string vpc;
+    uint32_t vni = 0;
+    std::vector<Ipv4> ips;
+  };
+  std::vector<VpcAddresses> AddressesOnHost(const std::string& host) const;
 
   // One NodeOvsdb per host with an OVSDB target; each reports bindings to
   // OnBind. Tunnel ports: on the hosts this gateway is designated for.

@@ -4,6 +4,8 @@
 // configuration errors, and a daemon's whole life up to SIGTERM.
 #include "src/ctl/gateway_cmd.h"
 
+#include <algorithm>
+#include <map>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
@@ -17,6 +19,7 @@
 namespace shortcut::ctl {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
@@ -191,6 +194,196 @@ TEST_F(GatewayCmdTest, BadInputFilesExitTwo) {
   r = Ctl({"add-vpc", File("bad-vpc.json", R"({"id": "vpc1", "endpoints": [{"kee": "x"}]})")});
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.err, HasSubstr("endpoints[0]"));
+}
+
+class GatewayCmdMoreTest : public GatewayCmdTest {
+ protected:
+  // The cluster and vpc1 (10.0.0.0/16) without endpoints.
+  void Prepare() {
+    ASSERT_EQ(Ctl({"set-cluster", ClusterFile()}).code, 0);
+    std::string vpc = File("vpc1.json", R"({"id": "vpc1", "vni": 100,
+        "router_mac": "02:5c:00:00:00:01",
+        "networks": [{"id": "net1", "ipv4_cidr": "10.0.0.0/16"}]})");
+    CtlResult r = Ctl({"add-vpc", vpc});
+    ASSERT_EQ(r.code, 0) << r.err;
+  }
+  // An add-endpoints file of `n` endpoints of vpc1 from key number `first`.
+  std::string EndpointsFile(const std::string& name, int first, int n) {
+    nlohmann::json endpoints = nlohmann::json::array();
+    for (int i = first; i < first + n; ++i) {
+      char key[16], mac[18];
+      std::snprintf(key, sizeof(key), "ep%04d", i);
+      std::snprintf(mac, sizeof(mac), "02:00:00:00:%02x:%02x", (i >> 8) & 0xff, i & 0xff);
+      endpoints.push_back({{"key", key},
+                           {"vpc", "vpc1"},
+                           {"network", "net1"},
+                           {"ipv4", absl::StrCat("10.0.", i / 250, ".", i % 250 + 1)},
+                           {"mac", mac},
+                           {"host", i % 2 ? "host2" : "host1"},
+                           {"iface_id", key}});
+    }
+    nlohmann::json document = {{"endpoints", endpoints}};
+    return File(name, document.dump());
+  }
+  // `stats` output as field → value.
+  std::map<std::string, std::string> StatsTable(const std::string& out) {
+    std::map<std::string, std::string> fields;
+    for (absl::string_view line : absl::StrSplit(out, '\n', absl::SkipEmpty())) {
+      std::vector<std::string> cells = absl::StrSplit(line, ' ', absl::SkipEmpty());
+      EXPECT_EQ(cells.size(), 2u) << line;
+      if (cells.size() == 2) fields[cells[0]] = cells[1];
+    }
+    return fields;
+  }
+};
+
+TEST_F(GatewayCmdMoreTest, AddEndpointsSendsTheFileInBatchesAndPrintsTheCount) {
+  Prepare();
+  CtlResult r = Ctl({"add-endpoints", EndpointsFile("a.json", 0, 2)});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "2 endpoints added\n");
+  EXPECT_EQ(r.err, "");
+  // More than one batch (kAddVpcBatch endpoints each): one stream all the same.
+  r = Ctl({"add-endpoints", EndpointsFile("b.json", 2, 2 * kAddVpcBatch + 1)});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, absl::StrCat(2 * kAddVpcBatch + 1, " endpoints added\n"));
+  r = Ctl({"--json", "add-endpoints", EndpointsFile("c.json", 3000, 1)});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out), nlohmann::json::parse(R"({"endpoints": "1"})"));
+  r = Ctl({"endpoints", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["endpoints"].size(), 2u + 2 * kAddVpcBatch + 1 + 1);
+}
+
+TEST_F(GatewayCmdMoreTest, AddEndpointsBadFilesExitTwoAndRefusalsExitOne) {
+  Prepare();
+  CtlResult r = Ctl({"add-endpoints", dir_.File("missing.json")});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("missing.json: cannot open"));
+  r = Ctl({"add-endpoints", File("bad1.json", R"({"endpoints": [)")});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, AllOf(StartsWith("shortcutctl: "), HasSubstr("not valid JSON")));
+  for (const char* text :
+       {R"([{"key": "ep1"}])", R"({"endpoint": []})", R"({"endpoints": {}})", R"("endpoints")"}) {
+    r = Ctl({"add-endpoints", File("bad2.json", text)});
+    EXPECT_EQ(r.code, 2) << text;
+    EXPECT_THAT(r.err, HasSubstr(R"(must be a JSON object with an "endpoints" array)")) << text;
+    EXPECT_EQ(r.out, "") << text;
+  }
+  r = Ctl(
+      {"add-endpoints", File("bad3.json", R"({"endpoints": [{"key": "ep1"}, {"kee": "ep2"}]})")});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, AllOf(HasSubstr("bad3.json: endpoints[1]"), HasSubstr("kee")));
+  r = Ctl({"add-endpoints", File("bad4.json", R"({"endpoints": [{"key": 7, "vni": "x"}]})")});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("bad4.json: endpoints[0]"));
+
+  // Refused by the gateway: exit 1, nothing added.
+  std::string text = testing::ReadFile(EndpointsFile("good.json", 0, 3));
+  text.replace(text.find("10.0.0.2"), 8, "10.9.0.2");  // ep0001.
+  r = Ctl({"add-endpoints", File("outside.json", text)});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_THAT(r.err, StartsWith("shortcutctl: INVALID_ARGUMENT: endpoints[1]: endpoint ep0001"));
+  r = Ctl({"add-endpoints", File("empty.json", R"({"endpoints": []})")});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err, "shortcutctl: INVALID_ARGUMENT: endpoints: the stream carried none\n");
+  r = Ctl({"add-endpoints", File("missing-field.json", R"({"endpoints": [{"key": "ep1"}]})")});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err, "shortcutctl: INVALID_ARGUMENT: endpoints[0].vpc is empty\n");
+  r = Ctl({"stats"});
+  EXPECT_EQ(StatsTable(r.out)["endpoints"], "0");
+}
+
+TEST_F(GatewayCmdMoreTest, PathsPrintsATableOrJson) {
+  CtlResult r = Ctl({"paths"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "FROM-HOST  TO-HOST  VNI  SRC  DST  SETUP-US  RESULT\n");  // None yet.
+  OnIo([&] {
+    service_->set_paths_hook([](gateway::v1::ListPathsResponse& paths) {
+      auto* p = paths.add_paths();
+      p->set_src_host("host1");
+      p->set_dst_host("host2");
+      p->set_vni(100);
+      p->set_src_ip("10.0.0.10");
+      p->set_dst_ip("10.0.0.11");
+      p->set_setup_us(1234);
+      p->set_unix_time_ms(1700000000000);
+      p = paths.add_paths();
+      p->set_src_host("host2");
+      p->set_dst_host("host1");
+      p->set_vni(100);
+      p->set_src_ip("10.0.0.11");
+      p->set_dst_ip("10.0.0.10");
+      p->set_setup_us(56);
+      p->set_error("UNAVAILABLE: host1 is not connected");
+    });
+    return 0;
+  });
+  r = Ctl({"paths"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "FROM-HOST  TO-HOST  VNI  SRC        DST        SETUP-US  RESULT\n"
+            "host1      host2    100  10.0.0.10  10.0.0.11  1234      installed\n"
+            "host2      host1    100  10.0.0.11  10.0.0.10  56        "
+            "UNAVAILABLE: host1 is not connected\n");
+  r = Ctl({"paths", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1);  // One line.
+  nlohmann::json json = nlohmann::json::parse(r.out);
+  ASSERT_EQ(json["paths"].size(), 2u);
+  EXPECT_EQ(json["paths"][0]["src_host"], "host1");
+  EXPECT_EQ(json["paths"][0]["vni"], 100);
+  EXPECT_EQ(json["paths"][0]["setup_us"], "1234");  // int64 is a string in proto JSON.
+  EXPECT_EQ(json["paths"][0]["unix_time_ms"], "1700000000000");
+  EXPECT_EQ(json["paths"][0]["error"], "");
+  EXPECT_EQ(json["paths"][1]["error"], "UNAVAILABLE: host1 is not connected");
+}
+
+TEST_F(GatewayCmdMoreTest, StatsPrintsEveryFieldByItsType) {
+  auto hook = [this](bool in_sync) {
+    OnIo([&] {
+      service_->set_stats_hook([in_sync](gateway::v1::GetStatsResponse& stats) {
+        stats.set_packet_ins(42);
+        stats.set_setup_p50_us(1500);
+        stats.set_setup_p99_us(98000);
+        stats.set_bridge_flows(7);
+        stats.set_bridge_in_sync(in_sync);
+        stats.set_invalidations(3);
+      });
+      return 0;
+    });
+  };
+  hook(true);
+  CtlResult r = Ctl({"stats"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::map<std::string, std::string> fields = StatsTable(r.out);
+  // Every field of the message, none printed as unknown.
+  const auto* descriptor = gateway::v1::GetStatsResponse::descriptor();
+  EXPECT_EQ(fields.size(), static_cast<size_t>(descriptor->field_count()));
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const std::string& name = descriptor->field(i)->name();
+    ASSERT_TRUE(fields.contains(name)) << name;
+    EXPECT_NE(fields[name], "?") << name;
+  }
+  EXPECT_EQ(fields["packet_ins"], "42");      // uint64.
+  EXPECT_EQ(fields["setup_p50_us"], "1500");  // int64.
+  EXPECT_EQ(fields["setup_p99_us"], "98000");
+  EXPECT_EQ(fields["bridge_flows"], "7");
+  EXPECT_EQ(fields["bridge_in_sync"], "yes");  // bool.
+  EXPECT_EQ(fields["invalidations"], "3");
+  // Columns: the value starts two spaces after the longest name.
+  EXPECT_THAT(r.out, HasSubstr("\nsetup_p50_us            1500\n"));
+  EXPECT_THAT(r.out, HasSubstr("\nbridge_in_sync          yes\n"));
+  hook(false);
+  r = Ctl({"stats"});
+  EXPECT_EQ(StatsTable(r.out)["bridge_in_sync"], "no");
+  r = Ctl({"--json", "stats"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  nlohmann::json json = nlohmann::json::parse(r.out);
+  EXPECT_EQ(json["setup_p50_us"], "1500");
+  EXPECT_EQ(json["bridge_in_sync"], false);
+  EXPECT_EQ(json["bridge_flows"], "7");
 }
 
 TEST(GatewayBinariesTest, UsageErrorsExitTwo) {

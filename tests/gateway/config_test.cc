@@ -2,6 +2,7 @@
 // name the field for what it does not.
 #include "src/gateway/config.h"
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/temp_dir.h"
@@ -9,6 +10,7 @@
 namespace shortcut::gateway {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
@@ -77,6 +79,104 @@ TEST(DaemonConfigTest, ErrorsNameTheField) {
               HasSubstr("log_level: 'loud'"));
   EXPECT_THAT(Error(Config("unix:/gw.sock", kCluster, R"(, "lsiten": "x")")),
               HasSubstr("unknown field 'lsiten'"));
+}
+
+TEST(DaemonConfigTest, WithoutABridgeTheGatewayForwardsNothingItself) {
+  auto config = ParseDaemonConfig(Config("unix:/gw.sock", kCluster));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_FALSE(config->bridge.has_value());
+  EXPECT_EQ(config->direct_idle_timeout_s, 60);
+}
+
+TEST(DaemonConfigTest, AcceptsABridgeAndADirectIdleTimeout) {
+  auto config = ParseDaemonConfig(Config("unix:/gw.sock", kCluster, R"(,
+      "bridge": {"openflow": "unix:/run/ovs/br-int.mgmt", "ovsdb": "tcp:127.0.0.1:6640",
+                 "packet_in_rate": 2500},
+      "direct_idle_timeout": 30)"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_TRUE(config->bridge.has_value());
+  EXPECT_EQ(config->bridge->openflow, "unix:/run/ovs/br-int.mgmt");
+  EXPECT_EQ(config->bridge->ovsdb, "tcp:127.0.0.1:6640");
+  EXPECT_EQ(config->bridge->packet_in_rate, 2500u);
+  EXPECT_EQ(config->direct_idle_timeout_s, 30);
+
+  // Only openflow is required: no OVSDB (tunnel ports not managed), the
+  // default rate.
+  config = ParseDaemonConfig(
+      Config("unix:/gw.sock", kCluster, R"(, "bridge": {"openflow": "tcp:127.0.0.1:6653"})"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_TRUE(config->bridge.has_value());
+  EXPECT_EQ(config->bridge->openflow, "tcp:127.0.0.1:6653");
+  EXPECT_EQ(config->bridge->ovsdb, "");
+  EXPECT_EQ(config->bridge->packet_in_rate, 10000u);
+  EXPECT_EQ(config->direct_idle_timeout_s, 60);
+
+  // The ends of the ranges.
+  for (const char* extra : {R"(, "bridge": {"openflow": "unix:/br.mgmt", "packet_in_rate": 1},
+                                "direct_idle_timeout": 1)",
+                            R"(, "bridge": {"openflow": "unix:/br.mgmt",
+                                            "packet_in_rate": 10000000},
+                                "direct_idle_timeout": 65535)"}) {
+    config = ParseDaemonConfig(Config("unix:/gw.sock", kCluster, extra));
+    ASSERT_TRUE(config.ok()) << config.status() << extra;
+  }
+  EXPECT_EQ(config->bridge->packet_in_rate, 10000000u);
+  EXPECT_EQ(config->direct_idle_timeout_s, 65535);
+}
+
+// The message for `bridge` (a JSON value) in an otherwise good config.
+std::string BridgeError(const std::string& bridge) {
+  return Error(Config("unix:/gw.sock", kCluster, ", \"bridge\": " + bridge));
+}
+std::string IdleError(const std::string& value) {
+  return Error(Config("unix:/gw.sock", kCluster, ", \"direct_idle_timeout\": " + value));
+}
+
+TEST(DaemonConfigTest, BridgeErrorsNameTheField) {
+  EXPECT_THAT(BridgeError(R"("unix:/br.mgmt")"), HasSubstr("bridge: must be an object"));
+  EXPECT_THAT(BridgeError("[]"), HasSubstr("bridge: must be an object"));
+  EXPECT_THAT(BridgeError("{}"), HasSubstr("bridge.openflow is missing"));
+  EXPECT_THAT(BridgeError(R"({"ovsdb": "unix:/db.sock"})"),
+              HasSubstr("bridge.openflow is missing"));
+  EXPECT_THAT(BridgeError(R"({"openflow": "unix:/br.mgmt", "opneflow": "x"})"),
+              HasSubstr("bridge: unknown field 'opneflow'"));
+  // Targets.
+  EXPECT_THAT(BridgeError(R"({"openflow": "br-int"})"), HasSubstr("bridge.openflow: 'br-int'"));
+  EXPECT_THAT(BridgeError(R"({"openflow": "unix:br.mgmt"})"),
+              HasSubstr("bridge.openflow: 'unix:br.mgmt'"));
+  EXPECT_THAT(BridgeError(R"({"openflow": "tcp:gw.example:6653"})"),
+              HasSubstr("bridge.openflow: 'tcp:gw.example:6653'"));
+  EXPECT_THAT(BridgeError(R"({"openflow": "tcp:127.0.0.1:70000"})"),
+              HasSubstr("bridge.openflow: 'tcp:127.0.0.1:70000'"));
+  EXPECT_THAT(BridgeError(R"({"openflow": ""})"), HasSubstr("bridge.openflow: ''"));
+  EXPECT_THAT(BridgeError(R"({"openflow": "unix:/br.mgmt", "ovsdb": "http://x"})"),
+              HasSubstr("bridge.ovsdb: 'http://x'"));
+  // Types.
+  EXPECT_THAT(BridgeError(R"({"openflow": 6653})"), HasSubstr("bridge.openflow: must be a string"));
+  EXPECT_THAT(BridgeError(R"({"openflow": null})"), HasSubstr("bridge.openflow: must be a string"));
+  EXPECT_THAT(BridgeError(R"({"openflow": "unix:/br.mgmt", "ovsdb": ["unix:/db.sock"]})"),
+              HasSubstr("bridge.ovsdb: must be a string"));
+  // The packet-in rate: a whole number in 1..10000000.
+  for (const char* rate :
+       {"0", "10000001", "-5", "1.5", "\"100\"", "true", "null", "18446744073709551615", "1e30"}) {
+    EXPECT_THAT(
+        BridgeError(absl::StrCat(R"({"openflow": "unix:/br.mgmt", "packet_in_rate": )", rate, "}")),
+        HasSubstr("bridge.packet_in_rate: must be a number of packets per second in "
+                  "1..10000000"))
+        << rate;
+  }
+}
+
+TEST(DaemonConfigTest, DirectIdleTimeoutErrorsNameTheField) {
+  for (const char* value : {"0", "65536", "-1", "2.5", "\"60\"", "false", "null", "[60]"}) {
+    EXPECT_THAT(IdleError(value),
+                HasSubstr("direct_idle_timeout: must be a number of seconds in 1..65535"))
+        << value;
+  }
+  // An unknown top-level field lists the new ones among the known.
+  EXPECT_THAT(
+      Error(Config("unix:/gw.sock", kCluster, R"(, "bridges": {})")),
+      AllOf(HasSubstr("unknown field 'bridges'"), HasSubstr("bridge, direct_idle_timeout")));
 }
 
 TEST(DaemonConfigTest, LoadNamesTheFile) {

@@ -214,6 +214,32 @@ TEST_F(ForwarderTest, AnUnreachableHostFailsTheSetupAndFreesItsSlot) {
   });
 }
 
+TEST_F(ForwarderTest, DirectPathsIdleOutAfterTheConfiguredTimeout) {
+  // Gateway::Options::direct_idle_timeout_s (the daemon's
+  // "direct_idle_timeout") is the idle timeout of both paths.
+  Gateway::Options o = gw_->options();
+  o.direct_idle_timeout_s = 17;
+  fwd_.reset();
+  gw_ = std::make_unique<Gateway>(io_.get_executor(), o);
+  Forwarder::Options fo;
+  fo.clock = &clock_;
+  fwd_ = std::make_unique<Forwarder>(io_.get_executor(), *gw_, fo);
+  RunCoroutine(io_, [&]() -> asio::awaitable<void> {
+    co_await Prepare();
+    CO_ASSERT_OK(co_await fwd_->Handle(PacketIn(kHost1, kVni, 0x0a00000a, 0x0a00000b)));
+    for (const char* host : {"host1", "host2"}) {
+      size_t paths = 0;
+      for (const of::FlowStats& f : switches_[host]->Flows()) {
+        if ((f.cookie & pipeline::kCookieKindMask) != pipeline::kCookieDirect) continue;
+        ++paths;
+        EXPECT_EQ(f.idle_timeout, 17) << host;
+        EXPECT_EQ(f.hard_timeout, 0) << host;
+      }
+      EXPECT_EQ(paths, 1u) << host;
+    }
+  });
+}
+
 TEST(GatewayBridgeTest, ConvergesWithItsMeterThenSendsIncrementsAndConvergesAfterARestart) {
   asio::io_context io;
   testing::TempDir dir("shortcut-gwbridge");

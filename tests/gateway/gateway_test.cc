@@ -8,6 +8,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "src/pipeline/pipeline.h"
 #include "tests/fakes/fake_switch.h"
 #include "tests/fakes/ofp_peer.h"
 #include "tests/support/co_assert.h"
@@ -67,7 +68,36 @@ class GatewayTest : public ::testing::Test {
   static std::vector<ClusterMember> TwoMembers() {
     return {{"gw1", "172.31.2.1"}, {"gw2", "172.31.2.2"}};
   }
+  // Three good endpoints (ep11, ep12 on host1, ep13 on host2) and, unless
+  // `bad` is empty, a fourth that is refused for the reason `bad` names.
+  static std::vector<Endpoint> Batch(const std::string& bad = "") {
+    std::vector<Endpoint> batch = {Ep("ep11", "10.0.0.11", "host1"),
+                                   Ep("ep12", "10.0.0.12", "host1"),
+                                   Ep("ep13", "10.0.0.13", "host2")};
+    Endpoint e = Ep("ep14", "10.0.0.14", "host2");
+    if (bad == "outside") e.ipv4 = "10.0.9.9";
+    if (bad == "taken") e.ipv4 = "10.0.0.10";  // ep01's, in the DB already.
+    if (bad == "twice") e.ipv4 = "10.0.0.12";  // ep12's, earlier in the batch.
+    if (bad == "host") e.host = "host9";
+    if (bad == "vpc") e.vpc = "vpc9";
+    if (bad == "mac") e.mac = "01:00:00:00:00:14";  // Multicast.
+    if (!bad.empty()) batch.push_back(e);
+    return batch;
+  }
   size_t Flows(const char* host) { return switches_[host]->flow_count(); }
+  // Direct paths (cookie kind kCookieDirect) on the host's switch.
+  size_t DirectPaths(const char* host) {
+    size_t n = 0;
+    for (const of::FlowStats& f : switches_[host]->Flows()) {
+      n += (f.cookie & pipeline::kCookieKindMask) == pipeline::kCookieDirect;
+    }
+    return n;
+  }
+  ClusterConfig Renumbered() {
+    ClusterConfig c = Cluster();
+    c.hosts[1].underlay_ipv4 = "172.31.9.2";  // host2.
+    return c;
+  }
   size_t DirectPathDeletes(const char* host) { return switches_[host]->counters().flow_mods; }
 
   asio::io_context io_;
@@ -235,6 +265,120 @@ TEST_F(GatewayTest, DeletesAndBadInputChangeOnlyWhatTheyShould) {
     EXPECT_EQ((co_await gw_->DeleteEndpoint("ep01")).code(), absl::StatusCode::kNotFound);
     CO_ASSERT_OK_AND_ASSIGN(size_t n, co_await gw_->DeleteVpc("vpc1"));
     EXPECT_EQ(n, 0u);
+  });
+}
+
+TEST_F(GatewayTest, AHostsNewUnderlayInvalidatesDirectPathsTowardItsEndpoints) {
+  RunCoroutine(io_, [&]() -> asio::awaitable<void> {
+    co_await Prepare();
+    CO_ASSERT_OK_AND_ASSIGN(auto a, co_await gw_->UpdateEndpoint(Ep("ep01", "10.0.0.10", "host1")));
+    CO_ASSERT_OK_AND_ASSIGN(auto b, co_await gw_->UpdateEndpoint(Ep("ep02", "10.0.0.11", "host2")));
+    // Direct paths both ways, as the forwarding module installs them: on
+    // host1 toward ep02 at host2's underlay, on host2 toward ep01.
+    std::vector<of::FlowMod> to_ep02 = {pipeline::DirectPathAdd(100, 0x0a00000b, 0xac1f0102, 60)};
+    std::vector<of::FlowMod> to_ep01 = {pipeline::DirectPathAdd(100, 0x0a00000a, 0xac1f0101, 60)};
+    CO_ASSERT_OK(co_await gw_->programmer("host1")->SendDirectPaths(to_ep02));
+    CO_ASSERT_OK(co_await gw_->programmer("host2")->SendDirectPaths(to_ep01));
+    CO_ASSERT_TRUE(DirectPaths("host1") == 1u && DirectPaths("host2") == 1u);
+    const uint64_t before = gw_->counters().invalidations;
+
+    // host2 is renumbered: the path toward ep02 would tunnel to the old
+    // address for as long as traffic keeps it from idling out, so it goes.
+    ClusterConfig c = Renumbered();
+    CO_ASSERT_OK(co_await gw_->SetCluster(std::move(c)));
+    EXPECT_EQ(DirectPaths("host1"), 0u);
+    EXPECT_EQ(DirectPaths("host2"), 1u);  // Toward ep01, whose host did not change.
+    EXPECT_GT(gw_->counters().invalidations, before);
+    EXPECT_EQ(gw_->db().FindEndpoint("ep02")->host_underlay, 0xac1f0902u);
+
+    // The same cluster again: nothing more is invalidated.
+    const uint64_t after = gw_->counters().invalidations;
+    ClusterConfig same = Renumbered();
+    CO_ASSERT_OK(co_await gw_->SetCluster(std::move(same)));
+    EXPECT_EQ(gw_->counters().invalidations, after);
+    EXPECT_EQ(DirectPaths("host2"), 1u);
+  });
+}
+
+TEST_F(GatewayTest, AddEndpointsIsAllOrNothing) {
+  RunCoroutine(io_, [&]() -> asio::awaitable<void> {
+    co_await Prepare();
+    CO_ASSERT_OK(co_await gw_->BindPort("host1", "ep11", 5));
+    CO_ASSERT_OK_AND_ASSIGN(auto a, co_await gw_->UpdateEndpoint(Ep("ep01", "10.0.0.10", "host1")));
+    const Stats before = gw_->db().GetStats();
+    const size_t host1 = Flows("host1");
+    const size_t host2 = Flows("host2");
+    const char* cases[][3] = {
+        // The bad endpoint, the code, what its message names.
+        {"outside", "INVALID_ARGUMENT", "10.0.9.9 is outside network net1"},
+        {"taken", "ALREADY_EXISTS", "already used by endpoint ep01"},
+        {"twice", "ALREADY_EXISTS", "already used by endpoint ep12"},
+        {"host", "NOT_FOUND", "host host9"},
+        {"vpc", "NOT_FOUND", "vpc vpc9"},
+        {"mac", "INVALID_ARGUMENT", "mac '01:00:00:00:00:14'"},
+    };
+    for (const auto& c : cases) {
+      std::vector<Endpoint> batch = Batch(c[0]);
+      absl::Status s = co_await gw_->AddEndpoints(batch);
+      EXPECT_EQ(absl::StatusCodeToString(s.code()), c[1]) << c[0] << ": " << s;
+      EXPECT_THAT(
+          std::string(s.message()),
+          ::testing::AllOf(::testing::StartsWith("endpoints[3]: endpoint ep14: "), HasSubstr(c[2])))
+          << c[0];
+      // Nothing of the batch stays: not the good endpoints before the bad one.
+      EXPECT_EQ(gw_->db().GetStats(), before) << c[0];
+      EXPECT_FALSE(gw_->db().FindEndpoint("ep11").has_value()) << c[0];
+      EXPECT_FALSE(gw_->db().FindEndpoint("ep13").has_value()) << c[0];
+      EXPECT_FALSE(gw_->db().LookupByVniIp(100, 0x0a00000b).has_value()) << c[0];
+      EXPECT_EQ(Flows("host1"), host1) << c[0];
+      EXPECT_EQ(Flows("host2"), host2) << c[0];
+    }
+    // The same batch without the bad endpoint goes in whole.
+    std::vector<Endpoint> good = Batch();
+    CO_ASSERT_OK(co_await gw_->AddEndpoints(good));
+    EXPECT_EQ(gw_->db().GetStats().endpoints, before.endpoints + 3);
+  });
+}
+
+TEST_F(GatewayTest, AddEndpointsProgramsTheirHosts) {
+  RunCoroutine(io_, [&]() -> asio::awaitable<void> {
+    co_await Prepare();
+    const size_t empty = Flows("host1");  // Table-miss drops only.
+    CO_ASSERT_TRUE(Flows("host2") == empty);
+    CO_ASSERT_OK(co_await gw_->BindPort("host1", "ep11", 5));  // Bound before it exists.
+    std::vector<Endpoint> batch = Batch();
+    CO_ASSERT_OK(co_await gw_->AddEndpoints(batch));
+    // ep11 is bound: its host holds its 4 rules with the VPC's 3, confirmed.
+    EXPECT_EQ(Flows("host1"), empty + 3 + 4);
+    EXPECT_TRUE(gw_->programmer("host1")->in_sync());
+    EXPECT_EQ(gw_->RulesFor("host1").vms.size(), 1u);
+    // ep13 is not bound yet: host2 gets the VPC's rules only, until it is.
+    EXPECT_EQ(Flows("host2"), empty + 3);
+    CO_ASSERT_OK(co_await gw_->BindPort("host2", "ep13", 9));
+    EXPECT_EQ(Flows("host2"), empty + 3 + 4);
+    CO_ASSERT_OK(co_await gw_->BindPort("host1", "ep12", 6));
+    EXPECT_EQ(Flows("host1"), empty + 3 + 8);
+  });
+}
+
+TEST_F(GatewayTest, AddEndpointsOnAnUnreachableHostAreStoredAndPending) {
+  RunCoroutine(io_, [&]() -> asio::awaitable<void> {
+    co_await Prepare();
+    CO_ASSERT_OK(co_await gw_->BindPort("host2", "ep13", 9));
+    switches_["host2"].reset();
+    std::vector<Endpoint> batch = Batch();
+    absl::Status s = co_await gw_->AddEndpoints(batch);
+    EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+    EXPECT_THAT(std::string(s.message()), HasSubstr("stored but pending"));
+    EXPECT_EQ(gw_->db().GetStats().endpoints, 3u);
+    EXPECT_EQ(Flows("host1"), 2u + 3u);  // host1 was programmed all the same.
+    // host2 comes back: its wanted rules go in without another call.
+    auto sw = std::make_unique<fakes::FakeSwitch>(io_.get_executor());
+    CO_ASSERT_TRUE(sw->ListenUnix(dir_.File("host2.mgmt")).ok());
+    switches_["host2"] = std::move(sw);
+    CO_ASSERT_TRUE(
+        co_await testing::WaitUntil([&] { return gw_->programmer("host2")->in_sync(); }, 10000));
+    EXPECT_EQ(Flows("host2"), 2u + 3u + 4u);
   });
 }
 

@@ -31,6 +31,27 @@ class ServiceTest : public testing::ServiceFixture {
     EXPECT_TRUE(s.ok()) << s.error_message();
     return response.status();
   }
+  // One AddEndpoints stream of these batches.
+  grpc::Status AddEndpoints(const std::vector<std::vector<v1::Endpoint>>& batches,
+                            v1::AddEndpointsResponse* response = nullptr) {
+    grpc::ClientContext context;
+    v1::AddEndpointsResponse ignored;
+    auto writer = stub_->AddEndpoints(&context, response ? response : &ignored);
+    for (const auto& endpoints : batches) {
+      v1::EndpointBatch batch;
+      for (const v1::Endpoint& e : endpoints) *batch.add_endpoints() = e;
+      if (!writer->Write(batch)) break;
+    }
+    writer->WritesDone();
+    return writer->Finish();
+  }
+  v1::ListPathsResponse Paths() {
+    grpc::ClientContext context;
+    v1::ListPathsResponse response;
+    grpc::Status s = stub_->ListPaths(&context, v1::ListPathsRequest(), &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return response;
+  }
   // SetCluster, then vpc1 (10.0.0.0/24) with ep01 on host1.
   void Prepare() {
     ASSERT_TRUE(SetCluster(Cluster()).ok());
@@ -352,6 +373,152 @@ TEST_F(ServiceTest, AddVpcIsAllOrNothingAcrossBatches) {
   EXPECT_EQ(Flows("host1"), host1_before + 3);  // The VPC's rules; no port bound yet.
 }
 
+TEST_F(ServiceTest, AddEndpointsStreamsBatchesIntoExistingVpcs) {
+  Prepare();
+  ASSERT_TRUE(AddVpc({VpcItem(Vpc("vpc2", 200, "10.2.0.0/24"))}).ok());
+  const size_t empty = Flows("host2");  // Holds no VPC yet.
+  BindPort("host1", "ep02", 6);         // Bound before it exists: online at once.
+  v1::AddEndpointsResponse added;
+  grpc::Status s =
+      AddEndpoints({{Ep("ep02", "10.0.0.11", "host1"), Ep("ep03", "10.0.0.12", "host2")},
+                    {Ep("ep04", "10.2.0.4", "host2", "vpc2")}},
+                   &added);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(added.endpoints(), 3u);
+  EXPECT_THAT(Keys(), ElementsAre("ep01", "ep02", "ep03", "ep04"));
+  EXPECT_THAT(Keys("vpc2"), ElementsAre("ep04"));
+  v1::ListEndpointsResponse list = List("", "host1");
+  ASSERT_THAT(list.endpoints(), SizeIs(2));
+  EXPECT_EQ(list.endpoints(1).endpoint().key(), "ep02");
+  EXPECT_EQ(list.endpoints(1).ofport(), 6);
+  EXPECT_TRUE(list.endpoints(1).online());
+  // host2 now holds both VPCs: their rules (3 each), no VM rules (no port).
+  EXPECT_EQ(Flows("host2"), empty + 6);
+  EXPECT_EQ(Stats().endpoints(), 4u);
+}
+
+TEST_F(ServiceTest, AddEndpointsIsAllOrNothingAndNamesTheEndpoint) {
+  Prepare();
+  v1::ListEndpointsResponse list_before = List();
+  v1::GetStatsResponse stats_before = Stats();
+  size_t host1_before = Flows("host1");
+  size_t host2_before = Flows("host2");
+  // Two good endpoints in the first batch, the bad one third (second batch).
+  auto stream = [](const v1::Endpoint& third) {
+    return std::vector<std::vector<v1::Endpoint>>{
+        {Ep("ep02", "10.0.0.11", "host1"), Ep("ep03", "10.0.0.12", "host2")}, {third}};
+  };
+  // Malformed: refused by the service before the Gateway sees anything.
+  v1::Endpoint e = Ep("ep04", "10.0.0.13", "host2");
+  e.clear_mac();
+  EXPECT_ERROR(AddEndpoints(stream(e)), INVALID_ARGUMENT, "endpoints[2].mac is empty");
+  e = Ep("ep04", "10.0.0.13", "host2");
+  e.clear_vpc();  // Unlike AddVpc's, this stream implies no VPC.
+  EXPECT_ERROR(AddEndpoints(stream(e)), INVALID_ARGUMENT, "endpoints[2].vpc is empty");
+  e = Ep("ep04", "10.0.0.13", "host2");
+  e.clear_key();
+  EXPECT_ERROR(AddEndpoints(stream(e)), INVALID_ARGUMENT, "endpoints[2].key is empty");
+  // Refused by the DB, after the first two were checked.
+  EXPECT_ERROR(AddEndpoints(stream(Ep("ep04", "10.0.9.9", "host2"))), INVALID_ARGUMENT,
+               "endpoints[2]: endpoint ep04: ipv4 10.0.9.9 is outside network net1");
+  EXPECT_ERROR(AddEndpoints(stream(Ep("ep04", "10.0.0.10", "host2"))), ALREADY_EXISTS,
+               "endpoints[2]: endpoint ep04: ipv4 10.0.0.10 is already used by endpoint ep01");
+  EXPECT_ERROR(AddEndpoints(stream(Ep("ep04", "10.0.0.11", "host2"))), ALREADY_EXISTS,
+               "endpoints[2]: endpoint ep04: ipv4 10.0.0.11 is already used by endpoint ep02");
+  EXPECT_ERROR(AddEndpoints(stream(Ep("ep01", "10.0.0.13", "host2"))), ALREADY_EXISTS,
+               "endpoints[2]");
+  EXPECT_ERROR(AddEndpoints(stream(Ep("ep04", "10.0.0.13", "host2", "vpc9"))), NOT_FOUND,
+               "endpoints[2]");
+  EXPECT_ERROR(AddEndpoints(stream(Ep("ep04", "10.0.0.13", "host9"))), NOT_FOUND, "endpoints[2]");
+
+  using google::protobuf::util::MessageDifferencer;
+  EXPECT_TRUE(MessageDifferencer::Equals(List(), list_before)) << List().DebugString();
+  EXPECT_TRUE(MessageDifferencer::Equals(Stats(), stats_before)) << Stats().DebugString();
+  EXPECT_EQ(Flows("host1"), host1_before);
+  EXPECT_EQ(Flows("host2"), host2_before);
+}
+
+TEST_F(ServiceTest, AnAddEndpointsStreamWithoutEndpointsIsRefused) {
+  Prepare();
+  EXPECT_ERROR(AddEndpoints({}), INVALID_ARGUMENT, "endpoints: the stream carried none");
+  EXPECT_ERROR(AddEndpoints({{}, {}}), INVALID_ARGUMENT, "endpoints: the stream carried none");
+  EXPECT_EQ(Stats().endpoints(), 1u);
+}
+
+TEST_F(ServiceTest, ListPathsIsEmptyWithoutAHookAndReturnsTheHooksEntries) {
+  EXPECT_THAT(Paths().paths(), SizeIs(0));
+  OnIo([&] {
+    service_->set_paths_hook([](v1::ListPathsResponse& paths) {
+      auto* p = paths.add_paths();
+      p->set_src_host("host1");
+      p->set_dst_host("host2");
+      p->set_vni(100);
+      p->set_src_ip("10.0.0.10");
+      p->set_dst_ip("10.0.0.11");
+      p->set_setup_us(1234);
+      p->set_unix_time_ms(1700000000000);
+      p = paths.add_paths();
+      p->set_src_host("host2");
+      p->set_dst_host("host1");
+      p->set_vni(100);
+      p->set_error("UNAVAILABLE: host1 is not connected");
+    });
+    return 0;
+  });
+  v1::ListPathsResponse paths = Paths();
+  ASSERT_THAT(paths.paths(), SizeIs(2));
+  EXPECT_EQ(paths.paths(0).src_host(), "host1");
+  EXPECT_EQ(paths.paths(0).dst_host(), "host2");
+  EXPECT_EQ(paths.paths(0).vni(), 100u);
+  EXPECT_EQ(paths.paths(0).src_ip(), "10.0.0.10");
+  EXPECT_EQ(paths.paths(0).dst_ip(), "10.0.0.11");
+  EXPECT_EQ(paths.paths(0).setup_us(), 1234);
+  EXPECT_EQ(paths.paths(0).unix_time_ms(), 1700000000000);
+  EXPECT_TRUE(paths.paths(0).error().empty());
+  EXPECT_EQ(paths.paths(1).error(), "UNAVAILABLE: host1 is not connected");
+  // Each call asks the hook again: nothing accumulates.
+  EXPECT_THAT(Paths().paths(), SizeIs(2));
+}
+
+TEST_F(ServiceTest, GetStatsCarriesWhatTheHookFills) {
+  Prepare();
+  OnIo([&] {
+    service_->set_stats_hook([](v1::GetStatsResponse& stats) {
+      stats.set_setup_failures(2);
+      stats.set_unknown_source(3);
+      stats.set_malformed_packet_ins(4);
+      stats.set_setup_p50_us(1500);
+      stats.set_setup_p99_us(98000);
+      stats.set_bridge_flows(7);
+      stats.set_bridge_in_sync(true);
+      stats.set_invalidations(5);
+    });
+    return 0;
+  });
+  v1::GetStatsResponse stats = Stats();
+  // The Gateway's own figures, then the hook's.
+  EXPECT_EQ(stats.vpcs(), 1u);
+  EXPECT_EQ(stats.endpoints(), 1u);
+  EXPECT_EQ(stats.setup_failures(), 2u);
+  EXPECT_EQ(stats.unknown_source(), 3u);
+  EXPECT_EQ(stats.malformed_packet_ins(), 4u);
+  EXPECT_EQ(stats.setup_p50_us(), 1500);
+  EXPECT_EQ(stats.setup_p99_us(), 98000);
+  EXPECT_EQ(stats.bridge_flows(), 7u);
+  EXPECT_TRUE(stats.bridge_in_sync());
+  EXPECT_EQ(stats.invalidations(), 5u);
+  EXPECT_EQ(stats.packet_ins(), 0u);  // The fixture's hook was replaced.
+  // Without a hook: the Gateway's figures alone.
+  OnIo([&] {
+    service_->set_stats_hook(nullptr);
+    return 0;
+  });
+  stats = Stats();
+  EXPECT_EQ(stats.endpoints(), 1u);
+  EXPECT_EQ(stats.setup_p50_us(), 0);
+  EXPECT_FALSE(stats.bridge_in_sync());
+}
+
 class BoundedServiceTest : public ServiceTest {
  protected:
   GatewayService::Options ServiceOptions() override {
@@ -390,6 +557,33 @@ TEST_F(BoundedServiceTest, ACallTheGatewayDoesNotCompleteInTimeIsDeadlineExceede
                "did not complete");
   release.set_value();
   EXPECT_EQ(Stats().packet_ins(), 42u);
+}
+
+// The same bound, with the default deadline (the Gateway's work is not
+// raced against a short one).
+class SmallStreamServiceTest : public ServiceTest {
+ protected:
+  GatewayService::Options ServiceOptions() override {
+    GatewayService::Options o;
+    o.max_vpc_endpoints = 10;
+    return o;
+  }
+};
+
+TEST_F(SmallStreamServiceTest, AnAddEndpointsStreamBeyondTheBoundIsRefused) {
+  Prepare();
+  std::vector<v1::Endpoint> batch, batch2;
+  for (int i = 11; i <= 16; ++i)
+    batch.push_back(Ep("ep" + std::to_string(i), "10.0.0." + std::to_string(i), "host1"));
+  for (int i = 17; i <= 21; ++i)
+    batch2.push_back(Ep("ep" + std::to_string(i), "10.0.0." + std::to_string(i), "host1"));
+  EXPECT_ERROR(AddEndpoints({batch, batch2}), RESOURCE_EXHAUSTED,
+               "more than 10 in one AddEndpoints stream");
+  EXPECT_EQ(Stats().endpoints(), 1u);
+  // Exactly at the bound: accepted.
+  batch2.pop_back();
+  ASSERT_TRUE(AddEndpoints({batch, batch2}).ok());
+  EXPECT_EQ(Stats().endpoints(), 11u);
 }
 
 }  // namespace
