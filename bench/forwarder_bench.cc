@@ -157,20 +157,23 @@ int Run(const Args& a) {
           rc = 1;
           co_return;
         }
-        // Distinct (sending host, destination) pairs, spread over hosts.
+        // Distinct (sending host, destination) pairs, spread over hosts;
+        // fewer than asked if the endpoints do not allow as many.
         std::vector<of::PacketIn> pins;
         pins.reserve(static_cast<size_t>(a.setups));
         const int endpoints = a.hosts * a.per_host;
-        for (int i = 0; static_cast<int>(pins.size()) < a.setups; ++i) {
+        for (int i = 0; static_cast<int>(pins.size()) < a.setups && i < a.hosts * endpoints; ++i) {
           int src_host = i % a.hosts;
           int dst = (i / a.hosts) % endpoints;
           int dst_host = dst / a.per_host;
-          if (dst_host == src_host) continue;
+          // Only toward higher-numbered hosts: a flow's reverse would merge
+          // into its setup (one setup installs both ways).
+          if (dst_host <= src_host) continue;
           pins.push_back(
               MakePacketIn(src_host, (i / a.hosts) % a.per_host, dst_host, dst % a.per_host));
         }
-        std::printf("%s hosts, %d endpoints, %d setups per round, %d in flight at most\n",
-                    a.real ? "real OVS" : "simulated", endpoints, a.setups, a.in_flight);
+        std::printf("%s hosts, %d endpoints, %zu setups per round, %d in flight at most\n",
+                    a.real ? "real OVS" : "simulated", endpoints, pins.size(), a.in_flight);
         for (int round = 0; round < a.rounds; ++round) {
           clock.Advance(10 * 1000);  // Past the merge window: every key is new again.
           uint64_t before = fwd.counters().setups;
