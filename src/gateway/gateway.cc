@@ -214,8 +214,17 @@ pipeline::HostRules Gateway::RulesFor(const std::string& host) const {
   return rules;
 }
 
+asio::awaitable<absl::Status> Gateway::ProgramChanged(const std::string& host) {
+  armed_.insert(host);
+  co_return co_await Program(host);
+}
+
 asio::awaitable<absl::Status> Gateway::Program(const std::string& host) {
   if (!Designated(host)) co_return absl::OkStatus();
+  // A host nothing was said about since this process started keeps what it
+  // holds: a restarted gateway, its DB still empty, must not take every
+  // VM's rules off its hosts before the endpoints are loaded again.
+  if (!armed_.contains(host)) co_return absl::OkStatus();
   HostProgrammer* p = programmer(host);
   if (p == nullptr) {
     co_return absl::FailedPreconditionError(
@@ -244,11 +253,11 @@ asio::awaitable<absl::StatusOr<Gateway::EndpointResult>> Gateway::UpdateEndpoint
     co_await Invalidate(vpc, vni, update->readdressed ? update->old_ipv4 : ipv4);
   }
   if (update->moved) {
-    absl::Status s = co_await Program(update->old_host);
+    absl::Status s = co_await ProgramChanged(update->old_host);
     if (!s.ok()) spdlog::warn("{}", std::string(s.message()));
   }
   bool bound = ports_.contains({endpoint.host, endpoint.iface_id});
-  absl::Status programmed = co_await Program(endpoint.host);
+  absl::Status programmed = co_await ProgramChanged(endpoint.host);
   if (!programmed.ok()) {
     // The endpoint stays in the DB, pending: its host gets the rules when
     // it can be reached again (the HostProgrammer keeps them wanted).
@@ -266,11 +275,11 @@ asio::awaitable<absl::Status> Gateway::DeleteEndpoint(std::string key) {
   MirrorRemoval(*removal, false);
   for (const RemovedEndpoint& e : removal->endpoints) {
     co_await Invalidate(removal->vpc, removal->vni, e.ipv4);
-    absl::Status s = co_await Program(e.host);
+    absl::Status s = co_await ProgramChanged(e.host);
     if (!s.ok()) spdlog::warn("{}", std::string(s.message()));
   }
   for (const std::string& host : removal->released_hosts) {
-    absl::Status s = co_await Program(host);
+    absl::Status s = co_await ProgramChanged(host);
     if (!s.ok()) spdlog::warn("{}", std::string(s.message()));
   }
   co_return absl::OkStatus();
@@ -289,7 +298,7 @@ asio::awaitable<absl::StatusOr<size_t>> Gateway::DeleteVpc(std::string id) {
       if (!s.ok()) spdlog::warn("{}", std::string(s.message()));
       ++counters_.invalidations;
     }
-    absl::Status s = co_await Program(host);
+    absl::Status s = co_await ProgramChanged(host);
     if (!s.ok()) spdlog::warn("{}", std::string(s.message()));
   }
   co_return removal->endpoints.size();
@@ -309,7 +318,7 @@ asio::awaitable<absl::StatusOr<size_t>> Gateway::DeleteNetwork(std::string vpc,
   }
   co_await InvalidateAll(removal->vpc, removal->vni, std::move(ips));
   for (const std::string& host : hosts) {
-    absl::Status s = co_await Program(host);
+    absl::Status s = co_await ProgramChanged(host);
     if (!s.ok()) spdlog::warn("{}", std::string(s.message()));
   }
   co_return removal->endpoints.size();
@@ -344,7 +353,7 @@ asio::awaitable<absl::Status> Gateway::LoadVpc(Vpc vpc, std::vector<Network> net
   for (const Holding& h : *holding) hosts.emplace_back(h.name);
   absl::Status first_error;
   for (const std::string& host : hosts) {
-    absl::Status s = co_await Program(host);
+    absl::Status s = co_await ProgramChanged(host);
     if (!s.ok() && first_error.ok()) first_error = s;
   }
   if (!first_error.ok()) {
@@ -385,7 +394,7 @@ asio::awaitable<absl::Status> Gateway::AddEndpoints(std::vector<Endpoint> endpoi
   for (const Endpoint& e : endpoints) hosts.insert(e.host);
   absl::Status first_error;
   for (const std::string& host : hosts) {
-    absl::Status s = co_await Program(host);
+    absl::Status s = co_await ProgramChanged(host);
     if (!s.ok() && first_error.ok()) first_error = s;
   }
   if (!first_error.ok()) {

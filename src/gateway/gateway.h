@@ -25,6 +25,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -144,7 +145,9 @@ class Gateway {
   uint64_t cluster_version() const { return cluster_version_; }
 
  private:
-  // Brings `host`'s standing rules up to date (designated hosts only).
+  // Brings `host`'s standing rules up to date (designated hosts only, and
+  // only hosts armed by a change of their endpoints since start).
+  asio::awaitable<absl::Status> ProgramChanged(const std::string& host);  // Arms it first.
   asio::awaitable<absl::Status> Program(const std::string& host);
   // Deletes direct paths toward (vni, ipv4) on every host that holds `vpc`.
   asio::awaitable<void> Invalidate(const std::string& vpc, uint32_t vni, Ipv4 ipv4);
@@ -182,6 +185,9 @@ class Gateway {
   std::map<std::pair<std::string, std::string>, uint32_t> ports_;
   Counters counters_;
   uint64_t cluster_version_ = 0;
+  // Hosts whose endpoints changed since start (ProgramChanged): the only
+  // ones programmed.
+  std::set<std::string> armed_;
 };
 
 }  // namespace shortcut::gateway

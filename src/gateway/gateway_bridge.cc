@@ -77,6 +77,7 @@ void GatewayBridge::Stop() {
 }
 
 void GatewayBridge::Change(const of::FlowMod& mod) {
+  armed_ = true;
   pending_.push_back(mod);
   ++wanted_gen_;
   work_.Notify();
@@ -141,7 +142,9 @@ asio::awaitable<void> GatewayBridge::SyncLoop(
     [[maybe_unused]] std::shared_ptr<GatewayBridge> self) {
   while (!stopped_) {
     std::shared_ptr<ofconn::Connection> conn = session_->connection();
-    bool pending = needs_full_ || installed_gen_ != wanted_gen_;
+    // Not before the first change: a restarted gateway, its DB still empty,
+    // leaves the forwarding flows in place until its endpoints are back.
+    bool pending = armed_ && (needs_full_ || installed_gen_ != wanted_gen_);
     if (!pending || conn == nullptr) {
       co_await work_.Wait();
       continue;

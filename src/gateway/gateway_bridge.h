@@ -10,6 +10,9 @@
 // as its own flow_mod, batched with the others (FlowBatcher). A failed
 // incremental change makes the next round a full converge again.
 //
+// Nothing is written before the first change: a restarted gateway leaves
+// the flows its predecessor installed until its endpoints are loaded again.
+//
 // Every connection is asked for packet-ins (SET_CONFIG miss_send_len: Open
 // vSwitch sends none to a management-socket connection otherwise) and a
 // reader hands each PACKET_IN to the handler given at Start().
@@ -89,6 +92,7 @@ class GatewayBridge : public std::enable_shared_from_this<GatewayBridge> {
   reconcile::SwitchState desired_;
   std::vector<of::FlowMod> pending_;  // Changes since the last round.
   bool needs_full_ = true;
+  bool armed_ = false;  // A change was asked for since start.
   uint64_t wanted_gen_ = 0;
   uint64_t installed_gen_ = 0;
   uint64_t connections_ = 0;

@@ -154,9 +154,11 @@ TEST(DaemonTest, WithABridgeItsStatsReportTheBridgeAndItFollowsTheDb) {
   base.meter_id = 1;
   base.packet_in_rate_pps = 500;
   const size_t base_flows = pipeline::BuildGatewayBase(base).flow_count();
-  std::optional<v1::GetStatsResponse> stats = WaitForBridge(*stub);
+  // Nothing is written to the bridge before the first change (a restarted
+  // gateway leaves what its predecessor installed).
+  std::optional<v1::GetStatsResponse> stats = Stats(*stub);
   ASSERT_TRUE(stats.has_value());
-  EXPECT_TRUE(stats->bridge_in_sync());
+  EXPECT_FALSE(stats->bridge_in_sync());
   EXPECT_EQ(stats->bridge_flows(), base_flows);
   EXPECT_EQ(stats->packet_ins(), 0u);
   EXPECT_EQ(stats->setup_p50_us(), 0);

@@ -4,6 +4,8 @@
 // new underlay) adds, rewrites or removes exactly its flows; refused changes
 // leave the bridge as it was.
 #include <asio/io_context.hpp>
+#include <asio/post.hpp>
+#include <asio/use_awaitable.hpp>
 #include <optional>
 
 #include "gmock/gmock.h"
@@ -201,12 +203,21 @@ TEST_F(GatewayMirrorTest, AttachPutsInEveryVpcAndEndpointAlreadyInTheDb) {
   });
 }
 
-TEST_F(GatewayMirrorTest, AnEmptyDbGivesTheBaseAloneAndAnAddedVpcItsClassifyFlow) {
+TEST_F(GatewayMirrorTest, AnEmptyDbLeavesTheBridgeAloneUntilAVpcBringsTheBaseAndItsFlow) {
   RunCoroutine(io_, [&]() -> asio::awaitable<void> {
+    // A flow left by an earlier gateway process (a restart): kept while the
+    // DB is empty, so the data plane keeps forwarding until reloaded.
+    of::FlowMod left =
+        pipeline::GatewayFlowAdd(pipeline::GatewayEndpointFlow(kVni, V4(10, 0, 0, 99), kHost1));
+    CO_ASSERT_OK(switches_["gw"]->Apply(left));
     Attach();
+    CO_ASSERT_TRUE(co_await testing::WaitUntil([&] { return bridge_->connected(); }, kWait));
+    for (int i = 0; i < 20; ++i) co_await asio::post(io_, asio::use_awaitable);
+    EXPECT_EQ(Bridge().flow_count(), 1u);
+    EXPECT_FALSE(bridge_->in_sync());
+    co_await Prepare();  // Gateway::AddVpc with a bridge attached: the first change.
     CO_ASSERT_OK(co_await Installed());
-    EXPECT_EQ(Bridge().flow_count(), BaseFlows());
-    co_await Prepare();  // Gateway::AddVpc with a bridge attached.
+    EXPECT_EQ(Bridge().flow_count(), BaseFlows() + 1);  // The stale flow went.
     CO_ASSERT_OK(co_await Installed());
     EXPECT_EQ(VpcFlows(Bridge()), 1u);
     EXPECT_TRUE(HasVpc(Bridge(), kVni));

@@ -370,14 +370,16 @@ TEST_F(ServiceTest, AddVpcIsAllOrNothingAcrossBatches) {
   ASSERT_TRUE(AddVpc(stream(-1, ""), &added).ok());
   EXPECT_EQ(added.endpoints(), 300u);
   EXPECT_THAT(Keys("vpc2", "host1"), SizeIs(150));
-  EXPECT_EQ(Flows("host1"), host1_before + 3);  // The VPC's rules; no port bound yet.
+  EXPECT_EQ(host1_before, 0u);  // Nothing said about host1 before: untouched.
+  // Its first rules: the table-miss drops and the VPC's; no port bound yet.
+  EXPECT_EQ(Flows("host1"), 2u + 3u);
 }
 
 TEST_F(ServiceTest, AddEndpointsStreamsBatchesIntoExistingVpcs) {
   Prepare();
   ASSERT_TRUE(AddVpc({VpcItem(Vpc("vpc2", 200, "10.2.0.0/24"))}).ok());
-  const size_t empty = Flows("host2");  // Holds no VPC yet.
-  BindPort("host1", "ep02", 6);         // Bound before it exists: online at once.
+  EXPECT_EQ(Flows("host2"), 0u);  // Holds no VPC yet: untouched.
+  BindPort("host1", "ep02", 6);   // Bound before it exists: online at once.
   v1::AddEndpointsResponse added;
   grpc::Status s =
       AddEndpoints({{Ep("ep02", "10.0.0.11", "host1"), Ep("ep03", "10.0.0.12", "host2")},
@@ -393,7 +395,7 @@ TEST_F(ServiceTest, AddEndpointsStreamsBatchesIntoExistingVpcs) {
   EXPECT_EQ(list.endpoints(1).ofport(), 6);
   EXPECT_TRUE(list.endpoints(1).online());
   // host2 now holds both VPCs: their rules (3 each), no VM rules (no port).
-  EXPECT_EQ(Flows("host2"), empty + 6);
+  EXPECT_EQ(Flows("host2"), 2u + 6u);  // With the table-miss drops.
   EXPECT_EQ(Stats().endpoints(), 4u);
 }
 

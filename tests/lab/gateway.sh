@@ -174,7 +174,25 @@ lab exec "$a" -- ip neigh flush dev eth0
 ping_ok "$a" "$ipm" || fail "$a no longer reaches $m with its own addresses"
 ok "spoofed source IP and MAC get nothing through"
 
-# ---- 4. A gateway killed with kill -9: new flows cross the other one.
+# ---- 4. shortcut-gatewayd restarted (kill -9): its DB is empty until the
+# management plane reloads it; meanwhile it changes nothing on the hosts or
+# on its own bridge, and traffic goes on.
+before=$(counts)
+gw2_flows=$($OF dump-flows "$(br gw2)" | grep -vc NXST_FLOW)
+kill -9 "$(< "$LAB_DIR/gw2/gatewayd.pid")"
+ip netns exec "$(lab_ns gw2)" setsid "$SHORTCUT_GATEWAYD" --config "$LAB_DIR/gw2/gatewayd.json" \
+  > "$LAB_DIR/gw2/gatewayd-2.log" 2>&1 < /dev/null &
+echo $! > "$LAB_DIR/gw2/gatewayd.pid"
+disown
+wait_for 10 gwctl gw2 health > /dev/null 2>&1 || fail "restarted gw2 not serving"
+sleep 1
+[ "$(counts)" = "$before" ] || fail "a restarted gateway changed host rules: $before -> $(counts)"
+[ "$($OF dump-flows "$(br gw2)" | grep -vc NXST_FLOW)" = "$gw2_flows" ] ||
+  fail "a restarted gateway changed its own bridge"
+ping_ok "$a" "$ipm" || fail "no traffic after gw2's daemon restarted"
+ok "shortcut-gatewayd restarted with an empty DB: hosts and its bridge untouched, traffic goes on"
+
+# ---- 5. A gateway killed with kill -9: new flows cross the other one.
 kill -9 "$(< "$LAB_DIR/gw1/gatewayd.pid")" "$(< "$LAB_DIR/gw1/ovs-vswitchd.pid")"
 sleep 1
 port=sc-$(printf '%02x' 172 31 2 1)
