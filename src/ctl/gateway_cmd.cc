@@ -217,12 +217,15 @@ std::string PathsText(const v1::ListPathsResponse& list) {
 
 std::string HostsText(const v1::ListHostsResponse& list) {
   std::vector<std::vector<std::string>> rows = {
-      {"NAME", "UNDERLAY", "OPENFLOW", "OVSDB", "CONNECTED", "DESIGNATED", "FLOWS"}};
+      {"NAME", "UNDERLAY", "OPENFLOW", "OVSDB", "CONNECTED", "DESIGNATED", "FLOWS", "TUNNELS-UP"}};
   for (const auto& entry : list.hosts()) {
     const v1::Host& h = entry.host();
-    rows.push_back({h.name(), h.underlay_ip(), OrDash(h.openflow()), OrDash(h.ovsdb()),
-                    YesNo(entry.connected()), YesNo(entry.designated()),
-                    std::to_string(entry.flows())});
+    rows.push_back(
+        {h.name(), h.underlay_ip(), OrDash(h.openflow()), OrDash(h.ovsdb()),
+         YesNo(entry.connected()), YesNo(entry.designated()), std::to_string(entry.flows()),
+         entry.ovsdb_connected()
+             ? absl::StrCat(entry.gateway_tunnels_forwarding(), "/", entry.gateway_tunnels())
+             : "-"});
   }
   return Table(rows);
 }

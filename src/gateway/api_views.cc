@@ -104,6 +104,14 @@ v1::ListHostsResponse ListHostsOf(const Gateway& gateway) {
     if (designated && p != nullptr) {
       entry->set_flows(pipeline::BuildHostState(p->rules()).flow_count());
     }
+    if (const NodeOvsdb* node = gateway.node(h->name)) {
+      entry->set_ovsdb_connected(node->synced());
+      for (const host::TunnelPortStatus& t : node->tunnel_status()) {
+        entry->set_gateway_tunnels(entry->gateway_tunnels() + 1);
+        if (t.forwarding)
+          entry->set_gateway_tunnels_forwarding(entry->gateway_tunnels_forwarding() + 1);
+      }
+    }
   }
   return response;
 }

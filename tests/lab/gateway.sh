@@ -72,6 +72,15 @@ counts() {  # flows and groups on every host
   done
 }
 
+# tunnels_up GW: per host, "forwarding/tunnels" as GW's ListHosts reports them.
+tunnels_up() {
+  gwctl "$1" --json hosts | python3 -c 'import json, sys
+for h in json.load(sys.stdin)["hosts"]:
+    print("%s %s/%s" % (h["host"]["name"], h.get("gateway_tunnels_forwarding", 0), h.get("gateway_tunnels", 0)))'
+}
+[ "$(tunnels_up gw1 | tr '\n' ' ')" = "host1 2/2 host2 2/2 host3 2/2 " ] ||
+  fail "gw1 sees host tunnels as: $(tunnels_up gw1 | tr '\n' ' ')"
+
 # ---- 1. First packets through a gateway, then direct.
 a=host1-vm1 b=host2-vm1 # VPC 1
 vni=$(vni_of "$a") ipb=$(vm "$b" ip)
@@ -200,6 +209,8 @@ for h in host1 host2 host3; do
   st=$(ovs-vsctl --db="unix:$LAB_DIR/$h/db.sock" --timeout=10 get Interface "$port" bfd_status:forwarding)
   [ "$st" = '"false"' ] || fail "$h: BFD still forwards to the dead gateway ($st)"
 done
+wait_for 5 test "$(tunnels_up gw2 | tr '\n' ' ')" = "host1 1/2 host2 1/2 host3 1/2 " ||
+  fail "gw2 sees host tunnels as: $(tunnels_up gw2 | tr '\n' ' ') after gw1 died"
 for h in host1 host2 host3; do $OF del-flows "$(br "$h")" "$DIRECT"; done
 n=0
 for pair in "host1-vm2 host2-vm2" "host1-vm2 host3-vm2" "host2-vm2 host1-vm2" "host3-vm2 host1-vm2" \
