@@ -1,6 +1,7 @@
 #include "src/gateway/gateway.h"
 
 #include <algorithm>
+#include <asio/co_spawn.hpp>
 #include <set>
 #include <string_view>
 
@@ -484,18 +485,9 @@ void Gateway::MirrorRemoval(const Removal& removal, bool vpc_gone) {
 }
 
 asio::awaitable<void> Gateway::Invalidate(const std::string& vpc, uint32_t vni, Ipv4 ipv4) {
-  auto hosts = db_.HostsOfVpc(vpc);
-  if (!hosts.ok()) co_return;
-  std::vector<std::string> names;
-  for (const Holding& h : *hosts) names.emplace_back(h.name);
-  for (const std::string& name : names) {
-    HostProgrammer* p = programmer(name);
-    if (p == nullptr) continue;
-    std::vector<of::FlowMod> mods = {pipeline::DirectPathDelete(vni, ipv4)};
-    absl::Status s = co_await p->SendDirectPaths(std::move(mods));
-    if (!s.ok()) spdlog::warn("{}", std::string(s.message()));
-    ++counters_.invalidations;
-  }
+  std::vector<Ipv4> ips;
+  ips.push_back(ipv4);
+  co_await InvalidateAll(vpc, vni, std::move(ips));
 }
 
 std::vector<Gateway::VpcAddresses> Gateway::AddressesOnHost(const std::string& host) const {
@@ -519,18 +511,27 @@ asio::awaitable<void> Gateway::InvalidateAll(const std::string& vpc, uint32_t vn
   if (ips.empty()) co_return;
   auto hosts = db_.HostsOfVpc(vpc);
   if (!hosts.ok()) co_return;
-  std::vector<std::string> names;
-  for (const Holding& h : *hosts) names.emplace_back(h.name);
-  for (const std::string& name : names) {
-    HostProgrammer* p = programmer(name);
-    if (p == nullptr) continue;
+  std::vector<HostProgrammer*> targets;
+  for (const Holding& h : *hosts) {
+    if (HostProgrammer* p = programmer(std::string(h.name))) targets.push_back(p);
+  }
+  // Every host at once: the time to invalidate is one round trip, not one
+  // per host holding the VPC.
+  size_t pending = targets.size();
+  ofconn::Signal done(ex_);
+  for (HostProgrammer* p : targets) {
     std::vector<of::FlowMod> mods;
     mods.reserve(ips.size());
     for (Ipv4 ip : ips) mods.push_back(pipeline::DirectPathDelete(vni, ip));
-    absl::Status s = co_await p->SendDirectPaths(std::move(mods));
-    if (!s.ok()) spdlog::warn("{}", std::string(s.message()));
+    asio::co_spawn(ex_, p->SendDirectPaths(std::move(mods)),
+                   [&pending, &done](std::exception_ptr e, absl::Status s) {
+                     if (e) s = absl::InternalError("direct-path delete threw");
+                     if (!s.ok()) spdlog::warn("{}", std::string(s.message()));
+                     if (--pending == 0) done.Notify();
+                   });
     counters_.invalidations += ips.size();
   }
+  while (pending > 0) co_await done.Wait();
 }
 
 }  // namespace shortcut::gateway
