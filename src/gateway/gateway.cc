@@ -181,12 +181,9 @@ asio::awaitable<absl::Status> Gateway::SetCluster(ClusterConfig config) {
     for (VpcAddresses& a : stale) co_await InvalidateAll(a.vpc, a.vni, std::move(a.ips));
   }
   // The group's buckets follow the members: every designated host again.
-  absl::Status first_error;
-  for (const Host& h : cluster_.hosts) {
-    absl::Status s = co_await Program(h.name);
-    if (!s.ok() && first_error.ok()) first_error = s;
-  }
-  co_return first_error;
+  std::vector<std::string> names;
+  for (const Host& h : cluster_.hosts) names.push_back(h.name);
+  co_return co_await ProgramAll(std::move(names), false);
 }
 
 absl::Status Gateway::AddVpc(const Vpc& vpc, const std::vector<Network>& networks) {
@@ -218,6 +215,25 @@ pipeline::HostRules Gateway::RulesFor(const std::string& host) const {
 asio::awaitable<absl::Status> Gateway::ProgramChanged(const std::string& host) {
   armed_.insert(host);
   co_return co_await Program(host);
+}
+
+asio::awaitable<absl::Status> Gateway::ProgramAll(std::vector<std::string> hosts, bool arm) {
+  // All at once: a VPC on a thousand hosts costs one round trip, not a
+  // thousand. Each host's programmer merges what it is asked meanwhile.
+  size_t pending = hosts.size();
+  absl::Status first_error;
+  ofconn::Signal done(ex_);
+  for (const std::string& host : hosts) {
+    if (arm) armed_.insert(host);
+    asio::co_spawn(ex_, Program(host),
+                   [&pending, &first_error, &done](std::exception_ptr e, absl::Status s) {
+                     if (e) s = absl::InternalError("programming a host threw");
+                     if (!s.ok() && first_error.ok()) first_error = s;
+                     if (--pending == 0) done.Notify();
+                   });
+  }
+  while (pending > 0) co_await done.Wait();
+  co_return first_error;
 }
 
 asio::awaitable<absl::Status> Gateway::Program(const std::string& host) {
@@ -352,11 +368,7 @@ asio::awaitable<absl::Status> Gateway::LoadVpc(Vpc vpc, std::vector<Network> net
   if (!holding.ok()) Fatal("LoadVpc: vpc " + vpc.id + " missing right after its load");
   std::vector<std::string> hosts;
   for (const Holding& h : *holding) hosts.emplace_back(h.name);
-  absl::Status first_error;
-  for (const std::string& host : hosts) {
-    absl::Status s = co_await ProgramChanged(host);
-    if (!s.ok() && first_error.ok()) first_error = s;
-  }
+  absl::Status first_error = co_await ProgramAll(std::move(hosts), true);
   if (!first_error.ok()) {
     // Stored, and pending on the hosts that could not confirm (as for
     // UpdateEndpoint): their programmers keep the rules wanted.
@@ -391,13 +403,10 @@ asio::awaitable<absl::Status> Gateway::AddEndpoints(std::vector<Endpoint> endpoi
   absl::Status added = db_.AddEndpoints(endpoints);
   if (!added.ok()) co_return added;
   MirrorEndpoints(endpoints);
-  std::set<std::string> hosts;
-  for (const Endpoint& e : endpoints) hosts.insert(e.host);
-  absl::Status first_error;
-  for (const std::string& host : hosts) {
-    absl::Status s = co_await ProgramChanged(host);
-    if (!s.ok() && first_error.ok()) first_error = s;
-  }
+  std::set<std::string> unique;
+  for (const Endpoint& e : endpoints) unique.insert(e.host);
+  std::vector<std::string> hosts(unique.begin(), unique.end());
+  absl::Status first_error = co_await ProgramAll(std::move(hosts), true);
   if (!first_error.ok()) {
     co_return absl::Status(
         first_error.code(),

@@ -149,6 +149,9 @@ class Gateway {
   // only hosts armed by a change of their endpoints since start).
   asio::awaitable<absl::Status> ProgramChanged(const std::string& host);  // Arms it first.
   asio::awaitable<absl::Status> Program(const std::string& host);
+  // Program() on every host at once (arming them first if `arm`); the first
+  // error, if any.
+  asio::awaitable<absl::Status> ProgramAll(std::vector<std::string> hosts, bool arm);
   // Deletes direct paths toward (vni, ipv4) on every host that holds `vpc`.
   asio::awaitable<void> Invalidate(const std::string& vpc, uint32_t vni, Ipv4 ipv4);
   // The same for many destinations: one batch of flow_mods per host.

@@ -15,6 +15,7 @@
 #include "src/pipeline/pipeline.h"
 #include "tests/fakes/fake_switch.h"
 #include "tests/fakes/ofp_peer.h"
+#include "tests/gateway/sim_hosts.h"
 #include "tests/support/co_assert.h"
 #include "tests/support/temp_dir.h"
 
@@ -52,18 +53,12 @@ of::PacketIn PacketIn(Ipv4 from_host, uint32_t vni, Ipv4 src, Ipv4 dst) {
 class ForwarderTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (const char* name : {"host1", "host2"}) {
-      auto sw = std::make_unique<fakes::FakeSwitch>(io_.get_executor());
-      auto target = sw->ListenUnix(dir_.File(std::string(name) + ".mgmt"));
-      ASSERT_TRUE(target.ok());
-      targets_[name] = *target;
-      switches_[name] = std::move(sw);
-    }
-    Gateway::Options o;
-    o.session.min_backoff = 50;
-    o.session.connection.probe_interval = 0;
-    o.host_timeout = 2000;
-    gw_ = std::make_unique<Gateway>(io_.get_executor(), o);
+    SimHosts hosts;
+    absl::Status started = hosts.Start(io_.get_executor(), dir_, {"host1", "host2"});
+    ASSERT_TRUE(started.ok()) << started;
+    targets_ = std::move(hosts.targets);
+    switches_ = std::move(hosts.switches);
+    gw_ = std::make_unique<Gateway>(io_.get_executor(), TestGatewayOptions());
     Forwarder::Options fo;
     fo.clock = &clock_;
     fwd_ = std::make_unique<Forwarder>(io_.get_executor(), *gw_, fo);

@@ -28,6 +28,7 @@
 #include "src/gateway/server.h"
 #include "src/gateway/service.h"
 #include "tests/fakes/fake_switch.h"
+#include "tests/gateway/sim_hosts.h"
 #include "tests/support/temp_dir.h"
 
 namespace shortcut::gateway::testing {
@@ -37,18 +38,12 @@ class ServiceFixture : public ::testing::Test {
   virtual GatewayService::Options ServiceOptions() { return {}; }
 
   void SetUp() override {
-    for (const char* name : {"host1", "host2"}) {
-      auto sw = std::make_unique<fakes::FakeSwitch>(io_.get_executor());
-      auto target = sw->ListenUnix(dir_.File(std::string(name) + ".mgmt"));
-      ASSERT_TRUE(target.ok());
-      targets_[name] = *target;
-      switches_[name] = std::move(sw);
-    }
-    Gateway::Options o;
-    o.session.min_backoff = 50;
-    o.session.connection.probe_interval = 0;
-    o.host_timeout = 2000;
-    gw_ = std::make_unique<Gateway>(io_.get_executor(), o);
+    SimHosts hosts;
+    absl::Status started = hosts.Start(io_.get_executor(), dir_, {"host1", "host2"});
+    ASSERT_TRUE(started.ok()) << started;
+    targets_ = std::move(hosts.targets);
+    switches_ = std::move(hosts.switches);
+    gw_ = std::make_unique<Gateway>(io_.get_executor(), TestGatewayOptions());
     service_ = std::make_unique<GatewayService>(io_.get_executor(), gw_.get(), ServiceOptions());
     service_->set_stats_hook([](v1::GetStatsResponse& stats) { stats.set_packet_ins(42); });
     auto server = GatewayServer::Start("unix:" + dir_.File("gw.sock"), service_.get());
