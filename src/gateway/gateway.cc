@@ -204,9 +204,13 @@ pipeline::HostRules Gateway::RulesFor(const std::string& host) const {
     auto vpc = db_.FindVpcByVni(h.vni);
     if (vpc) rules.vpcs.push_back({vpc->vni, vpc->router_mac});
   }
+  auto bound = ports_.find(host);
+  if (bound == ports_.end()) return rules;  // No port bound yet: no VM rules until there is.
+  const auto& host_ports = bound->second;
   (void)db_.ForEachEndpointOfHost(host, [&](const EndpointView& e) {
-    auto port = ports_.find({host, std::string(e.iface_id)});
-    if (port == ports_.end()) return;  // Not bound yet: no rules until it is.
+    // absl::string_view is not std::string_view in this Abseil build.
+    auto port = host_ports.find(absl::string_view(e.iface_id.data(), e.iface_id.size()));
+    if (port == host_ports.end()) return;  // Not bound yet: no rules until it is.
     rules.vms.push_back({e.vni, e.ipv4, e.mac, port->second});
   });
   return rules;
@@ -273,7 +277,7 @@ asio::awaitable<absl::StatusOr<Gateway::EndpointResult>> Gateway::UpdateEndpoint
     absl::Status s = co_await ProgramChanged(update->old_host);
     if (!s.ok()) spdlog::warn("{}", std::string(s.message()));
   }
-  bool bound = ports_.contains({endpoint.host, endpoint.iface_id});
+  bool bound = BoundPort(endpoint.host, endpoint.iface_id).has_value();
   absl::Status programmed = co_await ProgramChanged(endpoint.host);
   if (!programmed.ok()) {
     // The endpoint stays in the DB, pending: its host gets the rules when
@@ -381,21 +385,30 @@ asio::awaitable<absl::Status> Gateway::LoadVpc(Vpc vpc, std::vector<Network> net
 
 std::optional<uint32_t> Gateway::BoundPort(const std::string& host,
                                            const std::string& iface_id) const {
-  auto it = ports_.find({host, iface_id});
-  if (it == ports_.end()) return std::nullopt;
+  auto bound = ports_.find(host);
+  if (bound == ports_.end()) return std::nullopt;
+  auto it = bound->second.find(iface_id);
+  if (it == bound->second.end()) return std::nullopt;
   return it->second;
+}
+
+bool Gateway::SetPort(const std::string& host, const std::string& iface_id,
+                      std::optional<uint32_t> ofport) {
+  if (ofport) {
+    auto [it, inserted] = ports_[host].try_emplace(iface_id, *ofport);
+    if (!inserted && it->second == *ofport) return false;
+    it->second = *ofport;
+    return true;
+  }
+  auto bound = ports_.find(host);
+  if (bound == ports_.end() || bound->second.erase(iface_id) == 0) return false;
+  if (bound->second.empty()) ports_.erase(bound);
+  return true;
 }
 
 asio::awaitable<absl::Status> Gateway::BindPort(std::string host, std::string iface_id,
                                                 std::optional<uint32_t> ofport) {
-  auto key = std::make_pair(host, iface_id);
-  if (ofport) {
-    auto it = ports_.find(key);
-    if (it != ports_.end() && it->second == *ofport) co_return absl::OkStatus();
-    ports_[key] = *ofport;
-  } else if (ports_.erase(key) == 0) {
-    co_return absl::OkStatus();
-  }
+  if (!SetPort(host, iface_id, ofport)) co_return absl::OkStatus();
   co_return co_await Program(host);
 }
 

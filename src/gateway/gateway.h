@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "src/gateway/gateway_bridge.h"
 #include "src/gateway/gateway_db.h"
@@ -171,6 +172,9 @@ class Gateway {
   void UpdateTunnelPorts();
   asio::awaitable<void> OnBind(std::string host, std::string iface_id,
                                std::optional<uint32_t> ofport);
+  // Records (or, nullopt, forgets) a port binding; whether it changed.
+  bool SetPort(const std::string& host, const std::string& iface_id,
+               std::optional<uint32_t> ofport);
   // The bridge follows the DB.
   void MirrorEndpoints(const std::vector<Endpoint>& endpoints);
   void MirrorHost(const std::string& host);
@@ -184,8 +188,9 @@ class Gateway {
   std::shared_ptr<NodeOvsdb> own_node_;
   ClusterConfig cluster_;
   std::map<std::string, std::shared_ptr<HostProgrammer>> programmers_;  // By host name.
-  // (host, iface-id) → ofport, as the hosts' OVSDB report them.
-  std::map<std::pair<std::string, std::string>, uint32_t> ports_;
+  // Host → iface-id → ofport, as the hosts' OVSDB report them. By host
+  // first: RulesFor looks up every endpoint of one host.
+  absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, uint32_t>> ports_;
   Counters counters_;
   uint64_t cluster_version_ = 0;
   // Hosts whose endpoints changed since start (ProgramChanged): the only

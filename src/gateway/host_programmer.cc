@@ -4,6 +4,8 @@
 #include <asio/detached.hpp>
 #include <asio/steady_timer.hpp>
 #include <chrono>
+#include <iterator>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"
@@ -70,9 +72,16 @@ asio::awaitable<void> HostProgrammer::SyncLoop(
     }
     uint64_t gen = wanted_gen_;
     uint64_t connection = connections_;
-    reconcile::SwitchState desired = pipeline::BuildHostState(rules_);
-    auto result = co_await reconciler_.Sync(*conn, desired);
+    UpdateDesired();
+    absl::StatusOr<reconcile::SyncResult> result;
+    if (changed_all_) {
+      result = co_await reconciler_.Sync(*conn, desired_.state());
+    } else {
+      result = co_await reconciler_.SyncChanged(*conn, desired_.state(), changed_);
+    }
     if (result.ok()) {
+      changed_.clear();
+      changed_all_ = false;
       installed_gen_ = gen;
       ++counters_.syncs;
       last_error_ = absl::OkStatus();
@@ -101,6 +110,17 @@ asio::awaitable<void> HostProgrammer::SyncLoop(
       continue;
     }
     done_.Notify();
+  }
+}
+
+void HostProgrammer::UpdateDesired() {
+  std::optional<std::vector<reconcile::FlowKey>> changed = desired_.Update(rules_);
+  if (!changed) {
+    changed_all_ = true;
+    changed_.clear();
+  } else if (!changed_all_) {
+    changed_.insert(std::make_move_iterator(changed->begin()),
+                    std::make_move_iterator(changed->end()));
   }
 }
 

@@ -5,10 +5,13 @@
 //
 // SetRules() replaces the rules wanted on the host and returns once the
 // switch confirmed a state that includes them (the reconciler's barrier):
-// that is what "VM online" means. Calls made while a sync is running are
-// merged into the next one, so a burst of N VMs coming online costs one or
-// two bundles, not N. On every new connection (a restarted ovs-vswitchd, a
-// lost link) the reconciler re-reads the switch and converges again.
+// that is what "VM online" means. The desired state is updated one VM or
+// VPC at a time (pipeline::HostStateBuilder) and only the flows that changed
+// are compared with the switch (SyncChanged), so a VM coming online costs
+// about the same whatever the number of VMs already on the host. Calls made while a sync is running
+// are merged into the next one, so a burst of N VMs coming online costs one or two bundles, not N.
+// On every new connection (a restarted ovs-vswitchd, a lost link) the reconciler re-reads the
+// switch and converges again.
 //
 // SendDirectPaths() sends flow_mods (adds and deletes of direct paths) and
 // a barrier, batched with concurrent callers (FlowBatcher); they are not
@@ -31,6 +34,7 @@
 #include "src/ofconn/session.h"
 #include "src/ofconn/signal.h"
 #include "src/openflow/message.h"
+#include "src/pipeline/host_state.h"
 #include "src/pipeline/pipeline.h"
 #include "src/reconcile/reconciler.h"
 
@@ -72,12 +76,21 @@ class HostProgrammer : public std::enable_shared_from_this<HostProgrammer> {
   HostProgrammer(asio::any_io_executor ex, Options options);
   asio::awaitable<void> SyncLoop(std::shared_ptr<HostProgrammer> self);
   asio::awaitable<void> WatchConnections(std::shared_ptr<HostProgrammer> self);
+  // Brings desired_ to rules_ and notes what changed in changed_.
+  void UpdateDesired();
 
   asio::any_io_executor ex_;
   Options options_;
   std::shared_ptr<ofconn::Session> session_;
   reconcile::SwitchReconciler reconciler_;
   pipeline::HostRules rules_;
+  // rules_ as of the current or last sync. Only the sync loop changes it,
+  // never while a sync runs: the reconciler reads it across co_awaits.
+  pipeline::HostStateBuilder desired_;
+  // The flows of desired_ changed since the last successful sync, unless
+  // changed_all_ (the first sync, a whole rebuild).
+  reconcile::FlowKeySet changed_;
+  bool changed_all_ = true;
   uint64_t wanted_gen_ = 0;     // Bumped by SetRules.
   uint64_t installed_gen_ = 0;  // The generation the switch confirmed.
   uint64_t failed_gen_ = 0;     // The generation whose last attempt failed.

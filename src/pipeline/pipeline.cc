@@ -1,9 +1,11 @@
 #include "src/pipeline/pipeline.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "src/common/fatal.h"
-#include "src/openflow/text.h"
+#include "src/openflow/subfield.h"
 #include "src/pipeline/text_util.h"
 
 namespace shortcut::pipeline {
@@ -12,79 +14,171 @@ namespace {
 using internal::Flow;
 using internal::Hex;
 using internal::Ip;
-using internal::Mac;
 
-void Add(reconcile::SwitchState& state, uint64_t cookie, const std::string& text) {
-  state.AddFlow(internal::Entry(cookie, text));
+// The pieces of a flow built field by field; HostStateText() says the same
+// in ovs-ofctl syntax.
+reconcile::FlowEntry NewFlow(uint8_t table, uint16_t priority, uint64_t cookie) {
+  reconcile::FlowEntry f;
+  f.key.table = table;
+  f.key.priority = priority;
+  f.cookie = cookie;
+  return f;
 }
+
+of::ActionSetField SetField(of::Field field, uint64_t value) {
+  return of::ActionSetField{field, of::FieldBytesFromU64(field, value)};
+}
+
+of::ActionSetField SetMac(of::Field field, const of::MacAddr& mac) {
+  of::ActionSetField a;
+  a.field = field;
+  std::copy(mac.begin(), mac.end(), a.value.begin());
+  return a;
+}
+
+// move:SRC[]->DST[], whole fields of the same width.
+of::ActionMove Move(of::Field src, of::Field dst) {
+  of::ActionMove m;
+  m.src = src;
+  m.dst = dst;
+  m.n_bits = of::GetSubfieldInfo(src)->n_bits;
+  return m;
+}
+
+of::ActionOutput Output(uint32_t port) {
+  of::ActionOutput out;
+  out.port = port;
+  out.max_len = 0;  // As ovs-ofctl's output:PORT (max_len only matters to CONTROLLER).
+  return out;
+}
+
+constexpr uint16_t kEthTypeIpv4 = 0x0800;
+constexpr uint16_t kEthTypeArp = 0x0806;
+constexpr uint16_t kArpRequest = 1;
+constexpr uint16_t kArpReply = 2;
 
 // Answers an ARP request in place: the reply says the requested address is
 // at the router MAC, whatever address was asked for (L3 forwarding only).
-std::string ArpResponder(const of::MacAddr& router) {
-  return absl::StrCat(
-      "move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],set_field:", Mac(router),
-      "->eth_src,set_field:2->arp_op,move:NXM_NX_ARP_SHA[]->NXM_NX_ARP_THA[],set_field:",
-      Mac(router),
-      "->arp_sha,move:NXM_OF_ARP_SPA[]->NXM_NX_REG0[],move:NXM_OF_ARP_TPA[]->NXM_OF_ARP_SPA[],"
-      "move:NXM_NX_REG0[]->NXM_OF_ARP_TPA[],IN_PORT");
+of::ActionList ArpResponder(const of::MacAddr& router) {
+  using of::Field;
+  return {Move(Field::kEthSrc, Field::kEthDst),
+          SetMac(Field::kEthSrc, router),
+          SetField(Field::kArpOp, kArpReply),
+          Move(Field::kArpSha, Field::kArpTha),
+          SetMac(Field::kArpSha, router),
+          Move(Field::kArpSpa, Field::kReg0),
+          Move(Field::kArpTpa, Field::kArpSpa),
+          Move(Field::kReg0, Field::kArpTpa),
+          Output(of::kPortInPort)};
 }
 
 }  // namespace
 
+std::vector<reconcile::FlowEntry> BaseFlows() {
+  return {NewFlow(kTableClassify, 0, kCookieBase), NewFlow(kTableArp, 0, kCookieBase)};
+}
+
+std::vector<reconcile::FlowEntry> VpcFlows(const HostVpc& vpc, uint32_t cluster_id) {
+  using of::Field;
+  const uint64_t cookie = kCookieBase | vpc.vni;
+  std::vector<reconcile::FlowEntry> flows;
+  flows.reserve(3);
+
+  reconcile::FlowEntry tunnel = NewFlow(kTableClassify, 90, cookie);
+  tunnel.key.match.Set(Field::kTunnelId, vpc.vni);
+  tunnel.instructions.apply_actions = {SetField(Field::kMetadata, vpc.vni)};
+  tunnel.instructions.goto_table = kTableIngress;
+  flows.push_back(std::move(tunnel));
+
+  reconcile::FlowEntry arp = NewFlow(kTableArp, 100, cookie);
+  arp.key.match.Set(Field::kMetadata, vpc.vni);
+  arp.key.match.Set(Field::kEthType, kEthTypeArp);
+  arp.key.match.Set(Field::kArpOp, kArpRequest);
+  arp.instructions.apply_actions = ArpResponder(vpc.router_mac);
+  flows.push_back(std::move(arp));
+
+  if (cluster_id != 0) {
+    reconcile::FlowEntry out = NewFlow(kTableEgress, kPriorityDefault, cookie);
+    out.key.match.Set(Field::kMetadata, vpc.vni);
+    out.instructions.apply_actions = {SetField(Field::kTunnelId, vpc.vni),
+                                      of::ActionGroup{cluster_id}};
+    flows.push_back(std::move(out));
+  }
+  return flows;
+}
+
+std::vector<reconcile::FlowEntry> VmFlows(const HostVm& vm, const of::MacAddr& router_mac) {
+  using of::Field;
+  const uint64_t cookie = kCookieBase | vm.vni;
+  std::vector<reconcile::FlowEntry> flows;
+  flows.reserve(4);
+
+  reconcile::FlowEntry ip = NewFlow(kTableClassify, 100, cookie);
+  ip.key.match.Set(Field::kInPort, vm.ofport);
+  ip.key.match.SetMac(Field::kEthSrc, vm.mac);
+  ip.key.match.Set(Field::kEthType, kEthTypeIpv4);
+  ip.key.match.SetIpv4(Field::kIpv4Src, vm.ipv4);
+  ip.instructions.apply_actions = {SetField(Field::kMetadata, vm.vni)};
+  ip.instructions.goto_table = kTableEgress;
+  flows.push_back(std::move(ip));
+
+  reconcile::FlowEntry arp = NewFlow(kTableClassify, 100, cookie);
+  arp.key.match.Set(Field::kInPort, vm.ofport);
+  arp.key.match.SetMac(Field::kEthSrc, vm.mac);
+  arp.key.match.Set(Field::kEthType, kEthTypeArp);
+  arp.key.match.SetIpv4(Field::kArpSpa, vm.ipv4);
+  arp.key.match.SetMac(Field::kArpSha, vm.mac);
+  arp.instructions.apply_actions = {SetField(Field::kMetadata, vm.vni)};
+  arp.instructions.goto_table = kTableArp;
+  flows.push_back(std::move(arp));
+
+  reconcile::FlowEntry local = NewFlow(kTableEgress, kPriorityLocal, cookie);
+  local.key.match.Set(Field::kMetadata, vm.vni);
+  local.key.match.Set(Field::kEthType, kEthTypeIpv4);
+  local.key.match.SetIpv4(Field::kIpv4Dst, vm.ipv4);
+  local.instructions.goto_table = kTableIngress;
+  flows.push_back(std::move(local));
+
+  reconcile::FlowEntry in = NewFlow(kTableIngress, 100, cookie);
+  in.key.match.Set(Field::kMetadata, vm.vni);
+  in.key.match.Set(Field::kEthType, kEthTypeIpv4);
+  in.key.match.SetIpv4(Field::kIpv4Dst, vm.ipv4);
+  in.instructions.apply_actions = {SetMac(Field::kEthSrc, router_mac),
+                                   SetMac(Field::kEthDst, vm.mac), Output(vm.ofport)};
+  flows.push_back(std::move(in));
+  return flows;
+}
+
+std::optional<reconcile::GroupEntry> GatewayGroup(const HostRules& rules) {
+  if (rules.cluster_id == 0 || rules.gateway_ports.empty()) return std::nullopt;
+  reconcile::GroupEntry group;
+  group.id = rules.cluster_id;
+  group.type = of::GroupType::kSelect;
+  for (uint32_t port : rules.gateway_ports) {
+    of::Bucket bucket;
+    bucket.weight = 100;
+    bucket.watch_port = port;
+    bucket.actions = {Output(port)};
+    group.buckets.push_back(std::move(bucket));
+  }
+  return group;
+}
+
 reconcile::SwitchState BuildHostState(const HostRules& rules) {
   reconcile::SwitchState s;
-  const uint64_t c = kCookieBase;
-  Add(s, c, absl::StrCat("table=", kTableClassify, ",priority=0,actions=drop"));
-  Add(s, c, absl::StrCat("table=", kTableArp, ",priority=0,actions=drop"));
-  for (const HostVpc& vpc : rules.vpcs) {
-    std::string vni = Hex(vpc.vni);
-    Add(s, c | vpc.vni,
-        absl::StrCat("table=", kTableClassify, ",priority=90,tun_id=", vni,
-                     ",actions=set_field:", vni, "->metadata,goto_table:", kTableIngress));
-    Add(s, c | vpc.vni,
-        absl::StrCat("table=", kTableArp, ",priority=100,metadata=", vni,
-                     ",arp,arp_op=1,actions=", ArpResponder(vpc.router_mac)));
-    if (rules.cluster_id != 0) {
-      Add(s, c | vpc.vni,
-          absl::StrCat("table=", kTableEgress, ",priority=", kPriorityDefault, ",metadata=", vni,
-                       ",actions=set_field:", vni, "->tun_id,group:", rules.cluster_id));
-    }
-  }
+  s.ReserveFlows(2 + 3 * rules.vpcs.size() + 4 * rules.vms.size());
+  for (reconcile::FlowEntry& f : BaseFlows()) s.AddFlow(std::move(f));
   absl::flat_hash_map<uint32_t, const HostVpc*> by_vni;
-  for (const HostVpc& vpc : rules.vpcs) by_vni[vpc.vni] = &vpc;
+  for (const HostVpc& vpc : rules.vpcs) {
+    for (reconcile::FlowEntry& f : VpcFlows(vpc, rules.cluster_id)) s.AddFlow(std::move(f));
+    by_vni[vpc.vni] = &vpc;
+  }
   for (const HostVm& vm : rules.vms) {
     auto vpc = by_vni.find(vm.vni);
     if (vpc == by_vni.end()) Fatal(absl::StrCat("VM of VNI ", vm.vni, " without its VPC"));
-    std::string vni = Hex(vm.vni);
-    std::string port = std::to_string(vm.ofport);
-    Add(s, c | vm.vni,
-        absl::StrCat("table=", kTableClassify, ",priority=100,in_port=", port,
-                     ",dl_src=", Mac(vm.mac), ",ip,nw_src=", Ip(vm.ipv4),
-                     ",actions=set_field:", vni, "->metadata,goto_table:", kTableEgress));
-    Add(s, c | vm.vni,
-        absl::StrCat("table=", kTableClassify, ",priority=100,in_port=", port, ",dl_src=",
-                     Mac(vm.mac), ",arp,arp_spa=", Ip(vm.ipv4), ",arp_sha=", Mac(vm.mac),
-                     ",actions=set_field:", vni, "->metadata,goto_table:", kTableArp));
-    Add(s, c | vm.vni,
-        absl::StrCat("table=", kTableEgress, ",priority=", kPriorityLocal, ",metadata=", vni,
-                     ",ip,nw_dst=", Ip(vm.ipv4), ",actions=goto_table:", kTableIngress));
-    Add(s, c | vm.vni,
-        absl::StrCat("table=", kTableIngress, ",priority=100,metadata=", vni, ",ip,nw_dst=",
-                     Ip(vm.ipv4), ",actions=set_field:", Mac(vpc->second->router_mac),
-                     "->eth_src,set_field:", Mac(vm.mac), "->eth_dst,output:", port));
+    for (reconcile::FlowEntry& f : VmFlows(vm, vpc->second->router_mac)) s.AddFlow(std::move(f));
   }
-  if (rules.cluster_id != 0 && !rules.gateway_ports.empty()) {
-    std::string text = absl::StrCat("group_id=", rules.cluster_id, ",type=select");
-    for (uint32_t port : rules.gateway_ports) {
-      absl::StrAppend(&text, ",bucket=weight:100,watch_port:", port, ",actions=output:", port);
-    }
-    auto group = of::ParseGroup(text);
-    if (!group.ok()) {
-      Fatal(
-          absl::StrCat("generated group does not parse: ", text, ": ", group.status().ToString()));
-    }
-    s.AddGroup(reconcile::GroupFromMod(*group));
-  }
+  if (std::optional<reconcile::GroupEntry> group = GatewayGroup(rules)) s.AddGroup(*group);
   return s;
 }
 

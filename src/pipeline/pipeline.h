@@ -27,6 +27,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,7 @@ inline constexpr uint16_t kPriorityDefault = 10;
 struct HostVpc {
   uint32_t vni = 0;
   of::MacAddr router_mac{};
+  friend bool operator==(const HostVpc&, const HostVpc&) = default;
 };
 
 struct HostVm {
@@ -62,6 +64,7 @@ struct HostVm {
   uint32_t ipv4 = 0;  // Host byte order.
   of::MacAddr mac{};
   uint32_t ofport = 0;
+  friend bool operator==(const HostVm&, const HostVm&) = default;
 };
 
 struct HostRules {
@@ -71,8 +74,28 @@ struct HostRules {
   std::vector<HostVm> vms;              // VMs bound to a port on the host.
 };
 
-// Everything the host should hold in the kCookieBase space, and its group.
+// Everything the host should hold in the kCookieBase space, and its group:
+// the union of the parts below. Fatal if a VM's VPC is not in rules.vpcs.
 reconcile::SwitchState BuildHostState(const HostRules& rules);
+// The same, in ovs-ofctl syntax: one line per flow (with its cookie) and
+// one for the group (group_id=...), as an operator compares them with
+// dump-flows. Flows are built field by field, not parsed from this text
+// (thousands of them per host, rebuilt as VMs come and go); a test holds
+// the two forms equal.
+std::vector<std::string> HostStateText(const HostRules& rules);
+
+// The parts of the host's state (host_state.h keeps them up to date one
+// VM or VPC at a time):
+// the table-miss drops of tables 0 and 10;
+std::vector<reconcile::FlowEntry> BaseFlows();
+// a VPC's classification of tunnelled packets, ARP responder and, with a
+// gateway cluster (cluster_id != 0), default route to the cluster's group;
+std::vector<reconcile::FlowEntry> VpcFlows(const HostVpc& vpc, uint32_t cluster_id);
+// a VM's classification (IPv4 and ARP), local egress and ingress;
+// `router_mac` is that of the VM's VPC;
+std::vector<reconcile::FlowEntry> VmFlows(const HostVm& vm, const of::MacAddr& router_mac);
+// the gateway cluster's select group, if there is a cluster and a gateway.
+std::optional<reconcile::GroupEntry> GatewayGroup(const HostRules& rules);
 
 // The direct path toward `dst_ipv4` of VPC `vni`, living on `dst_host_ip`.
 of::FlowMod DirectPathAdd(uint32_t vni, uint32_t dst_ipv4, uint32_t dst_host_ip,

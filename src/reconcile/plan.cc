@@ -42,21 +42,40 @@ void SortByOrigin(std::vector<const T*>& v) {
   std::sort(v.begin(), v.end(), [](const T* a, const T* b) { return FlowOrder(a) < FlowOrder(b); });
 }
 
-}  // namespace
+// The flow changes of a plan, by kind.
+struct FlowChanges {
+  std::vector<const FlowEntry*> deletes;
+  std::vector<const FlowEntry*> replaces;  // Desired side; installed looked up again.
+  std::vector<const FlowEntry*> modifies;
+  std::vector<const FlowEntry*> adds;
+};
 
-of::MessageBody PlannedMessage::Body() const {
-  return std::visit([](const auto& m) -> of::MessageBody { return m; }, mod);
+// An installed flow `old` goes when no owned flow is desired under its key.
+void PlanDelete(const FlowEntry& old, const FlowEntry* want, const Ownership& own,
+                FlowChanges& out) {
+  if (!own.OwnsFlow(old.cookie)) return;
+  if (want == nullptr || !own.OwnsFlow(want->cookie)) out.deletes.push_back(&old);
 }
 
-std::string PlanSummary::ToString() const {
-  auto part = [](const char* name, const ChangeCounts& c) {
-    return absl::StrFormat("%s: +%d ~%d -%d", name, c.added, c.modified, c.deleted);
-  };
-  return absl::StrCat(part("flows", flows), "  ", part("groups", groups), "  ",
-                      part("meters", meters));
+// A desired flow `want` is added, replaced, modified or left as it is.
+void PlanUpsert(const FlowEntry& want, const FlowEntry* old, const Ownership& own,
+                FlowChanges& out) {
+  if (!own.OwnsFlow(want.cookie)) return;
+  if (old == nullptr || !own.OwnsFlow(old->cookie)) {
+    out.adds.push_back(&want);
+  } else if (want.SameAs(*old)) {
+    return;
+  } else if (want.cookie != old->cookie || want.idle_timeout != old->idle_timeout ||
+             want.hard_timeout != old->hard_timeout || want.flags != old->flags) {
+    out.replaces.push_back(&want);
+  } else {
+    out.modifies.push_back(&want);
+  }
 }
 
-Plan ComputePlan(const SwitchState& desired, const SwitchState& installed, const Ownership& own) {
+// Meters, groups, and the flow changes found by the callers, as a plan.
+Plan Assemble(const SwitchState& desired, const SwitchState& installed, const Ownership& own,
+              FlowChanges flows) {
   Plan plan;
 
   // ---- Meters: before and after the bundle ----
@@ -108,29 +127,7 @@ Plan ComputePlan(const SwitchState& desired, const SwitchState& installed, const
   }
 
   // ---- Bundle: flows ----
-  std::vector<const FlowEntry*> deletes;
-  std::vector<const FlowEntry*> replaces;  // Desired side; installed looked up again.
-  std::vector<const FlowEntry*> modifies;
-  std::vector<const FlowEntry*> adds;
-  for (const auto& [key, flow] : installed.flows()) {
-    if (!own.OwnsFlow(flow.cookie)) continue;
-    const FlowEntry* want = desired.FindFlow(key);
-    if (want == nullptr || !own.OwnsFlow(want->cookie)) deletes.push_back(&flow);
-  }
-  for (const auto& [key, flow] : desired.flows()) {
-    if (!own.OwnsFlow(flow.cookie)) continue;
-    const FlowEntry* old = installed.FindFlow(key);
-    if (old == nullptr || !own.OwnsFlow(old->cookie)) {
-      adds.push_back(&flow);
-    } else if (flow.SameAs(*old)) {
-      continue;
-    } else if (flow.cookie != old->cookie || flow.idle_timeout != old->idle_timeout ||
-               flow.hard_timeout != old->hard_timeout || flow.flags != old->flags) {
-      replaces.push_back(&flow);
-    } else {
-      modifies.push_back(&flow);
-    }
-  }
+  auto& [deletes, replaces, modifies, adds] = flows;
   SortByOrigin(deletes);
   SortByOrigin(replaces);
   SortByOrigin(modifies);
@@ -162,7 +159,48 @@ Plan ComputePlan(const SwitchState& desired, const SwitchState& installed, const
   return plan;
 }
 
-absl::Status CheckDesired(const SwitchState& desired, const Ownership& own) {
+}  // namespace
+
+of::MessageBody PlannedMessage::Body() const {
+  return std::visit([](const auto& m) -> of::MessageBody { return m; }, mod);
+}
+
+std::string PlanSummary::ToString() const {
+  auto part = [](const char* name, const ChangeCounts& c) {
+    return absl::StrFormat("%s: +%d ~%d -%d", name, c.added, c.modified, c.deleted);
+  };
+  return absl::StrCat(part("flows", flows), "  ", part("groups", groups), "  ",
+                      part("meters", meters));
+}
+
+Plan ComputePlan(const SwitchState& desired, const SwitchState& installed, const Ownership& own) {
+  FlowChanges flows;
+  for (const auto& [key, flow] : installed.flows()) {
+    PlanDelete(flow, desired.FindFlow(key), own, flows);
+  }
+  for (const auto& [key, flow] : desired.flows()) {
+    PlanUpsert(flow, installed.FindFlow(key), own, flows);
+  }
+  return Assemble(desired, installed, own, std::move(flows));
+}
+
+Plan ComputePlanFor(const SwitchState& desired, const SwitchState& installed, const Ownership& own,
+                    const FlowKeySet& keys) {
+  FlowChanges flows;
+  for (const FlowKey& key : keys) {
+    const FlowEntry* want = desired.FindFlow(key);
+    const FlowEntry* old = installed.FindFlow(key);
+    if (old != nullptr) PlanDelete(*old, want, own, flows);
+    if (want != nullptr) PlanUpsert(*want, old, own, flows);
+  }
+  return Assemble(desired, installed, own, std::move(flows));
+}
+
+namespace {
+
+// CheckDesired over every flow (keys == nullptr) or those under `keys`.
+absl::Status CheckDesiredIn(const SwitchState& desired, const Ownership& own,
+                            const FlowKeySet* keys) {
   std::vector<std::string> bad;
   constexpr size_t kMaxNamed = 10;
   size_t count = 0;
@@ -176,8 +214,15 @@ absl::Status CheckDesired(const SwitchState& desired, const Ownership& own) {
     if (!own.OwnsGroup(id)) note(absl::StrCat("group ", id), group.origin);
   }
   std::vector<const FlowEntry*> flows;
-  for (const auto& [key, flow] : desired.flows()) {
+  auto check = [&](const FlowEntry& flow) {
     if (!own.OwnsFlow(flow.cookie)) flows.push_back(&flow);
+  };
+  if (keys == nullptr) {
+    for (const auto& [key, flow] : desired.flows()) check(flow);
+  } else {
+    for (const FlowKey& key : *keys) {
+      if (const FlowEntry* flow = desired.FindFlow(key)) check(*flow);
+    }
   }
   SortByOrigin(flows);
   for (const FlowEntry* f : flows) note(absl::StrFormat("flow cookie 0x%x", f->cookie), f->origin);
@@ -185,6 +230,17 @@ absl::Status CheckDesired(const SwitchState& desired, const Ownership& own) {
   return absl::InvalidArgumentError(absl::StrCat(
       count, " desired entries outside this controller's ownership: ", absl::StrJoin(bad, ", "),
       count > kMaxNamed ? ", ..." : ""));
+}
+
+}  // namespace
+
+absl::Status CheckDesired(const SwitchState& desired, const Ownership& own) {
+  return CheckDesiredIn(desired, own, nullptr);
+}
+
+absl::Status CheckDesired(const SwitchState& desired, const Ownership& own,
+                          const FlowKeySet& keys) {
+  return CheckDesiredIn(desired, own, &keys);
 }
 
 }  // namespace shortcut::reconcile

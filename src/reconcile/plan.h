@@ -88,9 +88,18 @@ struct Plan {
 // installed entries outside it are left alone.
 Plan ComputePlan(const SwitchState& desired, const SwitchState& installed,
                  const Ownership& ownership);
+// The same, comparing only the flows under `keys` (groups and meters are all
+// compared): equal to ComputePlan when `desired` and `installed` agree on
+// every other owned flow. Its cost follows the number of keys, not of
+// flows, for callers that know what changed (SwitchReconciler::SyncChanged).
+Plan ComputePlanFor(const SwitchState& desired, const SwitchState& installed,
+                    const Ownership& ownership, const FlowKeySet& keys);
 
 // InvalidArgument naming the origins of desired entries that `ownership` does
 // not cover (they would be installed and then never seen again in dumps).
 absl::Status CheckDesired(const SwitchState& desired, const Ownership& ownership);
+// The same for the flows under `keys` only (and every group and meter).
+absl::Status CheckDesired(const SwitchState& desired, const Ownership& ownership,
+                          const FlowKeySet& keys);
 
 }  // namespace shortcut::reconcile

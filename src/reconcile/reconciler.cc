@@ -343,14 +343,29 @@ SwitchReconciler::SwitchReconciler(Options options)
 
 asio::awaitable<absl::StatusOr<SyncResult>> SwitchReconciler::Sync(Connection& conn,
                                                                    const SwitchState& desired) {
+  co_return co_await SyncImpl(conn, desired, nullptr);
+}
+
+asio::awaitable<absl::StatusOr<SyncResult>> SwitchReconciler::SyncChanged(
+    Connection& conn, const SwitchState& desired, const FlowKeySet& changed) {
+  co_return co_await SyncImpl(conn, desired, &changed);
+}
+
+asio::awaitable<absl::StatusOr<SyncResult>> SwitchReconciler::SyncImpl(Connection& conn,
+                                                                       const SwitchState& desired,
+                                                                       const FlowKeySet* changed) {
   last_errors_.clear();
   const Ownership& own = options_.ownership;
-  CO_RETURN_IF_ERROR(CheckDesired(desired, own));
+  std::shared_ptr<Connection> current = conn.is_open() ? conn.shared_from_this() : nullptr;
+  // installed_ equals the last successful sync's desired state unless the
+  // switch is to be read: only then may the change alone be compared.
+  const bool must_read = needs_read_ || conn_.lock() != current;
+  if (must_read) changed = nullptr;
+  CO_RETURN_IF_ERROR(changed ? CheckDesired(desired, own, *changed) : CheckDesired(desired, own));
   if (!conn.is_open()) co_return absl::UnavailableError("connection to the switch is closed");
 
   bool read = false;
-  std::shared_ptr<Connection> current = conn.shared_from_this();
-  if (needs_read_ || conn_.lock() != current) {
+  if (must_read) {
     absl::StatusOr<SwitchState> state = co_await ReadSwitch(conn, own, options_.driver);
     if (!state.ok()) {
       needs_read_ = true;
@@ -365,7 +380,8 @@ asio::awaitable<absl::StatusOr<SyncResult>> SwitchReconciler::Sync(Connection& c
     RefreshExtendTables();
   }
 
-  Plan plan = ComputePlan(desired, installed_, own);
+  Plan plan = changed ? ComputePlanFor(desired, installed_, own, *changed)
+                      : ComputePlan(desired, installed_, own);
   spdlog::debug("plan: {}", plan.summary.ToString());
   absl::StatusOr<SyncResult> result = co_await Apply(conn, plan, options_.driver, &last_errors_);
   if (!result.ok()) {

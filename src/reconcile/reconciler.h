@@ -102,6 +102,16 @@ class SwitchReconciler {
   // `desired` holds entries outside the ownership.
   asio::awaitable<absl::StatusOr<SyncResult>> Sync(ofconn::Connection& conn,
                                                    const SwitchState& desired);
+  // The same, for a caller that knows what it changed: `changed` must hold
+  // the key of every flow of `desired` that may differ from the desired
+  // state of the last successful Sync or SyncChanged (keys changed for a
+  // failed one must be kept). When the switch need not be read, only those
+  // flows are checked and compared (every group and meter still is), so
+  // the cost follows the change, not the size of the tables; otherwise it
+  // is Sync. Either way, the same plan as Sync.
+  asio::awaitable<absl::StatusOr<SyncResult>> SyncChanged(ofconn::Connection& conn,
+                                                          const SwitchState& desired,
+                                                          const FlowKeySet& changed);
 
   // Ids by spec (GroupSpec/MeterSpec) for entries whose id is not fixed.
   absl::StatusOr<uint32_t> AssignGroupId(std::string_view spec, std::string_view owner) {
@@ -128,6 +138,10 @@ class SwitchReconciler {
   const Options& options() const { return options_; }
 
  private:
+  // Sync, or SyncChanged when `changed` is not null.
+  asio::awaitable<absl::StatusOr<SyncResult>> SyncImpl(ofconn::Connection& conn,
+                                                       const SwitchState& desired,
+                                                       const FlowKeySet* changed);
   // Applies a confirmed plan to installed_.
   void UpdateInstalled(const Plan& plan, const SwitchState& desired);
   // Makes the extend tables' existing side match installed_.

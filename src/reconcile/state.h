@@ -17,6 +17,7 @@
 
 #include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "src/openflow/constants.h"
 #include "src/openflow/message.h"
 
@@ -35,6 +36,8 @@ struct FlowKey {
     return H::combine(std::move(h), k.table, k.priority, k.match);
   }
 };
+
+using FlowKeySet = absl::flat_hash_set<FlowKey>;
 
 struct FlowEntry {
   FlowKey key;

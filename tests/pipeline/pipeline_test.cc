@@ -61,6 +61,40 @@ TEST(PipelineTest, OneSelectGroupWithABucketPerGateway) {
   EXPECT_EQ(BuildHostState(none).flows().size(), BuildHostState(Rules(1)).flows().size() - 1);
 }
 
+// The host's flows are built field by field; their ovs-ofctl text, parsed,
+// gives the same state (flows, cookies, group).
+TEST(PipelineTest, HostStateIsItsTextParsed) {
+  HostRules with_cluster = Rules(3);
+  with_cluster.vpcs.push_back({0x1234, {2, 0x5c, 0, 0, 0x12, 0x34}});
+  with_cluster.vms.push_back({0x1234, 0xc0a80105, {0x52, 0x54, 0, 0xab, 0xcd, 0xef}, 65000});
+  HostRules without_cluster = with_cluster;
+  without_cluster.cluster_id = 0;
+  for (const HostRules& rules : {with_cluster, without_cluster}) {
+    reconcile::SwitchState parsed;
+    for (const std::string& line : HostStateText(rules)) {
+      if (line.starts_with("group_id=")) {
+        auto group = of::ParseGroup(line);
+        ASSERT_TRUE(group.ok()) << line << ": " << group.status();
+        parsed.AddGroup(reconcile::GroupFromMod(*group));
+      } else {
+        auto flow = of::ParseFlow(line);
+        ASSERT_TRUE(flow.ok()) << line << ": " << flow.status();
+        parsed.AddFlow(reconcile::FlowFromMod(*flow));
+      }
+    }
+    reconcile::SwitchState built = BuildHostState(rules);
+    EXPECT_EQ(built.flow_count(), 2u + 2 * (rules.cluster_id ? 3 : 2) + 4 * 4);
+    EXPECT_EQ(parsed.flow_count(), built.flow_count());
+    for (const auto& [key, flow] : parsed.flows()) {
+      const reconcile::FlowEntry* b = built.FindFlow(key);
+      ASSERT_NE(b, nullptr) << of::FormatFlowSpec(reconcile::ToFlowMod(flow, {}));
+      EXPECT_TRUE(b->SameAs(flow)) << of::FormatFlowSpec(reconcile::ToFlowMod(flow, {})) << "\n"
+                                   << of::FormatFlowSpec(reconcile::ToFlowMod(*b, {}));
+    }
+    EXPECT_TRUE(built.SameAs(parsed));
+  }
+}
+
 TEST(PipelineTest, DirectPathsAddAndDelete) {
   of::FlowMod add = DirectPathAdd(0x64, 0x0a000005, 0xac1f0102, 30);
   EXPECT_EQ(add.command, of::FlowModCommand::kAdd);

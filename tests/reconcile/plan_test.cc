@@ -287,6 +287,56 @@ TEST(PlanTest, TenPercentChangeOfALargeTable) {
   EXPECT_EQ(plan.bundle.size(), 100u);
 }
 
+// ComputePlanFor, given the keys where the states differ, is ComputePlan:
+// adds, deletes, modifies, replaces, foreign flows, groups and meters.
+TEST(PlanTest, PlanForTheChangedKeysIsThePlanOfEverything) {
+  SwitchState desired, installed;
+  for (int i = 0; i < 200; ++i) {
+    installed.AddFlow(Flow(i, 1, 0x1, i + 1));
+    desired.AddFlow(Flow(i, 1, 0x1, i + 1));
+  }
+  installed.AddGroup(Group(5, {1}));
+  desired.AddGroup(Group(5, {1, 2}, 1001));  // Modified: groups are always compared.
+  desired.AddMeter(Meter(3, 100, 1002));
+  FlowKeySet keys;
+  auto change = [&](const FlowEntry& f) { keys.insert(f.key); };
+  for (int i = 0; i < 200; i += 20) {
+    desired.AddFlow(Flow(i, 2, 0x1, i + 1));  // ~ modify_strict
+    change(Flow(i, 0));
+  }
+  for (int i = 3; i < 200; i += 40) {
+    desired.AddFlow(Flow(i, 1, 0x101, i + 1));  // ~ delete_strict + add (cookie)
+    change(Flow(i, 0));
+  }
+  for (int i = 5; i < 200; i += 50) {
+    desired.RemoveFlow(Flow(i, 0).key);  // - delete_strict
+    change(Flow(i, 0));
+  }
+  for (int i = 300; i < 305; ++i) {
+    desired.AddFlow(Flow(i, 1, 0x1, i + 1));  // + add
+    change(Flow(i, 0));
+  }
+  installed.AddFlow(Flow(400, 1, 0x2));  // Foreign: left alone either way.
+  change(Flow(400, 0));
+  change(Flow(7, 0));    // Listed but unchanged: nothing.
+  change(Flow(999, 0));  // Listed, on neither side: nothing.
+  const Ownership own = Cookie1();
+  Plan all = ComputePlan(desired, installed, own);
+  Plan some = ComputePlanFor(desired, installed, own, keys);
+  EXPECT_EQ(some.summary, all.summary);
+  EXPECT_EQ(all.summary.flows, (ChangeCounts{5, 15, 4}));
+  EXPECT_EQ(Describe(some.bundle), Describe(all.bundle));
+  EXPECT_EQ(Describe(some.meters_before), Describe(all.meters_before));
+  EXPECT_TRUE(CheckDesired(desired, own, keys).ok());
+
+  // Only the listed keys are compared, and checked.
+  desired.AddFlow(Flow(500, 1, 0x2, 77));
+  EXPECT_EQ(ComputePlanFor(desired, installed, own, keys).summary, all.summary);
+  EXPECT_TRUE(CheckDesired(desired, own, keys).ok());
+  keys.insert(Flow(500, 0).key);
+  EXPECT_THAT(CheckDesired(desired, own, keys).message(), HasSubstr("origin 77"));
+}
+
 TEST(StateTest, NormalizationMakesMeterDumpsCompareEqual) {
   of::MeterMod sent;
   sent.meter_id = 3;

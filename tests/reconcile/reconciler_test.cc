@@ -206,6 +206,52 @@ TEST_F(ReconcilerTest, TenPercentChange) {
   EXPECT_TRUE(rec.installed().SameAs(desired));
 }
 
+TEST_F(ReconcilerTest, SyncChangedComparesTheChangeAndReadsOnANewConnection) {
+  auto& conn = Connect();
+  SwitchReconciler rec(ReconcilerOptions());
+  // The first sync reads the switch and compares everything, keys or not.
+  auto first = Run(rec.SyncChanged(conn, Desired(1000), FlowKeySet{}));
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_TRUE(first->read_switch);
+  EXPECT_EQ(first->planned.flows.added, 1000u);
+
+  SwitchState desired = Desired(1000);
+  FlowKeySet changed;
+  for (uint32_t i = 3; i < 1000; i += 30) {
+    desired.AddFlow(Flow(i, 99, 5000 + i));
+    changed.insert(Flow(i, 0).key);
+  }
+  for (uint32_t i = 13; i < 1000; i += 30) {
+    desired.RemoveFlow(Flow(i, 0).key);
+    changed.insert(Flow(i, 0).key);
+  }
+  for (uint32_t i = 0; i < 34; ++i) {
+    desired.AddFlow(Flow(2000 + i, 3, 9000 + i));
+    changed.insert(Flow(2000 + i, 0).key);
+  }
+  sw_->ResetCounters();
+  auto result = Run(rec.SyncChanged(conn, desired, changed));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_FALSE(result->read_switch);
+  EXPECT_EQ(result->planned.ToString(), "flows: +34 ~34 -33  groups: +0 ~0 -0  meters: +0 ~0 -0");
+  EXPECT_TRUE(SwitchContents().SameAs(desired));
+  EXPECT_TRUE(rec.installed().SameAs(desired));
+
+  // A change left out of `changed` is not seen (the caller's promise) ...
+  desired.AddFlow(Flow(3000, 1, 3000));
+  result = Run(rec.SyncChanged(conn, desired, FlowKeySet{}));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_TRUE(result->planned.empty());
+  // ... until the switch is read again, on a new connection.
+  sw_->DropConnections();
+  auto& second = Connect();
+  result = Run(rec.SyncChanged(second, desired, FlowKeySet{}));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_TRUE(result->read_switch);
+  EXPECT_EQ(result->planned.ToString(), "flows: +1 ~0 -0  groups: +0 ~0 -0  meters: +0 ~0 -0");
+  EXPECT_TRUE(SwitchContents().SameAs(desired));
+}
+
 TEST_F(ReconcilerTest, RejectedChangeLeavesSwitchUnchangedAndNamesOrigin) {
   for (auto at : {FakeSwitch::RejectAt::kApply, FakeSwitch::RejectAt::kBundleAdd}) {
     SCOPED_TRACE(at == FakeSwitch::RejectAt::kApply ? "at commit" : "at bundle add");
