@@ -47,32 +47,69 @@ absl::Status FromJson(const std::string& json, google::protobuf::Message* messag
   return absl::InvalidArgumentError(absl::StrCat(where, ": ", std::string(parsed.message())));
 }
 
+absl::Status ParseDocument(const std::string& text, const std::string& name,
+                           nlohmann::json* document) {
+  try {
+    *document = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    return absl::InvalidArgumentError(absl::StrCat(name, ": not valid JSON: ", e.what()));
+  }
+  return absl::OkStatus();
+}
+
+// `array`'s elements as Endpoints (protobuf's JSON mapping).
+absl::Status EndpointsFromJson(const nlohmann::json& array, const std::string& name,
+                               std::vector<v1::Endpoint>* endpoints) {
+  if (!array.is_array()) {
+    return absl::InvalidArgumentError(absl::StrCat(name, ": endpoints must be an array"));
+  }
+  endpoints->reserve(array.size());
+  for (size_t i = 0; i < array.size(); ++i) {
+    v1::Endpoint e;
+    absl::Status s = FromJson(array[i].dump(), &e, absl::StrCat(name, ": endpoints[", i, "]"));
+    if (!s.ok()) return s;
+    endpoints->push_back(std::move(e));
+  }
+  return absl::OkStatus();
+}
+
 // An add-vpc file: the Vpc's fields and an "endpoints" array.
 absl::Status ParseVpcFile(const std::string& text, const std::string& name, v1::Vpc* vpc,
                           std::vector<v1::Endpoint>* endpoints) {
   nlohmann::json document;
-  try {
-    document = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    return absl::InvalidArgumentError(absl::StrCat(name, ": not valid JSON: ", e.what()));
-  }
+  if (absl::Status s = ParseDocument(text, name, &document); !s.ok()) return s;
   if (!document.is_object()) {
     return absl::InvalidArgumentError(absl::StrCat(name, ": must be a JSON object (a Vpc)"));
   }
   if (auto it = document.find("endpoints"); it != document.end()) {
-    if (!it->is_array()) {
-      return absl::InvalidArgumentError(absl::StrCat(name, ": endpoints must be an array"));
-    }
-    endpoints->reserve(it->size());
-    for (size_t i = 0; i < it->size(); ++i) {
-      v1::Endpoint e;
-      absl::Status s = FromJson((*it)[i].dump(), &e, absl::StrCat(name, ": endpoints[", i, "]"));
-      if (!s.ok()) return s;
-      endpoints->push_back(std::move(e));
-    }
+    if (absl::Status s = EndpointsFromJson(*it, name, endpoints); !s.ok()) return s;
     document.erase(it);
   }
   return FromJson(document.dump(), vpc, name);
+}
+
+// An add-endpoints file: {"endpoints": [...]}.
+absl::Status ParseEndpointsFile(const std::string& text, const std::string& name,
+                                std::vector<v1::Endpoint>* endpoints) {
+  nlohmann::json document;
+  if (absl::Status s = ParseDocument(text, name, &document); !s.ok()) return s;
+  auto it = document.is_object() ? document.find("endpoints") : document.end();
+  if (it == document.end() || !it->is_array()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, ": must be a JSON object with an \"endpoints\" array"));
+  }
+  return EndpointsFromJson(*it, name, endpoints);
+}
+
+// `endpoints` cut into stream messages of kAddVpcBatch.
+std::vector<v1::EndpointBatch> Batches(const std::vector<v1::Endpoint>& endpoints) {
+  std::vector<v1::EndpointBatch> batches;
+  for (size_t i = 0; i < endpoints.size(); i += kAddVpcBatch) {
+    v1::EndpointBatch& batch = batches.emplace_back();
+    size_t end = std::min(endpoints.size(), i + kAddVpcBatch);
+    for (size_t j = i; j < end; ++j) *batch.add_endpoints() = endpoints[j];
+  }
+  return batches;
 }
 
 // ---- Output. ----
@@ -239,13 +276,13 @@ int AddVpc(Client& client, const GatewayCtlOptions& options, const v1::Vpc& vpc,
   v1::AddVpcRequest first;
   *first.mutable_vpc() = vpc;
   bool open = writer->Write(first);
-  for (size_t i = 0; open && i < endpoints.size(); i += kAddVpcBatch) {
-    v1::AddVpcRequest batch;
-    size_t end = std::min(endpoints.size(), i + kAddVpcBatch);
-    for (size_t j = i; j < end; ++j) *batch.mutable_endpoints()->add_endpoints() = endpoints[j];
+  for (v1::EndpointBatch& batch : Batches(endpoints)) {
     // A failed write means the server ended the call (a refused item):
     // Finish() tells why.
-    open = writer->Write(batch);
+    if (!open) break;
+    v1::AddVpcRequest request;
+    *request.mutable_endpoints() = std::move(batch);
+    open = writer->Write(request);
   }
   if (open) writer->WritesDone();
   grpc::Status status = writer->Finish();
@@ -258,30 +295,6 @@ int AddVpc(Client& client, const GatewayCtlOptions& options, const v1::Vpc& vpc,
   return 0;
 }
 
-// An add-endpoints file: {"endpoints": [...]}.
-absl::Status ParseEndpointsFile(const std::string& text, const std::string& name,
-                                std::vector<v1::Endpoint>* endpoints) {
-  nlohmann::json document;
-  try {
-    document = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    return absl::InvalidArgumentError(absl::StrCat(name, ": not valid JSON: ", e.what()));
-  }
-  auto it = document.is_object() ? document.find("endpoints") : document.end();
-  if (it == document.end() || !it->is_array()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(name, ": must be a JSON object with an \"endpoints\" array"));
-  }
-  endpoints->reserve(it->size());
-  for (size_t i = 0; i < it->size(); ++i) {
-    v1::Endpoint e;
-    absl::Status s = FromJson((*it)[i].dump(), &e, absl::StrCat(name, ": endpoints[", i, "]"));
-    if (!s.ok()) return s;
-    endpoints->push_back(std::move(e));
-  }
-  return absl::OkStatus();
-}
-
 int AddEndpoints(Client& client, const GatewayCtlOptions& options,
                  const std::vector<v1::Endpoint>& endpoints, std::ostream& out, std::ostream& err) {
   grpc::ClientContext context;
@@ -289,10 +302,8 @@ int AddEndpoints(Client& client, const GatewayCtlOptions& options,
   v1::AddEndpointsResponse response;
   auto writer = client.stub().AddEndpoints(&context, &response);
   bool open = true;
-  for (size_t i = 0; open && i < endpoints.size(); i += kAddVpcBatch) {
-    v1::EndpointBatch batch;
-    size_t end = std::min(endpoints.size(), i + kAddVpcBatch);
-    for (size_t j = i; j < end; ++j) *batch.add_endpoints() = endpoints[j];
+  for (const v1::EndpointBatch& batch : Batches(endpoints)) {
+    if (!open) break;
     open = writer->Write(batch);
   }
   if (open) writer->WritesDone();

@@ -1157,34 +1157,28 @@ void GatewayDb::LookupBatch(uint32_t vni, const Ipv4* ips, size_t n,
   }
 }
 
-std::optional<EndpointView> GatewayDb::FindEndpoint(std::string_view key) const {
-  std::optional<uint32_t> slot = FindSlotByKey(key);
+std::optional<EndpointView> GatewayDb::ViewOf(std::optional<uint32_t> slot) const {
   if (!slot) return std::nullopt;
   return View(*slot);
+}
+
+std::optional<EndpointView> GatewayDb::FindEndpoint(std::string_view key) const {
+  return ViewOf(FindSlotByKey(key));
 }
 
 std::optional<EndpointView> GatewayDb::FindByIpv4(std::string_view vpc, Ipv4 ip) const {
   std::optional<uint32_t> v = FindVpcIndex(vpc);
-  if (!v) return std::nullopt;
-  std::optional<uint32_t> slot = FindSlotByIp(*v, ip);
-  if (!slot) return std::nullopt;
-  return View(*slot);
+  return v ? ViewOf(FindSlotByIp(*v, ip)) : std::nullopt;
 }
 
 std::optional<EndpointView> GatewayDb::FindByIpv6(std::string_view vpc, const Ipv6& ip) const {
   std::optional<uint32_t> v = FindVpcIndex(vpc);
-  if (!v) return std::nullopt;
-  std::optional<uint32_t> slot = FindSlotByIpv6(*v, ip);
-  if (!slot) return std::nullopt;
-  return View(*slot);
+  return v ? ViewOf(FindSlotByIpv6(*v, ip)) : std::nullopt;
 }
 
 std::optional<EndpointView> GatewayDb::FindByMac(std::string_view vpc, const Mac& mac) const {
   std::optional<uint32_t> v = FindVpcIndex(vpc);
-  if (!v) return std::nullopt;
-  std::optional<uint32_t> slot = FindSlotByMac(*v, mac);
-  if (!slot) return std::nullopt;
-  return View(*slot);
+  return v ? ViewOf(FindSlotByMac(*v, mac)) : std::nullopt;
 }
 
 std::optional<HostView> GatewayDb::FindHost(std::string_view name) const {
@@ -1195,11 +1189,14 @@ std::optional<HostView> GatewayDb::FindHost(std::string_view name) const {
                   h.ovsdb_target, h.endpoints, h.vpcs.size()};
 }
 
+VpcView GatewayDb::VpcViewOf(const VpcRec& v) const {
+  return VpcView{v.id, v.vni, v.router_mac, v.networks.size(), v.endpoints, v.hosts.size()};
+}
+
 std::optional<VpcView> GatewayDb::FindVpc(std::string_view id) const {
   std::optional<uint32_t> index = FindVpcIndex(id);
   if (!index) return std::nullopt;
-  const VpcRec& v = vpcs_[*index];
-  return VpcView{v.id, v.vni, v.router_mac, v.networks.size(), v.endpoints, v.hosts.size()};
+  return VpcViewOf(vpcs_[*index]);
 }
 
 std::optional<VpcView> GatewayDb::FindVpcByVni(uint32_t vni) const {
@@ -1209,10 +1206,7 @@ std::optional<VpcView> GatewayDb::FindVpcByVni(uint32_t vni) const {
 }
 
 void GatewayDb::ForEachVpc(absl::FunctionRef<void(const VpcView&)> fn) const {
-  for (const auto& [vni, index] : vpc_by_vni_) {
-    const VpcRec& v = vpcs_[index];
-    fn(VpcView{v.id, v.vni, v.router_mac, v.networks.size(), v.endpoints, v.hosts.size()});
-  }
+  for (const auto& [vni, index] : vpc_by_vni_) fn(VpcViewOf(vpcs_[index]));
 }
 
 void GatewayDb::ForEachEndpoint(absl::FunctionRef<void(const EndpointView&)> fn) const {

@@ -486,6 +486,8 @@ class GatewayDb {
   std::optional<uint32_t> FindVpcIndex(std::string_view id) const;
   std::optional<uint32_t> FindHostIndex(std::string_view name) const;
   std::optional<uint32_t> FindSlotByKey(std::string_view key) const;
+  std::optional<EndpointView> ViewOf(std::optional<uint32_t> slot) const;
+  VpcView VpcViewOf(const VpcRec& v) const;
   std::optional<uint32_t> FindSlotByIp(uint32_t vpc, Ipv4 ip) const;
   std::optional<uint32_t> FindSlotByMac(uint32_t vpc, const Mac& mac) const;
   std::optional<uint32_t> FindSlotByIpv6(uint32_t vpc, const Ipv6& ip) const;
