@@ -69,70 +69,33 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "src/model/address.h"
+#include "src/model/types.h"
 
 namespace shortcut::gateway {
 
-// Addresses in compact form. IPv4 in host byte order; IPv6 and MAC as their
-// wire bytes.
-using Ipv4 = uint32_t;
-using Ipv6 = std::array<uint8_t, 16>;
-using Mac = std::array<uint8_t, 6>;
-
-// Parsers return nullopt on malformed text (the DB composes the message).
-std::optional<Ipv4> ParseIpv4(std::string_view text);  // Dotted quad (inet_pton).
-std::optional<Ipv6> ParseIpv6(std::string_view text);  // Any inet_pton form.
-std::optional<Mac> ParseMac(std::string_view text);    // "02:00:0a:00:00:01", any case.
-std::string FormatIpv4(Ipv4 ip);
-std::string FormatIpv6(const Ipv6& ip);  // inet_ntop's canonical form.
-std::string FormatMac(const Mac& mac);   // Lower case, colons.
-
-struct Ipv4Cidr {
-  Ipv4 prefix = 0;  // Host bits zero.
-  uint8_t length = 0;
-  bool Contains(Ipv4 ip) const;
-};
-struct Ipv6Cidr {
-  Ipv6 prefix{};
-  uint8_t length = 0;
-  bool Contains(const Ipv6& ip) const;
-};
-// "10.0.0.0/24"; nullopt when malformed or when host bits are set.
-std::optional<Ipv4Cidr> ParseIpv4Cidr(std::string_view text);
-std::optional<Ipv6Cidr> ParseIpv6Cidr(std::string_view text);
-std::string FormatCidr(const Ipv4Cidr& cidr);
-std::string FormatCidr(const Ipv6Cidr& cidr);
+// Addresses and input values are the model's (src/model), shared with the
+// management plane.
+using model::FormatCidr;
+using model::FormatIpv4;
+using model::FormatIpv6;
+using model::FormatMac;
+using model::Ipv4;
+using model::Ipv4Cidr;
+using model::Ipv6;
+using model::Ipv6Cidr;
+using model::Mac;
+using model::ParseIpv4;
+using model::ParseIpv4Cidr;
+using model::ParseIpv6;
+using model::ParseIpv6Cidr;
+using model::ParseMac;
 
 // ---- Inputs: what the management plane sends, as text. ----
-
-struct Host {
-  std::string name;             // Unique.
-  std::string underlay_ipv4;    // Tunnel endpoint (tun_dst toward this host).
-  std::string openflow_target;  // "tcp:IP:PORT", "ssl:IP:PORT", "unix:/path", or empty.
-  std::string ovsdb_target;     // Same forms, or empty.
-};
-
-struct Vpc {
-  std::string id;          // Unique.
-  uint32_t vni = 0;        // 1 .. 2^24-1, unique.
-  std::string router_mac;  // The virtual router's MAC, for ARP answers.
-};
-
-struct Network {
-  std::string id;         // Unique in its VPC.
-  std::string ipv4_cidr;  // Required.
-  std::string ipv6_cidr;  // Empty: the network has no IPv6.
-};
-
-struct Endpoint {
-  std::string key;       // Unique in the DB, 1..255 bytes.
-  std::string vpc;       // Id of an existing VPC.
-  std::string network;   // Id of an existing network of that VPC.
-  std::string ipv4;      // In the network's IPv4 CIDR.
-  std::string ipv6;      // Empty: none; else in the network's IPv6 CIDR.
-  std::string mac;       // Unicast.
-  std::string host;      // Name of an existing host.
-  std::string iface_id;  // external_ids:iface-id of its port (OVN/Nova); may be empty.
-};
+using model::Endpoint;
+using model::Host;
+using model::Network;
+using model::Vpc;
 
 // ---- Outputs. ----
 

@@ -1,0 +1,120 @@
+// The management plane's state of record, as typed rows: what the
+// Shortcut_Northbound OVSDB database (schema/shortcut_nb.ovsschema) holds,
+// keyed the way the API names things. NbStore (store.h) keeps an NbState
+// in step with the database; everything else in src/manager reads it.
+//
+// References are by key (a VPC's id, a host's name), not by OVSDB uuid:
+// the store maps keys to rows when it reads and writes.
+//
+// Thread-safety: plain values.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "src/model/types.h"
+
+namespace shortcut::manager {
+
+enum class GatewayState { kUnknown, kLoading, kReady, kDown };
+enum class EndpointStatus { kPending, kOnline };
+
+struct HostRow {
+  model::Host host;  // Keyed by host.name.
+  friend bool operator==(const HostRow&, const HostRow&) = default;
+};
+
+struct GatewayRow {
+  std::string name;
+  std::string underlay_ipv4;
+  std::string grpc_address;  // unix:/abs/path or HOST:PORT.
+  uint64_t capacity = 0;     // VMs it can serve.
+  uint32_t cluster_id = 0;   // 0: spare.
+  uint32_t tunnel_ofport = 0;  // Hosts' tunnel port toward it; unique, 60001..65279.
+  // Written by managerd as it drives the gateway.
+  GatewayState state = GatewayState::kUnknown;
+  std::string instance_id;
+  std::string detail;
+  friend bool operator==(const GatewayRow&, const GatewayRow&) = default;
+};
+
+struct ClusterRow {
+  uint32_t id = 0;  // 1..65535; members are the gateways naming it.
+  friend bool operator==(const ClusterRow&, const ClusterRow&) = default;
+};
+
+struct VpcRow {
+  model::Vpc vpc;          // Keyed by vpc.id.
+  uint32_t cluster_id = 0;  // The serving cluster (a strong reference in the database).
+  friend bool operator==(const VpcRow&, const VpcRow&) = default;
+};
+
+struct NetworkRow {
+  std::string vpc;
+  model::Network network;  // Keyed by (vpc, network.id).
+  friend bool operator==(const NetworkRow&, const NetworkRow&) = default;
+};
+
+struct EndpointRow {
+  model::Endpoint endpoint;  // Keyed by endpoint.key.
+  EndpointStatus status = EndpointStatus::kPending;
+  friend bool operator==(const EndpointRow&, const EndpointRow&) = default;
+};
+
+// The global row: settings of cluster management (thresholds, timers).
+struct Settings {
+  uint64_t overload_vms_per_gateway = 0;   // 0: no overload detection.
+  uint64_t underload_vms_per_gateway = 0;  // 0: no underload detection.
+  uint32_t min_cluster_members = 2;
+  uint32_t health_deadline_ms = 3000;
+  uint32_t hold_down_ms = 30000;
+  friend bool operator==(const Settings&, const Settings&) = default;
+};
+
+using NetworkKey = std::pair<std::string, std::string>;  // (vpc, network id).
+
+// The whole database as rows, with the secondary indexes readers need.
+// Only NbStore changes it.
+struct NbState {
+  absl::flat_hash_map<std::string, HostRow> hosts;
+  absl::flat_hash_map<std::string, GatewayRow> gateways;
+  std::map<uint32_t, ClusterRow> clusters;
+  absl::flat_hash_map<std::string, VpcRow> vpcs;
+  std::map<NetworkKey, NetworkRow> networks;
+  absl::flat_hash_map<std::string, EndpointRow> endpoints;
+  Settings settings;
+
+  // Indexes, kept by the store: endpoint keys by VPC and by host (sorted,
+  // for stable paging), gateways by cluster.
+  absl::flat_hash_map<std::string, std::set<std::string>> endpoints_by_vpc;
+  absl::flat_hash_map<std::string, std::set<std::string>> endpoints_by_host;
+  std::map<uint32_t, std::set<std::string>> gateways_by_cluster;
+
+  const EndpointRow* FindEndpoint(const std::string& key) const {
+    auto it = endpoints.find(key);
+    return it == endpoints.end() ? nullptr : &it->second;
+  }
+};
+
+// One row that changed, as NbStore reports it to subscribers. `key` is the
+// row's key (a network's is "vpc/id", a cluster's its decimal id, the
+// global row's empty). `old` is the row before the change (insert: none).
+enum class NbTable { kHost, kGateway, kCluster, kVpc, kNetwork, kEndpoint, kGlobal };
+enum class NbChangeKind { kInsert, kModify, kDelete };
+using NbRow = std::variant<std::monostate, HostRow, GatewayRow, ClusterRow, VpcRow, NetworkRow,
+                           EndpointRow, Settings>;
+struct NbChange {
+  NbTable table = NbTable::kHost;
+  NbChangeKind kind = NbChangeKind::kInsert;
+  std::string key;
+  NbRow old;
+};
+
+}  // namespace shortcut::manager
