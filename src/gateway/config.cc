@@ -97,11 +97,11 @@ absl::StatusOr<DaemonConfig> ParseDaemonConfig(const std::string& text) {
   config.listen = listen->get<std::string>();
   if (absl::Status s = CheckListenAddress(config.listen); !s.ok()) return s;
 
-  auto cluster = json->find("cluster");
-  if (cluster == json->end()) return Invalid("cluster is missing (a SetClusterRequest)");
-  auto parsed = ParseCluster(*cluster);
-  if (!parsed.ok()) return parsed.status();
-  config.cluster = std::move(*parsed);
+  if (auto cluster = json->find("cluster"); cluster != json->end()) {
+    auto parsed = ParseCluster(*cluster);
+    if (!parsed.ok()) return parsed.status();
+    config.cluster = std::move(*parsed);
+  }
 
   if (auto bridge = json->find("bridge"); bridge != json->end()) {
     auto parsed_bridge = ParseBridge(*bridge);

@@ -6,8 +6,10 @@
 //               "packet_in_rate": 10000},             (packet-ins per second)
 //    "direct_idle_timeout": 60,                 (optional, seconds)
 //    "log_level": "info"}                       (optional)
-// `cluster` is applied at start, as a SetCluster call would be. Without
-// `bridge` the gateway programs hosts but forwards nothing itself.
+// `cluster` (optional) is applied at start, as a SetCluster call would be;
+// without it the gateway waits for its cluster over the API (what
+// shortcut-managerd sends). Without `bridge` the gateway programs hosts but
+// forwards nothing itself.
 //
 // Loading checks everything that can be checked without running anything:
 // JSON syntax, unknown or missing fields, field types, the listen address,
@@ -33,8 +35,8 @@ struct BridgeConfig {
 };
 
 struct DaemonConfig {
-  std::string listen;  // unix:/abs/path or HOST:PORT (see server.h).
-  v1::SetClusterRequest cluster;
+  std::string listen;                            // unix:/abs/path or HOST:PORT (see server.h).
+  std::optional<v1::SetClusterRequest> cluster;  // Nullopt: set over the API.
   std::optional<BridgeConfig> bridge;
   uint16_t direct_idle_timeout_s = 60;
   spdlog::level::level_enum log_level = spdlog::level::info;

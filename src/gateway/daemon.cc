@@ -93,7 +93,7 @@ absl::Status Daemon::Run() {
     });
   }
   StartDataPlane();
-  asio::co_spawn(io_, StartCluster(), asio::detached);
+  if (config_.cluster) asio::co_spawn(io_, StartCluster(), asio::detached);
   // Serving is work the io_context cannot see (calls arrive on gRPC's
   // threads): it runs until BeginShutdown stops it, not until it is idle.
   auto work = asio::make_work_guard(io_);
@@ -116,10 +116,10 @@ void Daemon::Stop() {
 }
 
 asio::awaitable<void> Daemon::StartCluster() {
-  absl::Status s = co_await service_->ApplyCluster(config_.cluster);
+  absl::Status s = co_await service_->ApplyCluster(*config_.cluster);
   if (s.ok()) {
-    spdlog::info("cluster {} set: {} members, {} hosts", config_.cluster.cluster_id(),
-                 config_.cluster.members_size(), config_.cluster.hosts_size());
+    spdlog::info("cluster {} set: {} members, {} hosts", config_.cluster->cluster_id(),
+                 config_.cluster->members_size(), config_.cluster->hosts_size());
   } else if (gateway_->cluster().cluster_id != 0) {
     // Set, but some host could not be programmed: it is retried.
     spdlog::warn("cluster set; {}", std::string(s.message()));

@@ -36,7 +36,6 @@ uint64_t MacU64(const Mac& m) {
   return v;
 }
 
-
 // A network's CIDRs, validated; message prefix names the network.
 absl::StatusOr<std::pair<Ipv4Cidr, std::optional<Ipv6Cidr>>> ParseNetwork(const Network& n) {
   if (n.id.empty()) return absl::InvalidArgumentError("network: id is empty");

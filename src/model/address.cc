@@ -55,7 +55,6 @@ Ipv6 Mask6(const Ipv6& ip, int len) {
 
 }  // namespace
 
-
 std::optional<Ipv4> ParseIpv4(std::string_view text) {
   char buf[INET_ADDRSTRLEN];
   in_addr a;
@@ -88,7 +87,8 @@ std::string FormatIpv4(Ipv4 ip) {
 
 std::string FormatIpv6(const Ipv6& ip) {
   char buf[INET6_ADDRSTRLEN];
-  if (inet_ntop(AF_INET6, ip.data(), buf, sizeof buf) == nullptr) std::abort();  // 16 bytes always format.
+  if (inet_ntop(AF_INET6, ip.data(), buf, sizeof buf) == nullptr)
+    std::abort();  // 16 bytes always format.
   return buf;
 }
 

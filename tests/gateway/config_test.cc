@@ -37,10 +37,10 @@ TEST(DaemonConfigTest, AcceptsAFullConfig) {
       Config("unix:/run/shortcut/gw.sock", kCluster, R"(, "log_level": "debug")"));
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->listen, "unix:/run/shortcut/gw.sock");
-  EXPECT_EQ(config->cluster.cluster_id(), 9u);
-  EXPECT_EQ(config->cluster.self(), "gw1");
-  ASSERT_EQ(config->cluster.hosts_size(), 1);
-  EXPECT_EQ(config->cluster.hosts(0).openflow(), "tcp:172.31.1.1:6653");
+  EXPECT_EQ(config->cluster->cluster_id(), 9u);
+  EXPECT_EQ(config->cluster->self(), "gw1");
+  ASSERT_EQ(config->cluster->hosts_size(), 1);
+  EXPECT_EQ(config->cluster->hosts(0).openflow(), "tcp:172.31.1.1:6653");
   EXPECT_EQ(config->log_level, spdlog::level::debug);
 }
 
@@ -49,8 +49,15 @@ TEST(DaemonConfigTest, TakesProtobufsJsonNamesAndDefaultsTheLogLevel) {
       "127.0.0.1:0",
       R"({"clusterId": 9, "self": "gw1", "members": [{"name": "gw1", "underlayIp": "172.31.2.1"}]})"));
   ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_EQ(config->cluster.members(0).underlay_ip(), "172.31.2.1");
+  EXPECT_EQ(config->cluster->members(0).underlay_ip(), "172.31.2.1");
   EXPECT_EQ(config->log_level, spdlog::level::info);
+}
+
+TEST(DaemonConfigTest, TheClusterIsOptional) {
+  // A gateway driven by shortcut-managerd learns its cluster over the API.
+  auto config = ParseDaemonConfig(R"({"listen": "unix:/gw.sock"})");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_FALSE(config->cluster.has_value());
 }
 
 TEST(DaemonConfigTest, ErrorsNameTheField) {
@@ -60,7 +67,6 @@ TEST(DaemonConfigTest, ErrorsNameTheField) {
   EXPECT_THAT(Error(R"({"listen": 7, "cluster": {}})"), HasSubstr("listen: must be a string"));
   EXPECT_THAT(Error(Config("unix:gw.sock", kCluster)), HasSubstr("listen: 'unix:gw.sock'"));
   EXPECT_THAT(Error(Config("localhost", kCluster)), HasSubstr("listen: 'localhost'"));
-  EXPECT_THAT(Error(R"({"listen": "unix:/gw.sock"})"), HasSubstr("cluster is missing"));
   EXPECT_THAT(Error(Config("unix:/gw.sock", "[]")), HasSubstr("cluster: must be an object"));
   EXPECT_THAT(Error(Config("unix:/gw.sock", R"({"cluster_id": 9, "slef": "gw1"})")),
               ::testing::AllOf(StartsWith("cluster: "), HasSubstr("slef")));

@@ -1,0 +1,131 @@
+#include "src/manager/config.h"
+
+#include <sys/un.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "nlohmann/json.hpp"
+#include "src/ofconn/target.h"
+
+namespace shortcut::manager {
+namespace {
+
+absl::Status Invalid(const std::string& message) { return absl::InvalidArgumentError(message); }
+
+// (Not a StatusOr<json>: json converts implicitly to nearly anything.)
+absl::Status ParseJson(const std::string& text, nlohmann::json* out) {
+  try {
+    *out = nlohmann::json::parse(text);
+    return absl::OkStatus();
+  } catch (const nlohmann::json::parse_error& e) {
+    std::string what = e.what();
+    // "[json.exception.parse_error.101] parse error at line 1, ...": the tag is noise.
+    if (size_t end = what.find("] "); what.starts_with("[json.") && end != std::string::npos) {
+      what = what.substr(end + 2);
+    }
+    return Invalid("not valid JSON: " + what);
+  }
+}
+
+}  // namespace
+
+absl::Status CheckListen(const std::string& field, const std::string& listen) {
+  constexpr std::string_view kUnix = "unix:";
+  if (listen.starts_with(kUnix)) {
+    std::string path = listen.substr(kUnix.size());
+    if (path.empty() || path[0] != '/') {
+      return Invalid(absl::StrCat(field, ": '", listen, "': a unix socket path must be absolute"));
+    }
+    if (path.size() >= sizeof(sockaddr_un::sun_path)) {
+      return Invalid(absl::StrCat(field, ": '", listen, "': path too long"));
+    }
+    return absl::OkStatus();
+  }
+  size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == listen.size() ||
+      listen.find_first_not_of("0123456789", colon + 1) != std::string::npos) {
+    return Invalid(absl::StrCat(field, ": '", listen, "' is neither unix:/abs/path nor HOST:PORT"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> ParseServerList(const std::string& field,
+                                                         const std::string& list) {
+  std::vector<std::string> out;
+  for (absl::string_view part : absl::StrSplit(list, ',')) {
+    std::string entry(part);
+    if (entry.empty()) return Invalid(absl::StrCat(field, ": empty entry in '", list, "'"));
+    auto target = ofconn::ParseTarget(entry);
+    if (!target.ok()) {
+      return Invalid(absl::StrCat(field, ": '", entry, "': ", target.status().message()));
+    }
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
+absl::StatusOr<ManagerConfig> ParseManagerConfig(const std::string& text) {
+  nlohmann::json json;
+  if (absl::Status s = ParseJson(text, &json); !s.ok()) return s;
+  if (!json.is_object()) return Invalid("the configuration must be a JSON object");
+  for (const auto& [key, value] : json.items()) {
+    if (key != "listen" && key != "nb" && key != "health_interval_ms" && key != "log_level") {
+      return Invalid(absl::StrCat("unknown field '", key,
+                                  "' (known: listen, nb, health_interval_ms, log_level)"));
+    }
+  }
+  ManagerConfig config;
+  auto listen = json.find("listen");
+  if (listen == json.end()) return Invalid("listen is missing (e.g. \"unix:/run/managerd.sock\")");
+  if (!listen->is_string()) return Invalid("listen: must be a string");
+  config.listen = listen->get<std::string>();
+  if (absl::Status s = CheckListen("listen", config.listen); !s.ok()) return s;
+
+  auto nb = json.find("nb");
+  if (nb == json.end()) return Invalid("nb is missing (e.g. \"unix:/run/nb.sock\")");
+  if (!nb->is_string()) return Invalid("nb: must be a string (comma-separated targets)");
+  auto servers = ParseServerList("nb", nb->get<std::string>());
+  if (!servers.ok()) return servers.status();
+  config.nb = std::move(*servers);
+
+  if (auto it = json.find("health_interval_ms"); it != json.end()) {
+    if (!it->is_number_unsigned() || it->get<uint64_t>() < 50 || it->get<uint64_t>() > 60000) {
+      return Invalid("health_interval_ms: must be an integer from 50 to 60000");
+    }
+    config.health_interval_ms = it->get<uint32_t>();
+  }
+  if (auto it = json.find("log_level"); it != json.end()) {
+    if (!it->is_string()) return Invalid("log_level: must be a string");
+    std::string level = it->get<std::string>();
+    auto parsed = spdlog::level::from_str(level);
+    // from_str answers "off" for anything it does not know.
+    if (parsed == spdlog::level::off && level != "off") {
+      return Invalid(absl::StrCat("log_level: '", level,
+                                  "' (known: trace, debug, info, warning, error, critical, off)"));
+    }
+    config.log_level = parsed;
+  }
+  return config;
+}
+
+absl::StatusOr<ManagerConfig> LoadManagerConfig(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    return absl::NotFoundError(absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
+  }
+  std::stringstream text;
+  text << file.rdbuf();
+  auto config = ParseManagerConfig(text.str());
+  if (!config.ok()) {
+    return absl::Status(config.status().code(),
+                        absl::StrCat(path, ": ", config.status().message()));
+  }
+  return config;
+}
+
+}  // namespace shortcut::manager

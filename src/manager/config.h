@@ -1,0 +1,43 @@
+// shortcut-managerd's configuration file: JSON of the form
+//   {"listen": "unix:/abs/managerd.sock",        (or HOST:PORT)
+//    "nb": "unix:/abs/nb.sock,tcp:10.0.0.2:6641", (the Shortcut_Northbound
+//                                                  servers: one, or a Raft
+//                                                  cluster's, comma-separated)
+//    "health_interval_ms": 500,                   (optional: how often each
+//                                                  gateway is asked for its stats)
+//    "log_level": "info"}                         (optional)
+// Loading checks everything that can be checked without running anything:
+// JSON syntax, unknown or missing fields, types, the listen address and the
+// database targets. Errors are InvalidArgument naming the field.
+//
+// Pure functions; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "spdlog/common.h"
+
+namespace shortcut::manager {
+
+struct ManagerConfig {
+  std::string listen;           // unix:/abs/path or HOST:PORT.
+  std::vector<std::string> nb;  // OVSDB targets (unix:/abs, tcp:IP:PORT, ssl:IP:PORT).
+  uint32_t health_interval_ms = 500;
+  spdlog::level::level_enum log_level = spdlog::level::info;
+};
+
+// "unix:/abs/path" or "HOST:PORT"; InvalidArgument naming `field` otherwise.
+absl::Status CheckListen(const std::string& field, const std::string& listen);
+// A comma-separated list of OVSDB targets, each parsed as ofconn::ParseTarget
+// does; InvalidArgument naming `field` and the bad entry.
+absl::StatusOr<std::vector<std::string>> ParseServerList(const std::string& field,
+                                                         const std::string& list);
+
+absl::StatusOr<ManagerConfig> ParseManagerConfig(const std::string& text);
+// Reads and parses a file; errors start with its path.
+absl::StatusOr<ManagerConfig> LoadManagerConfig(const std::string& path);
+
+}  // namespace shortcut::manager

@@ -1,0 +1,71 @@
+// shortcut-managerd's configuration: what it accepts, and every error
+// naming its field.
+#include "src/manager/config.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace shortcut::manager {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string Error(const std::string& text) {
+  auto config = ParseManagerConfig(text);
+  if (config.ok()) return "";
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument) << config.status();
+  return std::string(config.status().message());
+}
+
+TEST(ManagerConfigTest, AcceptsAFullConfig) {
+  auto config = ParseManagerConfig(R"({"listen": "unix:/run/managerd.sock",
+      "nb": "unix:/run/nb.sock,tcp:10.0.0.2:6641,tcp:10.0.0.3:6641",
+      "health_interval_ms": 250, "log_level": "debug"})");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->listen, "unix:/run/managerd.sock");
+  EXPECT_THAT(config->nb, ::testing::ElementsAre("unix:/run/nb.sock", "tcp:10.0.0.2:6641",
+                                                 "tcp:10.0.0.3:6641"));
+  EXPECT_EQ(config->health_interval_ms, 250u);
+  EXPECT_EQ(config->log_level, spdlog::level::debug);
+}
+
+TEST(ManagerConfigTest, Defaults) {
+  auto config = ParseManagerConfig(R"({"listen": "127.0.0.1:7000", "nb": "unix:/nb.sock"})");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->health_interval_ms, 500u);
+  EXPECT_EQ(config->log_level, spdlog::level::info);
+}
+
+TEST(ManagerConfigTest, ErrorsNameTheField) {
+  EXPECT_THAT(Error("{\"listen\": "), HasSubstr("not valid JSON"));
+  EXPECT_THAT(Error("[]"), HasSubstr("JSON object"));
+  EXPECT_THAT(Error(R"({"nb": "unix:/nb.sock"})"), HasSubstr("listen is missing"));
+  EXPECT_THAT(Error(R"({"listen": "unix:rel.sock", "nb": "unix:/nb.sock"})"),
+              HasSubstr("listen: 'unix:rel.sock': a unix socket path must be absolute"));
+  EXPECT_THAT(Error(R"({"listen": "localhost", "nb": "unix:/nb.sock"})"),
+              HasSubstr("listen: 'localhost' is neither"));
+  EXPECT_THAT(Error(R"({"listen": "unix:/m.sock"})"), HasSubstr("nb is missing"));
+  EXPECT_THAT(Error(R"({"listen": "unix:/m.sock", "nb": ["unix:/nb.sock"]})"),
+              HasSubstr("nb: must be a string"));
+  EXPECT_THAT(Error(R"({"listen": "unix:/m.sock", "nb": "unix:/nb.sock,,tcp:1.2.3.4:6641"})"),
+              HasSubstr("nb: empty entry"));
+  EXPECT_THAT(Error(R"({"listen": "unix:/m.sock", "nb": "unix:/nb.sock,udp:1.2.3.4:1"})"),
+              HasSubstr("nb: 'udp:1.2.3.4:1'"));
+  EXPECT_THAT(
+      Error(R"({"listen": "unix:/m.sock", "nb": "unix:/nb.sock", "health_interval_ms": 1})"),
+      HasSubstr("health_interval_ms: must be an integer from 50 to 60000"));
+  EXPECT_THAT(Error(R"({"listen": "unix:/m.sock", "nb": "unix:/nb.sock", "log_level": "loud"})"),
+              HasSubstr("log_level: 'loud'"));
+  EXPECT_THAT(Error(R"({"listen": "unix:/m.sock", "nb": "unix:/nb.sock", "nbb": 1})"),
+              HasSubstr("unknown field 'nbb'"));
+}
+
+TEST(ManagerConfigTest, LoadNamesTheFile) {
+  auto config = LoadManagerConfig("/nonexistent/managerd.json");
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(config.status().message()), HasSubstr("/nonexistent/managerd.json"));
+}
+
+}  // namespace
+}  // namespace shortcut::manager
