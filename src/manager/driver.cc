@@ -81,7 +81,10 @@ GatewayDriver::GatewayDriver(asio::any_io_executor ex, DriverStore& store,
       writer_wake_(ex_),
       poller_wake_(ex_) {}
 
-GatewayDriver::~GatewayDriver() { Stop(); }
+GatewayDriver::~GatewayDriver() {
+  Stop();
+  *alive_ = false;
+}
 
 void GatewayDriver::Start() {
   if (started_) return;
@@ -90,7 +93,7 @@ void GatewayDriver::Start() {
     if (row.status == EndpointStatus::kPending) pending_.insert(key);
   }
   SyncGateways();
-  asio::co_spawn(ex_, RunMain(), asio::detached);
+  asio::co_spawn(ex_, RunMain(alive_), asio::detached);
   asio::co_spawn(ex_, RunPoller(), asio::detached);
   asio::co_spawn(ex_, RunWriter(), asio::detached);
 }
@@ -265,10 +268,10 @@ void GatewayDriver::Dispatch(const std::vector<NbChange>& changes) {
   if (membership) SyncGateways();
 }
 
-asio::awaitable<void> GatewayDriver::RunMain() {
-  while (!stopped_) {
+asio::awaitable<void> GatewayDriver::RunMain(std::shared_ptr<bool> alive) {
+  while (*alive && !stopped_) {
     co_await store_.WaitChanges();
-    if (stopped_) break;
+    if (!*alive || stopped_) break;
     std::vector<NbChange> changes = store_.TakeChanges();
     if (!changes.empty()) Dispatch(changes);
   }
@@ -304,6 +307,7 @@ void GatewayDriver::ConfirmOnline(const std::string& key, uint64_t fingerprint) 
 }
 
 asio::awaitable<void> GatewayDriver::RunWriter() {
+  ++loops_;
   Millis backoff = options_.backoff_min;
   while (!stopped_) {
     if (queued_status_.empty() && queued_gateways_.empty()) {
@@ -334,11 +338,17 @@ asio::awaitable<void> GatewayDriver::RunWriter() {
     backoff = std::min(backoff * 2, options_.backoff_max);
     while (!stopped_ && timers_.Now() < until) co_await timers_.WaitUntil(writer_wake_, until);
   }
+  --loops_;
 }
 
 // ---- Endpoint status polls. ----
 
 asio::awaitable<void> GatewayDriver::RunPoller() {
+  ++loops_;
+  struct Done {
+    int& n;
+    ~Done() { --n; }
+  } done{loops_};
   while (!stopped_) {
     Millis until = timers_.Now() + options_.poll_interval;
     while (!stopped_ && timers_.Now() < until) co_await timers_.WaitUntil(poller_wake_, until);
@@ -406,6 +416,7 @@ absl::Status GatewayDriver::Settle(Gw& g, const std::string& item, const absl::S
 asio::awaitable<void> GatewayDriver::RunGateway(GwPtr gp) {
   Gw& g = *gp;
   g.running = true;
+  ++loops_;
   Millis backoff = options_.backoff_min;
   Millis next_health = timers_.Now() + options_.health_interval;
   bool verify = false;  // After a failure: GetStats before anything is resent.
@@ -472,6 +483,7 @@ asio::awaitable<void> GatewayDriver::RunGateway(GwPtr gp) {
     co_await timers_.WaitUntil(g.wake, next_health);
   }
   g.running = false;
+  --loops_;
 }
 
 asio::awaitable<absl::Status> GatewayDriver::FullLoad(Gw& g) {

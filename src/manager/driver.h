@@ -45,8 +45,11 @@
 // Time comes from `Timers` (timers.h); tests drive it.
 //
 // Thread-safety: none; everything on the executor given at construction.
-// Stop() ends the loops at their next wake-up; the owner then stops the
-// io_context.
+// Lifetime: Stop() wakes every loop so that it ends when the context runs
+// next (finished() tells when all have); the one waiting on the store's
+// changes ends at the next change and touches nothing of a destroyed
+// driver. Destroy the driver once finished(), or with its context no longer
+// run; the store must outlive it.
 #pragma once
 
 #include <asio/any_io_executor.hpp>
@@ -99,6 +102,8 @@ class GatewayDriver {
   std::optional<View> view(const std::string& gateway) const;
   // Every driven gateway settled and no write waiting.
   bool settled() const;
+  // After Stop(): every loop has ended.
+  bool finished() const { return loops_ == 0; }
 
  private:
   struct SentEndpoint {
@@ -139,7 +144,7 @@ class GatewayDriver {
   };
   using GwPtr = std::shared_ptr<Gw>;
 
-  asio::awaitable<void> RunMain();
+  asio::awaitable<void> RunMain(std::shared_ptr<bool> alive);
   asio::awaitable<void> RunGateway(GwPtr g);
   asio::awaitable<void> RunPoller();
   asio::awaitable<void> RunWriter();
@@ -171,6 +176,8 @@ class GatewayDriver {
   GatewayClientFactory factory_;
   Timers& timers_;
   Options options_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  int loops_ = 0;  // Gateway loops, the poller and the writer running.
   bool started_ = false;
   bool stopped_ = false;
   std::map<std::string, GwPtr> gws_;

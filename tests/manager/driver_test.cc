@@ -26,9 +26,9 @@ class DriverTest : public ::testing::Test {
     (void)store_.TakeChanges();  // The driver starts from the state as it is.
   }
   ~DriverTest() override {
-    if (driver_) driver_->Stop();
-    io_.restart();
-    io_.poll();
+    if (!driver_) return;
+    driver_->Stop();
+    EXPECT_TRUE(RunUntil([&] { return driver_->finished(); }));
   }
 
   void StartDriver() {

@@ -147,8 +147,7 @@ TEST(DriverWithGatewaydTest, TheClusterAndItsVpcsReachARealGatewayAndChangesFoll
   EXPECT_EQ(driver.view("gw-a")->full_loads, 1u);
 
   driver.Stop();
-  io.restart();
-  io.poll();
+  EXPECT_TRUE(testing::RunUntil(io, [&] { return driver.finished(); }));
 }
 
 }  // namespace
