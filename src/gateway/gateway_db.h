@@ -90,6 +90,7 @@ using model::ParseIpv4Cidr;
 using model::ParseIpv6;
 using model::ParseIpv6Cidr;
 using model::ParseMac;
+using model::ValidTargetText;
 
 // ---- Inputs: what the management plane sends, as text. ----
 using model::Endpoint;

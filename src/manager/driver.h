@@ -1,0 +1,198 @@
+// GatewayDriver: keeps every gateway that is a member of a cluster loaded
+// with exactly its cluster's part of the state of record
+// (gateway_content.h), and writes back what it observes: each gateway's
+// state (UNKNOWN → LOADING → READY, DOWN while unreachable), instance id and
+// detail, and endpoints coming ONLINE.
+//
+// Per gateway, one coroutine applies changes in order:
+// - first contact, or GetStats showing a new instance id (a restarted
+//   gateway, empty): a full load: SetCluster, then every VPC of its
+//   cluster as an AddVpc stream (batches of `batch` endpoints); VPCs the
+//   gateway holds and should not (seen through ListEndpoints) are deleted.
+// - then the changes the store reports, as differences between the desired
+//   content and what was sent to this gateway (kept per gateway as
+//   fingerprints), so a burst of changes to one row is one call and a
+//   resend is harmless: hosts or members changed → SetCluster; a VPC new to
+//   the cluster → AddVpc, gone → DeleteVpc; a network removed →
+//   DeleteNetwork, added → the VPC reloaded (the gateway API has no
+//   AddNetwork); an endpoint created, moved or readdressed → UpdateEndpoint,
+//   deleted → DeleteEndpoint. Order within a round: cluster, VPCs,
+//   endpoints (deletes first).
+// - a call whose outcome is unknown (IsTransportFailure) marks the gateway
+//   DOWN; after a backoff (doubling, bounded) GetStats tells: the same
+//   instance → the changes not yet acknowledged are sent again
+//   (ALREADY_EXISTS on an AddVpc whose endpoints the gateway lists as
+//   desired, and NOT_FOUND on a delete, count as done); a new instance → a
+//   full reload.
+// - a call the gateway refuses (InvalidArgument, ...) is kept in the
+//   gateway's detail and tried again at the next health check.
+// - every `health_interval` GetStats notices a restart without changes.
+//   A gateway reporting no instance id (older gatewayd) is reloaded when its
+//   VPC or endpoint count differs from what was sent.
+//
+// Endpoint status: an endpoint whose row says PENDING becomes ONLINE when
+// any member of its cluster answers online=true to its UpdateEndpoint, or
+// lists it online (ListEndpoints by host, polled every `poll_interval` for
+// at most `poll_hosts` hosts holding pending endpoints, in turn). An
+// endpoint that moves to another host (or another port) goes back to
+// PENDING until confirmed. All writes of a round go in one transaction.
+//
+// A gateway leaving its cluster (cluster 0, or deleted) gets no more
+// updates and keeps what it holds (draining is cluster management's); its
+// row says UNKNOWN, "not a member of a cluster". A gateway that changes
+// cluster or address starts again from first contact.
+//
+// Time comes from `Timers` (timers.h); tests drive it.
+//
+// Thread-safety: none; everything on the executor given at construction.
+// Lifetime: Stop() wakes every loop so that it ends when the context runs
+// next (finished() tells when all have); the one waiting on the store's
+// changes ends at the next change and touches nothing of a destroyed
+// driver. Destroy the driver once finished(), or with its context no longer
+// run; the store must outlive it.
+#pragma once
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "src/manager/driver_store.h"
+#include "src/manager/gateway_client.h"
+#include "src/manager/timers.h"
+#include "src/ofconn/signal.h"
+
+namespace shortcut::manager {
+
+class GatewayDriver {
+ public:
+  struct Options {
+    Millis health_interval = 500;
+    Millis backoff_min = 100;
+    Millis backoff_max = 5000;
+    Millis poll_interval = 200;
+    size_t poll_hosts = 64;  // Hosts polled per round.
+    size_t batch = 10000;    // Endpoints per AddVpc message.
+  };
+
+  // What the driver knows of one gateway (for tests and diagnostics).
+  struct View {
+    GatewayState state = GatewayState::kUnknown;
+    std::string instance_id;
+    std::string detail;
+    uint64_t full_loads = 0;
+    bool loaded = false;
+    bool settled = false;  // Loaded, reachable, nothing left to send or retry.
+  };
+
+  GatewayDriver(asio::any_io_executor ex, DriverStore& store, GatewayClientFactory factory,
+                Timers& timers, Options options);
+  ~GatewayDriver();
+  GatewayDriver(const GatewayDriver&) = delete;
+  GatewayDriver& operator=(const GatewayDriver&) = delete;
+
+  void Start();
+  void Stop();
+
+  std::optional<View> view(const std::string& gateway) const;
+  // Every driven gateway settled and no write waiting.
+  bool settled() const;
+  // After Stop(): every loop has ended.
+  bool finished() const { return loops_ == 0; }
+
+ private:
+  struct SentEndpoint {
+    std::string vpc;
+    std::string network;
+    uint64_t fingerprint = 0;
+  };
+  struct SentVpc {
+    gwv1::Vpc vpc;
+    std::set<std::string> keys;
+  };
+  struct Gw {
+    explicit Gw(asio::any_io_executor ex) : wake(ex) {}
+    std::string name;
+    std::string address;
+    uint32_t cluster = 0;
+    std::unique_ptr<GatewayClient> client;
+    ofconn::Signal wake;
+    bool stop = false;
+    bool running = false;
+    // Observed.
+    GatewayObservation obs;
+    uint64_t full_loads = 0;
+    bool loaded = false;
+    std::string instance;
+    // Sent (valid while `loaded`).
+    std::string sent_cluster;  // Serialized SetClusterRequest.
+    std::map<std::string, SentVpc> vpcs;
+    absl::flat_hash_map<std::string, SentEndpoint> endpoints;
+    // To do.
+    bool cluster_dirty = false;
+    std::set<std::string> dirty_vpcs;
+    std::set<std::string> dirty_endpoints;
+    std::map<std::string, std::string> refused;  // Item → the gateway's answer.
+    bool HasDirty() const {
+      return cluster_dirty || !dirty_vpcs.empty() || !dirty_endpoints.empty();
+    }
+  };
+  using GwPtr = std::shared_ptr<Gw>;
+
+  asio::awaitable<void> RunMain(std::shared_ptr<bool> alive);
+  asio::awaitable<void> RunGateway(GwPtr g);
+  asio::awaitable<void> RunPoller();
+  asio::awaitable<void> RunWriter();
+
+  void SyncGateways();
+  void Dispatch(const std::vector<NbChange>& changes);
+  void MarkEndpoint(const std::string& key, uint32_t cluster);
+  void Observe(Gw& g, GatewayState state, std::string detail);
+  void QueueStatus(const std::string& key, EndpointStatus status);
+  void ConfirmOnline(const std::string& key, uint64_t fingerprint);
+  uint32_t ClusterOfVpc(const std::string& vpc) const;
+  asio::awaitable<void> Sleep(Gw& g, Millis until);
+
+  asio::awaitable<absl::Status> FullLoad(Gw& g);
+  asio::awaitable<absl::Status> LoadVpc(Gw& g, std::shared_ptr<const VpcContent> content);
+  asio::awaitable<absl::Status> ApplyDirty(Gw& g);
+  asio::awaitable<absl::Status> ApplyCluster(Gw& g);
+  asio::awaitable<absl::Status> ApplyVpc(Gw& g, std::string id);
+  asio::awaitable<absl::Status> ApplyEndpoint(Gw& g, std::string key);
+  asio::awaitable<absl::Status> RemoveStaleVpcs(Gw& g);
+  void RecordVpc(Gw& g, const VpcContent& content);
+  void ForgetVpc(Gw& g, const std::string& id);
+  // Outcome of one item: a transport failure is returned (the caller goes
+  // DOWN); a refusal is kept in g.refused and OK returned.
+  absl::Status Settle(Gw& g, const std::string& item, const absl::Status& s);
+
+  asio::any_io_executor ex_;
+  DriverStore& store_;
+  GatewayClientFactory factory_;
+  Timers& timers_;
+  Options options_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  int loops_ = 0;  // Gateway loops, the poller and the writer running.
+  bool started_ = false;
+  bool stopped_ = false;
+  std::map<std::string, GwPtr> gws_;
+  // Endpoints the store shows PENDING, and status writes waiting.
+  absl::flat_hash_set<std::string> pending_;
+  absl::flat_hash_map<std::string, EndpointStatus> queued_status_;
+  std::map<std::string, GatewayObservation> queued_gateways_;
+  bool writing_ = false;
+  ofconn::Signal writer_wake_;
+  ofconn::Signal poller_wake_;
+  std::string poll_cursor_;  // The last host polled: the next round starts after it.
+};
+
+// A fingerprint of a message's content (its serialization), for "was this
+// exact content sent" checks.
+uint64_t Fingerprint(const google::protobuf::Message& message);
+
+}  // namespace shortcut::manager

@@ -1,0 +1,95 @@
+// GatewayClient: managerd's calls toward one gateway (shortcut.gateway.v1),
+// as coroutines on the caller's executor. The seed's gw_update_endpoint,
+// gw_delete_endpoint, gw_add_vpc, gw_delete_vpc and gw_delete_network,
+// plus SetCluster, GetStats and ListEndpoints.
+//
+// Contract of the results, which the driver relies on:
+// - OK means the gateway applied the call. A change the gateway stored but
+//   could not yet confirm on a host ("stored but pending") is OK; for
+//   UpdateEndpoint `online` is then false.
+// - A refusal by the gateway keeps the gateway's code: InvalidArgument,
+//   NotFound (a delete of something gone), AlreadyExists (an AddVpc of a VPC
+//   it holds), FailedPrecondition.
+// - Anything else (Unavailable, DeadlineExceeded, Cancelled, Internal,
+//   Unknown) means the outcome is unknown: the call may or may not have
+//   been applied. See IsTransportFailure().
+//
+// Implementations: GrpcGatewayClient (grpc_gateway_client.h) and the tests'
+// FakeGateway.
+//
+// Thread-safety: an instance is used from one executor.
+#pragma once
+
+#include <asio/awaitable.hpp>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "src/manager/gateway_content.h"
+
+namespace shortcut::manager {
+
+struct GatewayStats {
+  std::string instance_id;  // Empty from a gateway that does not report one.
+  uint32_t cluster_id = 0;
+  uint64_t cluster_version = 0;
+  uint64_t vpcs = 0;
+  uint64_t endpoints = 0;
+  uint64_t endpoints_pending = 0;
+};
+
+struct ListedEndpoint {
+  gwv1::Endpoint endpoint;
+  bool online = false;
+};
+
+class GatewayClient {
+ public:
+  virtual ~GatewayClient() = default;
+
+  virtual asio::awaitable<absl::Status> SetCluster(gwv1::SetClusterRequest request) = 0;
+  // The endpoint's `online` as the gateway answers it (true only from the
+  // member designated for its host, once its rules are confirmed).
+  virtual asio::awaitable<absl::StatusOr<bool>> UpdateEndpoint(gwv1::Endpoint endpoint) = 0;
+  virtual asio::awaitable<absl::Status> DeleteEndpoint(std::string key) = 0;
+  // The VPC, then its endpoints in batches of `batch`; all or nothing on the
+  // gateway. Shared so that every member of a cluster loads from one copy.
+  virtual asio::awaitable<absl::Status> AddVpc(std::shared_ptr<const VpcContent> vpc,
+                                               size_t batch) = 0;
+  virtual asio::awaitable<absl::Status> DeleteVpc(std::string vpc) = 0;
+  virtual asio::awaitable<absl::Status> DeleteNetwork(std::string vpc, std::string network) = 0;
+  virtual asio::awaitable<absl::StatusOr<GatewayStats>> GetStats() = 0;
+  // Filters may be empty (all).
+  virtual asio::awaitable<absl::StatusOr<std::vector<ListedEndpoint>>> ListEndpoints(
+      std::string vpc, std::string host) = 0;
+};
+
+// Makes the client of a gateway from its grpc_address.
+using GatewayClientFactory = std::function<std::unique_ptr<GatewayClient>(
+    const std::string& name, const std::string& grpc_address)>;
+
+// Whether a call's outcome is unknown (see above): the driver then treats
+// the gateway as unreachable and checks its instance before resending.
+inline bool IsTransportFailure(const absl::Status& s) {
+  switch (s.code()) {
+    case absl::StatusCode::kOk:
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kOutOfRange:
+    case absl::StatusCode::kResourceExhausted:
+    case absl::StatusCode::kUnimplemented:
+    case absl::StatusCode::kPermissionDenied:
+    case absl::StatusCode::kUnauthenticated:
+      return false;
+    default:
+      return true;
+  }
+}
+
+}  // namespace shortcut::manager
