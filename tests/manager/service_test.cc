@@ -213,8 +213,12 @@ TEST_F(ServiceTest, GatewaysGetTheLowestFreeOfport) {
 TEST_F(ServiceTest, ClustersCreateDeleteAndRefusals) {
   Basic();
   v1::Cluster c;
-  ExpectRefused([&] { return CreateCluster(0, {"g1"}, &c); }, grpc::StatusCode::FAILED_PRECONDITION,
-                "cluster.members: gateway g1 is a member of cluster 1");
+  ExpectRefused(
+      [&] {
+        return CreateCluster(0, {"g1", "g2"}, &c);
+      },
+      grpc::StatusCode::FAILED_PRECONDITION,
+      "cluster.members: gateway g1 is a member of cluster 1");
   ExpectRefused([&] { return CreateCluster(0, {"g9"}, &c); }, grpc::StatusCode::NOT_FOUND,
                 "cluster.members: no gateway 'g9'");
   ExpectRefused([&] { return CreateCluster(1, {"g2"}, &c); }, grpc::StatusCode::ALREADY_EXISTS,
@@ -227,6 +231,8 @@ TEST_F(ServiceTest, ClustersCreateDeleteAndRefusals) {
   // The same cluster again: OK, nothing written.
   std::string before = Dump();
   ASSERT_TRUE(CreateCluster(1, {"g1"}, &c).ok());
+  ASSERT_TRUE(CreateCluster(0, {"g1"}, &c).ok());  // Without an id: the cluster of g1.
+  EXPECT_EQ(c.id(), 1u);
   EXPECT_EQ(Dump(), before);
 
   ASSERT_TRUE(CreateCluster(0, {"g2"}, &c).ok());
