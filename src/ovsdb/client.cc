@@ -291,6 +291,33 @@ asio::awaitable<absl::StatusOr<Json>> OvsdbClient::CallWithId(int64_t id, std::s
   call->timer.expires_after(std::chrono::milliseconds(std::max<Millis>(timeout, 0)));
   pending_[id] = call;
   Send(Message::Request(std::move(method), std::move(params), Json(id)));
+  co_return co_await AwaitReply(id, std::move(call), timeout);
+}
+
+asio::awaitable<absl::StatusOr<Json>> OvsdbClient::CallText(std::string method,
+                                                            std::string params_json,
+                                                            Millis timeout) {
+  if (!open_) co_return absl::UnavailableError(absl::StrCat(method, ": ", ClosedError().message()));
+  int64_t id = ReserveId();
+  auto call = std::make_shared<PendingCall>(ex_);
+  call->method = method;
+  call->timer.expires_after(std::chrono::milliseconds(std::max<Millis>(timeout, 0)));
+  pending_[id] = call;
+  std::string head =
+      absl::StrCat("{\"id\":", id, ",\"method\":", Serialize(Json(method)), ",\"params\":");
+  if (out_.empty()) out_.reserve(head.size() + params_json.size() + 1);
+  out_ += head;
+  out_ += params_json;
+  out_ += "}";
+  writer_signal_.Notify();
+  params_json.clear();
+  params_json.shrink_to_fit();
+  co_return co_await AwaitReply(id, std::move(call), timeout);
+}
+
+asio::awaitable<absl::StatusOr<Json>> OvsdbClient::AwaitReply(int64_t id,
+                                                              std::shared_ptr<PendingCall> call,
+                                                              Millis timeout) {
   co_await call->timer.async_wait(kTuple);
   if (!call->done) {
     pending_.erase(id);

@@ -99,6 +99,11 @@ class OvsdbClient : public std::enable_shared_from_this<OvsdbClient> {
   asio::awaitable<absl::StatusOr<Json>> CallWithId(int64_t id, std::string method, Json params,
                                                    Millis timeout);
   int64_t ReserveId() { return next_id_++; }
+  // Call() with the params array given as JSON text, for requests too large
+  // to build as a Json tree first (a bulk transaction). The text is sent as
+  // is: it must be a valid JSON array.
+  asio::awaitable<absl::StatusOr<Json>> CallText(std::string method, std::string params_json,
+                                                 Millis timeout);
   // Completes call `id` (if pending) with Cancelled and sends "cancel" so
   // the server abandons it (ovsdb-server acts on it only for transactions
   // blocked in "wait"). NotFound is not reported: the call may just have ended.
@@ -156,6 +161,8 @@ class OvsdbClient : public std::enable_shared_from_this<OvsdbClient> {
   asio::awaitable<void> KeepaliveLoop(std::shared_ptr<OvsdbClient> self);
   void Dispatch(Json json);
   void Send(const Message& message);
+  asio::awaitable<absl::StatusOr<Json>> AwaitReply(int64_t id, std::shared_ptr<PendingCall> call,
+                                                   Millis timeout);
   void CloseWith(absl::Status why);
   absl::Status ClosedError() const;
 

@@ -111,6 +111,14 @@ absl::StatusOr<Json> ApplyDatumDiff(const ColumnType& type, const Json& old_valu
       auto toggles = RawSet(type, diff);
       if (!toggles.ok()) return toggles.status();
       std::vector<Json> elements = SetElements(old_value);
+      // An optional value (max 1): ovsdb-server 3.1 sends the new value
+      // (["set", []] when cleared), not the toggles; one element that is
+      // not the old value is also the new value. Two elements are toggles.
+      if (type.max == 1 && toggles->size() < 2) {
+        if (toggles->empty() || elements.empty() || elements[0] != (*toggles)[0]) {
+          return MakeSet(*std::move(toggles));
+        }
+      }
       for (Json& atom : *toggles) {
         auto it = std::find(elements.begin(), elements.end(), atom);
         if (it != elements.end()) {

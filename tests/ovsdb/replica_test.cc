@@ -84,6 +84,14 @@ TEST(DatumTest, SetDiffTogglesElements) {
   auto moved = ApplyDatumDiff(Col(s, "ofport"), port, Json::parse(R"(["set", [1, 2]])"));
   ASSERT_TRUE(moved.ok());
   EXPECT_EQ(IntegerAtom(*moved, -1), 2);
+  // ovsdb-server 3.1 sends an optional column's new value instead: cleared
+  // is ["set", []], another value is that value.
+  auto cleared = ApplyDatumDiff(Col(s, "ofport"), port, Json::parse(R"(["set", []])"));
+  ASSERT_TRUE(cleared.ok());
+  EXPECT_TRUE(SetElements(*cleared).empty());
+  auto replaced = ApplyDatumDiff(Col(s, "ofport"), port, Json(7));
+  ASSERT_TRUE(replaced.ok());
+  EXPECT_EQ(IntegerAtom(*replaced, -1), 7);
 }
 
 TEST(DatumTest, MapDiffInsertsReplacesAndRemoves) {

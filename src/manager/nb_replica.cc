@@ -1,0 +1,571 @@
+#include "src/manager/nb_replica.h"
+
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "spdlog/spdlog.h"
+
+namespace shortcut::manager {
+namespace {
+
+using ovsdb::Json;
+using ovsdb::RowChange;
+
+constexpr char kGlobal[] = "NB_Global";
+constexpr char kHost[] = "Host";
+constexpr char kGateway[] = "Gateway";
+constexpr char kCluster[] = "Cluster";
+constexpr char kVpc[] = "Vpc";
+constexpr char kNetwork[] = "Network";
+constexpr char kEndpoint[] = "Endpoint";
+
+// The order references need: a row's referents are read before it.
+const std::vector<std::string>& SmallTables() {
+  static const std::vector<std::string> kTables = {kGlobal, kCluster, kHost,
+                                                   kVpc,    kGateway, kNetwork};
+  return kTables;
+}
+
+template <typename Map, typename K>
+std::optional<std::string> FindUuid(const Map& m, const K& key) {
+  auto it = m.find(key);
+  if (it == m.end()) return std::nullopt;
+  return it->second;
+}
+
+void AddToIndex(absl::flat_hash_map<std::string, std::set<std::string>>& index,
+                const std::string& group, const std::string& key) {
+  index[group].insert(key);
+}
+
+void RemoveFromIndex(absl::flat_hash_map<std::string, std::set<std::string>>& index,
+                     const std::string& group, const std::string& key) {
+  auto it = index.find(group);
+  if (it == index.end()) return;
+  it->second.erase(key);
+  if (it->second.empty()) index.erase(it);
+}
+
+}  // namespace
+
+std::vector<ovsdb::TableMonitor> NbMonitoredTables() {
+  return {
+      {kGlobal,
+       {"overload_vms_per_gateway", "underload_vms_per_gateway", "min_cluster_members",
+        "health_deadline_ms", "hold_down_ms", "seqno"},
+       nullptr},
+      {kHost, {"name", "underlay_ip", "openflow", "ovsdb"}, nullptr},
+      {kGateway,
+       {"name", "underlay_ip", "grpc_address", "capacity", "cluster", "tunnel_ofport", "state",
+        "instance_id", "detail"},
+       nullptr},
+      {kCluster, {"cluster_id"}, nullptr},
+      {kVpc, {"vpc_id", "vni", "router_mac", "cluster"}, nullptr},
+      {kNetwork, {"vpc", "network_id", "ipv4_cidr", "ipv6_cidr"}, nullptr},
+      {kEndpoint,
+       {"key", "vpc", "network", "ipv4", "ipv6", "mac", "host", "iface_id", "status"},
+       nullptr},
+  };
+}
+
+std::optional<std::string> NbReplica::HostUuid(const std::string& name) const {
+  return FindUuid(host_uuid_, name);
+}
+std::optional<std::string> NbReplica::ClusterUuid(uint32_t id) const {
+  return FindUuid(cluster_uuid_, id);
+}
+std::optional<std::string> NbReplica::VpcUuid(const std::string& id) const {
+  return FindUuid(vpc_uuid_, id);
+}
+std::optional<std::string> NbReplica::NetworkUuid(const NetworkKey& key) const {
+  return FindUuid(network_uuid_, key);
+}
+
+NbRow NbReplica::Current(NbTable table, const std::string& a, const std::string& b) const {
+  switch (table) {
+    case NbTable::kHost:
+      if (auto it = state_.hosts.find(a); it != state_.hosts.end()) return it->second;
+      break;
+    case NbTable::kGateway:
+      if (auto it = state_.gateways.find(a); it != state_.gateways.end()) return it->second;
+      break;
+    case NbTable::kCluster: {
+      uint32_t id = 0;
+      if (!absl::SimpleAtoi(a, &id)) break;
+      if (auto it = state_.clusters.find(id); it != state_.clusters.end()) return it->second;
+      break;
+    }
+    case NbTable::kVpc:
+      if (auto it = state_.vpcs.find(a); it != state_.vpcs.end()) return it->second;
+      break;
+    case NbTable::kNetwork:
+      if (auto it = state_.networks.find(NetworkKey(a, b)); it != state_.networks.end()) {
+        return it->second;
+      }
+      break;
+    case NbTable::kEndpoint:
+      if (auto it = state_.endpoints.find(a); it != state_.endpoints.end()) return it->second;
+      break;
+    case NbTable::kGlobal:
+      if (has_global()) return state_.settings;
+      break;
+  }
+  return std::monostate{};
+}
+
+EndpointRefs NbReplica::Refs() const {
+  EndpointRefs r;
+  r.vpc = [this](const std::string& uuid) -> std::string {
+    auto it = vpc_by_uuid_.find(uuid);
+    return it == vpc_by_uuid_.end() ? "" : it->second;
+  };
+  r.network = [this](const std::string& uuid) -> std::string {
+    auto it = network_by_uuid_.find(uuid);
+    return it == network_by_uuid_.end() ? "" : it->second.second;
+  };
+  r.host = [this](const std::string& uuid) -> std::string {
+    auto it = host_by_uuid_.find(uuid);
+    return it == host_by_uuid_.end() ? "" : it->second;
+  };
+  return r;
+}
+
+absl::Status NbReplica::ApplyUpdate2(Json table_updates2) {
+  if (!small_) return absl::FailedPreconditionError("update before the initial contents");
+  if (!table_updates2.is_object())
+    return absl::InvalidArgumentError("table-updates2: not an object");
+  Json endpoints;
+  if (auto it = table_updates2.find(kEndpoint); it != table_updates2.end()) {
+    endpoints = std::move(*it);
+    table_updates2.erase(it);
+  }
+  if (auto s = small_->ApplyUpdate2(table_updates2); !s.ok()) return s;
+  if (auto s = ApplySmallChanges(small_->TakeChanges()); !s.ok()) return s;
+  if (endpoints.is_null()) return absl::OkStatus();
+  return ApplyEndpoints(std::move(endpoints), false);
+}
+
+absl::Status NbReplica::Resync(Json table_updates2, const ovsdb::DbSchema& schema) {
+  if (!table_updates2.is_object())
+    return absl::InvalidArgumentError("table-updates2: not an object");
+  if (!small_ || small_->schema().version != schema.version) small_.emplace(schema);
+  Json endpoints = Json::object();
+  if (auto it = table_updates2.find(kEndpoint); it != table_updates2.end()) {
+    endpoints = std::move(*it);
+    table_updates2.erase(it);
+  }
+  if (auto s = small_->Resync(table_updates2, SmallTables()); !s.ok()) return s;
+  small_->TakeChanges();  // Compared by key below instead.
+  RebuildSmall();
+  return ApplyEndpoints(std::move(endpoints), true);
+}
+
+void NbReplica::RebuildSmall() {
+  const ovsdb::Replica& r = *small_;
+  host_by_uuid_.clear();
+  host_uuid_.clear();
+  cluster_by_uuid_.clear();
+  cluster_uuid_.clear();
+  gateway_by_uuid_.clear();
+  vpc_by_uuid_.clear();
+  vpc_uuid_.clear();
+  network_by_uuid_.clear();
+  network_uuid_.clear();
+  auto cluster_id = [this](const std::string& uuid) -> uint32_t {
+    auto it = cluster_by_uuid_.find(uuid);
+    return it == cluster_by_uuid_.end() ? 0 : it->second;
+  };
+  auto vpc_id = [this](const std::string& uuid) -> std::string {
+    auto it = vpc_by_uuid_.find(uuid);
+    return it == vpc_by_uuid_.end() ? "" : it->second;
+  };
+
+  // NB_Global.
+  std::string global_uuid;
+  Settings settings;
+  int64_t seqno = -1;
+  for (const auto& [uuid, row] : r.Rows(kGlobal)) {
+    global_uuid = uuid;
+    settings = DecodeSettings(row, &seqno);
+  }
+  SetGlobal(std::move(global_uuid), settings);
+  seqno_ = seqno;
+
+  std::map<uint32_t, ClusterRow> clusters;
+  for (const auto& [uuid, row] : r.Rows(kCluster)) {
+    ClusterRow c = DecodeCluster(row);
+    cluster_by_uuid_[uuid] = c.id;
+    cluster_uuid_[c.id] = uuid;
+    clusters[c.id] = c;
+  }
+  absl::flat_hash_map<std::string, HostRow> hosts;
+  for (const auto& [uuid, row] : r.Rows(kHost)) {
+    HostRow h = DecodeHost(row);
+    host_by_uuid_[uuid] = h.host.name;
+    host_uuid_[h.host.name] = uuid;
+    hosts[h.host.name] = std::move(h);
+  }
+  absl::flat_hash_map<std::string, VpcRow> vpcs;
+  for (const auto& [uuid, row] : r.Rows(kVpc)) {
+    VpcRow v = DecodeVpc(row, cluster_id);
+    vpc_by_uuid_[uuid] = v.vpc.id;
+    vpc_uuid_[v.vpc.id] = uuid;
+    vpcs[v.vpc.id] = std::move(v);
+  }
+  absl::flat_hash_map<std::string, GatewayRow> gateways;
+  for (const auto& [uuid, row] : r.Rows(kGateway)) {
+    GatewayRow g = DecodeGateway(row, cluster_id);
+    gateway_by_uuid_[uuid] = g.name;
+    gateways[g.name] = std::move(g);
+  }
+  std::map<NetworkKey, NetworkRow> networks;
+  for (const auto& [uuid, row] : r.Rows(kNetwork)) {
+    NetworkRow n = DecodeNetwork(row, vpc_id);
+    NetworkKey key(n.vpc, n.network.id);
+    network_by_uuid_[uuid] = key;
+    network_uuid_[key] = uuid;
+    networks[key] = std::move(n);
+  }
+
+  // Deletions, then the rows as they are now (equal rows are no change).
+  std::vector<uint32_t> gone_clusters;
+  for (const auto& [id, row] : state_.clusters) {
+    if (!clusters.contains(id)) gone_clusters.push_back(id);
+  }
+  for (uint32_t id : gone_clusters) EraseCluster(id);
+  for (auto& [id, row] : clusters) SetCluster(row);
+  std::vector<std::string> gone;
+  for (const auto& [name, row] : state_.hosts) {
+    if (!hosts.contains(name)) gone.push_back(name);
+  }
+  for (const std::string& name : gone) EraseHost(name);
+  for (auto& [name, row] : hosts) SetHost(std::move(row));
+  gone.clear();
+  for (const auto& [id, row] : state_.vpcs) {
+    if (!vpcs.contains(id)) gone.push_back(id);
+  }
+  for (const std::string& id : gone) EraseVpc(id);
+  for (auto& [id, row] : vpcs) SetVpc(std::move(row));
+  gone.clear();
+  for (const auto& [name, row] : state_.gateways) {
+    if (!gateways.contains(name)) gone.push_back(name);
+  }
+  for (const std::string& name : gone) EraseGateway(name);
+  for (auto& [name, row] : gateways) SetGateway(std::move(row));
+  std::vector<NetworkKey> gone_networks;
+  for (const auto& [key, row] : state_.networks) {
+    if (!networks.contains(key)) gone_networks.push_back(key);
+  }
+  for (const NetworkKey& key : gone_networks) EraseNetwork(key);
+  for (auto& [key, row] : networks) SetNetwork(std::move(row));
+}
+
+absl::Status NbReplica::ApplySmallChanges(std::vector<RowChange> changes) {
+  auto cluster_id = [this](const std::string& uuid) -> uint32_t {
+    auto it = cluster_by_uuid_.find(uuid);
+    return it == cluster_by_uuid_.end() ? 0 : it->second;
+  };
+  auto vpc_id = [this](const std::string& uuid) -> std::string {
+    auto it = vpc_by_uuid_.find(uuid);
+    return it == vpc_by_uuid_.end() ? "" : it->second;
+  };
+  for (const std::string& table : SmallTables()) {
+    // Old rows first (a key may pass from one row to another in one update),
+    // then the new ones.
+    for (const RowChange& c : changes) {
+      if (c.table != table || c.kind == RowChange::Kind::kInsert) continue;
+      const bool deleted = c.kind == RowChange::Kind::kDelete;
+      if (table == kGlobal) {
+        if (deleted) {
+          seqno_ = -1;
+          SetGlobal("", Settings{});
+        }
+      } else if (table == kCluster) {
+        auto it = cluster_by_uuid_.find(c.uuid);
+        if (it == cluster_by_uuid_.end()) continue;
+        uint32_t id = it->second;
+        if (deleted || DecodeCluster(c.new_row).id != id) EraseCluster(id);
+        cluster_uuid_.erase(id);
+        cluster_by_uuid_.erase(it);
+      } else if (table == kHost) {
+        auto it = host_by_uuid_.find(c.uuid);
+        if (it == host_by_uuid_.end()) continue;
+        if (deleted || DecodeHost(c.new_row).host.name != it->second) EraseHost(it->second);
+        host_uuid_.erase(it->second);
+        host_by_uuid_.erase(it);
+      } else if (table == kVpc) {
+        auto it = vpc_by_uuid_.find(c.uuid);
+        if (it == vpc_by_uuid_.end()) continue;
+        if (deleted || DecodeVpc(c.new_row, cluster_id).vpc.id != it->second) EraseVpc(it->second);
+        vpc_uuid_.erase(it->second);
+        vpc_by_uuid_.erase(it);
+      } else if (table == kGateway) {
+        auto it = gateway_by_uuid_.find(c.uuid);
+        if (it == gateway_by_uuid_.end()) continue;
+        if (deleted || DecodeGateway(c.new_row, cluster_id).name != it->second) {
+          EraseGateway(it->second);
+        }
+        gateway_by_uuid_.erase(it);
+      } else if (table == kNetwork) {
+        auto it = network_by_uuid_.find(c.uuid);
+        if (it == network_by_uuid_.end()) continue;
+        if (deleted) {
+          EraseNetwork(it->second);
+        } else {
+          NetworkRow n = DecodeNetwork(c.new_row, vpc_id);
+          if (NetworkKey(n.vpc, n.network.id) != it->second) EraseNetwork(it->second);
+        }
+        network_uuid_.erase(it->second);
+        network_by_uuid_.erase(it);
+      }
+    }
+    for (const RowChange& c : changes) {
+      if (c.table != table || c.kind == RowChange::Kind::kDelete) continue;
+      if (table == kGlobal) {
+        SetGlobal(c.uuid, DecodeSettings(c.new_row, &seqno_));
+      } else if (table == kCluster) {
+        ClusterRow row = DecodeCluster(c.new_row);
+        cluster_by_uuid_[c.uuid] = row.id;
+        cluster_uuid_[row.id] = c.uuid;
+        SetCluster(row);
+      } else if (table == kHost) {
+        HostRow row = DecodeHost(c.new_row);
+        host_by_uuid_[c.uuid] = row.host.name;
+        host_uuid_[row.host.name] = c.uuid;
+        SetHost(std::move(row));
+      } else if (table == kVpc) {
+        VpcRow row = DecodeVpc(c.new_row, cluster_id);
+        vpc_by_uuid_[c.uuid] = row.vpc.id;
+        vpc_uuid_[row.vpc.id] = c.uuid;
+        SetVpc(std::move(row));
+      } else if (table == kGateway) {
+        GatewayRow row = DecodeGateway(c.new_row, cluster_id);
+        gateway_by_uuid_[c.uuid] = row.name;
+        SetGateway(std::move(row));
+      } else if (table == kNetwork) {
+        NetworkRow row = DecodeNetwork(c.new_row, vpc_id);
+        NetworkKey key(row.vpc, row.network.id);
+        network_by_uuid_[c.uuid] = key;
+        network_uuid_[key] = c.uuid;
+        SetNetwork(std::move(row));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status NbReplica::ApplyEndpoints(Json updates, bool resync) {
+  if (!updates.is_object()) return absl::InvalidArgumentError("Endpoint updates: not an object");
+  const EndpointRefs refs = Refs();
+  if (resync) {
+    absl::flat_hash_map<Uuid128, std::string> keys;
+    keys.reserve(updates.size());
+    for (auto it = updates.begin(); it != updates.end(); ++it) {
+      Uuid128 uuid;
+      if (!ParseUuid128(it.key(), &uuid)) {
+        return absl::InvalidArgumentError(absl::StrCat("Endpoint uuid ", it.key()));
+      }
+      const Json& op = it.value();
+      auto row_it = op.find("initial");
+      if (row_it == op.end()) row_it = op.find("insert");
+      if (row_it == op.end()) continue;
+      absl::StatusOr<EndpointRow> row = DecodeEndpoint(*row_it, refs);
+      if (!row.ok()) return row.status();
+      keys[uuid] = row->endpoint.key;
+      SetEndpoint(*std::move(row));
+    }
+    absl::flat_hash_set<std::string_view> present;
+    present.reserve(keys.size());
+    for (const auto& [uuid, key] : keys) present.insert(key);
+    std::vector<std::string> gone;
+    for (const auto& [key, row] : state_.endpoints) {
+      if (!present.contains(key)) gone.push_back(key);
+    }
+    for (const std::string& key : gone) EraseEndpoint(key);
+    endpoint_keys_ = std::move(keys);
+    return absl::OkStatus();
+  }
+
+  // Staged whole first: a malformed entry changes nothing.
+  struct Staged {
+    Uuid128 uuid;
+    std::string old_key;             // Empty: a new row.
+    std::optional<EndpointRow> row;  // nullopt: deleted.
+  };
+  std::vector<Staged> staged;
+  staged.reserve(updates.size());
+  for (auto it = updates.begin(); it != updates.end(); ++it) {
+    Staged s;
+    if (!ParseUuid128(it.key(), &s.uuid)) {
+      return absl::InvalidArgumentError(absl::StrCat("Endpoint uuid ", it.key()));
+    }
+    Json& op = it.value();
+    if (!op.is_object() || op.size() != 1) {
+      return absl::InvalidArgumentError(absl::StrCat("Endpoint ", it.key(), ": malformed update"));
+    }
+    const std::string& kind = op.begin().key();
+    if (auto k = endpoint_keys_.find(s.uuid); k != endpoint_keys_.end()) s.old_key = k->second;
+    if (kind == "insert" || kind == "initial") {
+      absl::StatusOr<EndpointRow> row = DecodeEndpoint(op.begin().value(), refs);
+      if (!row.ok()) return row.status();
+      s.row = *std::move(row);
+    } else if (kind == "modify") {
+      auto cur = state_.endpoints.find(s.old_key);
+      if (s.old_key.empty() || cur == state_.endpoints.end()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("Endpoint ", it.key(), ": modify of an unknown row"));
+      }
+      EndpointRow row = cur->second;
+      if (auto st = ApplyEndpointDiff(op.begin().value(), refs, &row); !st.ok()) return st;
+      s.row = std::move(row);
+    } else if (kind != "delete") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("Endpoint ", it.key(), ": unknown update ", kind));
+    }
+    staged.push_back(std::move(s));
+  }
+  // Removals first, so a key that moves between rows ends up present.
+  for (const Staged& s : staged) {
+    if (s.old_key.empty()) continue;
+    if (!s.row || s.row->endpoint.key != s.old_key) EraseEndpoint(s.old_key);
+    if (!s.row) endpoint_keys_.erase(s.uuid);
+  }
+  for (Staged& s : staged) {
+    if (!s.row) continue;
+    endpoint_keys_[s.uuid] = s.row->endpoint.key;
+    SetEndpoint(*std::move(s.row));
+  }
+  return absl::OkStatus();
+}
+
+void NbReplica::SetHost(HostRow row) {
+  auto it = state_.hosts.find(row.host.name);
+  if (it != state_.hosts.end() && it->second == row) return;
+  on_touch_(NbTable::kHost, row.host.name, "");
+  std::string name = row.host.name;
+  state_.hosts[name] = std::move(row);
+}
+
+void NbReplica::EraseHost(const std::string& name) {
+  auto it = state_.hosts.find(name);
+  if (it == state_.hosts.end()) return;
+  on_touch_(NbTable::kHost, name, "");
+  state_.hosts.erase(it);
+}
+
+void NbReplica::SetGateway(GatewayRow row) {
+  auto it = state_.gateways.find(row.name);
+  if (it != state_.gateways.end() && it->second == row) return;
+  on_touch_(NbTable::kGateway, row.name, "");
+  if (it != state_.gateways.end()) {
+    if (it->second.cluster_id != 0) {
+      auto g = state_.gateways_by_cluster.find(it->second.cluster_id);
+      if (g != state_.gateways_by_cluster.end()) {
+        g->second.erase(row.name);
+        if (g->second.empty()) state_.gateways_by_cluster.erase(g);
+      }
+    }
+  }
+  if (row.cluster_id != 0) state_.gateways_by_cluster[row.cluster_id].insert(row.name);
+  std::string name = row.name;
+  state_.gateways[name] = std::move(row);
+}
+
+void NbReplica::EraseGateway(const std::string& name) {
+  auto it = state_.gateways.find(name);
+  if (it == state_.gateways.end()) return;
+  on_touch_(NbTable::kGateway, name, "");
+  if (it->second.cluster_id != 0) {
+    auto g = state_.gateways_by_cluster.find(it->second.cluster_id);
+    if (g != state_.gateways_by_cluster.end()) {
+      g->second.erase(name);
+      if (g->second.empty()) state_.gateways_by_cluster.erase(g);
+    }
+  }
+  state_.gateways.erase(it);
+}
+
+void NbReplica::SetCluster(ClusterRow row) {
+  auto it = state_.clusters.find(row.id);
+  if (it != state_.clusters.end() && it->second == row) return;
+  on_touch_(NbTable::kCluster, std::to_string(row.id), "");
+  state_.clusters[row.id] = row;
+}
+
+void NbReplica::EraseCluster(uint32_t id) {
+  auto it = state_.clusters.find(id);
+  if (it == state_.clusters.end()) return;
+  on_touch_(NbTable::kCluster, std::to_string(id), "");
+  state_.clusters.erase(it);
+}
+
+void NbReplica::SetVpc(VpcRow row) {
+  auto it = state_.vpcs.find(row.vpc.id);
+  if (it != state_.vpcs.end() && it->second == row) return;
+  on_touch_(NbTable::kVpc, row.vpc.id, "");
+  std::string id = row.vpc.id;
+  state_.vpcs[id] = std::move(row);
+}
+
+void NbReplica::EraseVpc(const std::string& id) {
+  auto it = state_.vpcs.find(id);
+  if (it == state_.vpcs.end()) return;
+  on_touch_(NbTable::kVpc, id, "");
+  state_.vpcs.erase(it);
+}
+
+void NbReplica::SetNetwork(NetworkRow row) {
+  NetworkKey key(row.vpc, row.network.id);
+  auto it = state_.networks.find(key);
+  if (it != state_.networks.end() && it->second == row) return;
+  on_touch_(NbTable::kNetwork, key.first, key.second);
+  state_.networks[key] = std::move(row);
+}
+
+void NbReplica::EraseNetwork(const NetworkKey& key) {
+  auto it = state_.networks.find(key);
+  if (it == state_.networks.end()) return;
+  on_touch_(NbTable::kNetwork, key.first, key.second);
+  state_.networks.erase(it);
+}
+
+void NbReplica::SetEndpoint(EndpointRow row) {
+  auto it = state_.endpoints.find(row.endpoint.key);
+  if (it != state_.endpoints.end() && it->second == row) return;
+  const std::string& key = row.endpoint.key;
+  on_touch_(NbTable::kEndpoint, key, "");
+  if (it != state_.endpoints.end()) {
+    RemoveFromIndex(state_.endpoints_by_vpc, it->second.endpoint.vpc, key);
+    RemoveFromIndex(state_.endpoints_by_host, it->second.endpoint.host, key);
+  }
+  AddToIndex(state_.endpoints_by_vpc, row.endpoint.vpc, key);
+  AddToIndex(state_.endpoints_by_host, row.endpoint.host, key);
+  if (it != state_.endpoints.end()) {
+    it->second = std::move(row);
+  } else {
+    std::string k = key;
+    state_.endpoints.emplace(std::move(k), std::move(row));
+  }
+}
+
+void NbReplica::EraseEndpoint(const std::string& key) {
+  auto it = state_.endpoints.find(key);
+  if (it == state_.endpoints.end()) return;
+  on_touch_(NbTable::kEndpoint, key, "");
+  RemoveFromIndex(state_.endpoints_by_vpc, it->second.endpoint.vpc, key);
+  RemoveFromIndex(state_.endpoints_by_host, it->second.endpoint.host, key);
+  state_.endpoints.erase(it);
+}
+
+void NbReplica::SetGlobal(std::string uuid, const Settings& s) {
+  // The global row appearing or going is a change even with equal values.
+  if (global_uuid_.empty() != uuid.empty() || state_.settings != s) {
+    on_touch_(NbTable::kGlobal, "", "");
+  }
+  global_uuid_ = std::move(uuid);
+  state_.settings = s;
+}
+
+}  // namespace shortcut::manager

@@ -1,0 +1,420 @@
+// NbStore against a real ovsdb-server serving schema/shortcut_nb.ovsschema:
+// the schema's own refusals (checked through Commit's status and with
+// ovsdb-client dump showing nothing changed), read-your-write, writes by
+// others (ovsdb-client transact), a server restart with an offline change
+// (ovsdb-tool transact), several subscribers, and a bulk commit.
+#include <sys/resource.h>
+
+#include <asio/io_context.hpp>
+#include <chrono>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "src/manager/store.h"
+#include "src/ovsdb/client.h"
+#include "tests/fakes/ofp_peer.h"
+#include "tests/ovsdb/ovsdb_server.h"
+#include "tests/support/co_assert.h"
+#include "tests/support/subprocess.h"
+#include "tests/support/temp_dir.h"
+
+namespace shortcut::manager {
+namespace {
+
+using ::shortcut::testing::RunCoroutine;
+using ::shortcut::testing::RunProcess;
+using ::shortcut::testing::WaitUntil;
+using ::testing::HasSubstr;
+
+constexpr char kDb[] = "Shortcut_Northbound";
+
+HostRow Host(const std::string& name, const std::string& ip) {
+  return HostRow{
+      .host = {.name = name, .underlay_ipv4 = ip, .openflow_target = "", .ovsdb_target = ""}};
+}
+VpcRow Vpc(const std::string& id, uint32_t vni, uint32_t cluster) {
+  return VpcRow{.vpc = {.id = id, .vni = vni, .router_mac = "02:00:00:00:00:01"},
+                .cluster_id = cluster};
+}
+NetworkRow Net(const std::string& vpc, const std::string& id) {
+  return NetworkRow{.vpc = vpc, .network = {.id = id, .ipv4_cidr = "10.0.0.0/8", .ipv6_cidr = ""}};
+}
+EndpointRow Ep(const std::string& key, const std::string& vpc, const std::string& host, int i) {
+  EndpointRow e;
+  e.endpoint.key = key;
+  e.endpoint.vpc = vpc;
+  e.endpoint.network = "web";
+  e.endpoint.ipv4 = absl::StrCat("10.", (i >> 16) & 255, ".", (i >> 8) & 255, ".", i & 255);
+  e.endpoint.mac =
+      absl::StrFormat("02:00:00:%02x:%02x:%02x", (i >> 16) & 255, (i >> 8) & 255, i & 255);
+  e.endpoint.host = host;
+  e.endpoint.iface_id = key;
+  return e;
+}
+GatewayRow Gw(const std::string& name, uint32_t cluster, uint32_t ofport) {
+  GatewayRow g;
+  g.name = name;
+  g.underlay_ipv4 = absl::StrCat("172.16.0.", ofport - 60000);
+  g.grpc_address = "unix:/tmp/" + name;
+  g.capacity = 1000;
+  g.cluster_id = cluster;
+  g.tunnel_ofport = ofport;
+  return g;
+}
+
+// "table kind key" for each change, to compare a whole Take() at once.
+std::vector<std::string> Summary(const std::vector<NbChange>& changes) {
+  std::vector<std::string> out;
+  for (const NbChange& c : changes) {
+    const char* kind = c.kind == NbChangeKind::kInsert   ? "insert"
+                       : c.kind == NbChangeKind::kModify ? "modify"
+                                                         : "delete";
+    out.push_back(absl::StrCat(static_cast<int>(c.table), " ", kind, " ", c.key));
+  }
+  return out;
+}
+std::string S(NbTable t, const char* kind, const std::string& key) {
+  return absl::StrCat(static_cast<int>(t), " ", kind, " ", key);
+}
+
+long RssKb() {
+  std::string status = testing::ReadFile("/proc/self/status");
+  size_t at = status.find("VmRSS:");
+  return at == std::string::npos ? -1 : std::atol(status.c_str() + at + 6);
+}
+
+class NbStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(server_.Start(testing::ReadFile(SHORTCUT_NB_SCHEMA)).ok());
+    store_ = MakeStore();
+  }
+
+  std::unique_ptr<NbStore> MakeStore() {
+    NbStore::Options o;
+    o.servers = {*ovsdb::ParseOvsdbTarget(server_.target())};
+    auto s = std::make_unique<NbStore>(io_.get_executor(), o);
+    s->Start();
+    return s;
+  }
+
+  std::string Dump() {
+    auto r = RunProcess({"ovsdb-client", "dump", server_.target(), kDb});
+    EXPECT_TRUE(r.ok()) << r.err;
+    return r.out;
+  }
+  testing::RunResult ClientTransact(const std::string& ops) {
+    return RunProcess(
+        {"ovsdb-client", "transact", server_.target(), absl::StrCat("[\"", kDb, "\",", ops, "]")});
+  }
+
+  // Cluster 1, host h1, VPC blue with network web and endpoints vm1, vm2.
+  asio::awaitable<absl::Status> Populate() {
+    NbTxn t;
+    t.InsertCluster(ClusterRow{.id = 1});
+    t.InsertHost(Host("h1", "192.168.0.1"));
+    t.InsertVpc(Vpc("blue", 100, 1));
+    t.InsertNetwork(Net("blue", "web"));
+    t.InsertEndpoint(Ep("vm1", "blue", "h1", 1));
+    t.InsertEndpoint(Ep("vm2", "blue", "h1", 2));
+    t.InsertGateway(Gw("g1", 1, 60001));
+    co_return co_await store_->Commit(std::move(t));
+  }
+
+  testing::OvsdbServer server_;
+  asio::io_context io_;
+  std::unique_ptr<NbStore> store_;
+};
+
+TEST_F(NbStoreTest, SchemaIsServed) {
+  auto r = RunProcess({"ovsdb-client", "get-schema", server_.target(), kDb});
+  ASSERT_TRUE(r.ok()) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\"name\":\"Shortcut_Northbound\""));
+  EXPECT_THAT(r.out, HasSubstr("\"version\":\"1.0.0\""));
+  auto tables = RunProcess({"ovsdb-client", "list-tables", server_.target(), kDb});
+  for (const char* t : {"NB_Global", "Host", "Gateway", "Cluster", "Vpc", "Network", "Endpoint"}) {
+    EXPECT_THAT(tables.out, HasSubstr(t));
+  }
+}
+
+TEST_F(NbStoreTest, CommitIsVisibleInStateAndDatabase) {
+  RunCoroutine(io_, [&]() -> asio::awaitable<void> {
+    CO_ASSERT_OK(co_await store_->WaitSynced(10000));
+    CO_ASSERT_OK(co_await Populate());
+    const NbState& s = store_->state();
+    EXPECT_EQ(s.hosts.at("h1"), Host("h1", "192.168.0.1"));
+    EXPECT_EQ(s.vpcs.at("blue"), Vpc("blue", 100, 1));
+    EXPECT_EQ(s.networks.at(NetworkKey("blue", "web")), Net("blue", "web"));
+    EXPECT_EQ(s.endpoints.at("vm2"), Ep("vm2", "blue", "h1", 2));
+    EXPECT_EQ(s.gateways.at("g1"), Gw("g1", 1, 60001));
+    EXPECT_EQ(s.endpoints_by_vpc.at("blue"), (std::set<std::string>{"vm1", "vm2"}));
+    EXPECT_EQ(s.endpoints_by_host.at("h1"), (std::set<std::string>{"vm1", "vm2"}));
+    EXPECT_EQ(s.gateways_by_cluster.at(1), (std::set<std::string>{"g1"}));
+    EXPECT_EQ(s.settings, Settings{});
+
+    // Updates and a status change, read back at once.
+    NbTxn t;
+    EndpointRow moved = Ep("vm1", "blue", "h1", 1);
+    moved.endpoint.ipv6 = "fd00::1";
+    t.UpdateEndpoint(moved);
+    t.SetEndpointStatus("vm2", EndpointStatus::kOnline);
+    GatewayRow spare = Gw("g1", 0, 60001);
+    spare.state = GatewayState::kReady;
+    t.UpdateGateway(spare);
+    Settings settings{.overload_vms_per_gateway = 500, .min_cluster_members = 3};
+    t.SetSettings(settings);
+    CO_ASSERT_OK(co_await store_->Commit(std::move(t)));
+    EXPECT_EQ(s.endpoints.at("vm1"), moved);
+    EXPECT_EQ(s.endpoints.at("vm2").status, EndpointStatus::kOnline);
+    EXPECT_EQ(s.gateways.at("g1"), spare)
+        << s.gateways.at("g1").cluster_id << " " << static_cast<int>(s.gateways.at("g1").state);
+    EXPECT_FALSE(s.gateways_by_cluster.contains(1));
+    EXPECT_EQ(s.settings, settings);
+  });
+  // The database itself, read by ovsdb-client.
+  std::string dump = Dump();
+  EXPECT_THAT(dump, HasSubstr("fd00::1"));
+  EXPECT_THAT(dump, HasSubstr("online"));
+  EXPECT_THAT(dump, HasSubstr("192.168.0.1"));
+}
+
+TEST_F(NbStoreTest, DatabaseRefusalsChangeNothing) {
+  RunCoroutine(io_, [&]() -> asio::awaitable<void> {
+    CO_ASSERT_OK(co_await store_->WaitSynced(10000));
+    CO_ASSERT_OK(co_await Populate());
+    struct Case {
+      std::string what;
+      NbTxn txn;
+      absl::StatusCode code;
+      std::string words;  // From the database's message.
+    };
+    std::vector<Case> cases;
+    {
+      Case c{"duplicate host name", {}, absl::StatusCode::kAlreadyExists, "identical values"};
+      c.txn.InsertHost(Host("h1", "192.168.0.99"));
+      cases.push_back(std::move(c));
+    }
+    {
+      Case c{"duplicate VNI", {}, absl::StatusCode::kAlreadyExists, "vni"};
+      c.txn.InsertVpc(Vpc("red", 100, 1));
+      cases.push_back(std::move(c));
+    }
+    {
+      Case c{"VPC of a missing cluster",
+             {},
+             absl::StatusCode::kFailedPrecondition,
+             "referential integrity"};
+      c.txn.InsertVpc(Vpc("red", 200, 7));
+      cases.push_back(std::move(c));
+    }
+    {
+      Case c{"cluster serving a VPC",
+             {},
+             absl::StatusCode::kFailedPrecondition,
+             "referential integrity"};
+      c.txn.DeleteCluster(1);
+      cases.push_back(std::move(c));
+    }
+    {
+      Case c{"host with endpoints",
+             {},
+             absl::StatusCode::kFailedPrecondition,
+             "referential integrity"};
+      c.txn.DeleteHost("h1");
+      cases.push_back(std::move(c));
+    }
+    {
+      Case c{"VNI out of range", {}, absl::StatusCode::kInvalidArgument, "16777215"};
+      c.txn.InsertVpc(Vpc("red", 1 << 24, 1));
+      cases.push_back(std::move(c));
+    }
+    {
+      Case c{"gateway in a missing cluster",
+             {},
+             absl::StatusCode::kFailedPrecondition,
+             "cluster 9 does not exist"};
+      c.txn.InsertGateway(Gw("g2", 9, 60002));
+      cases.push_back(std::move(c));
+    }
+    {
+      Case c{"update of a missing endpoint", {}, absl::StatusCode::kNotFound, "vm9"};
+      c.txn.UpdateEndpoint(Ep("vm9", "blue", "h1", 9));
+      cases.push_back(std::move(c));
+    }
+    {
+      // A good insert before the bad one is rolled back with it.
+      Case c{"duplicate endpoint MAC in the VPC", {}, absl::StatusCode::kAlreadyExists, "mac"};
+      c.txn.InsertHost(Host("h2", "192.168.0.2"));
+      EndpointRow dup = Ep("vm3", "blue", "h2", 3);
+      dup.endpoint.mac = Ep("vm1", "blue", "h1", 1).endpoint.mac;
+      c.txn.InsertEndpoint(dup);
+      cases.push_back(std::move(c));
+    }
+    const std::string before = Dump();
+    const NbState state_before = store_->state();
+    for (Case& c : cases) {
+      absl::Status s = co_await store_->Commit(std::move(c.txn));
+      EXPECT_EQ(s.code(), c.code) << c.what << ": " << s;
+      EXPECT_THAT(std::string(s.message()), HasSubstr(c.words)) << c.what;
+      EXPECT_EQ(Dump(), before) << c.what;
+    }
+    EXPECT_EQ(store_->state().hosts, state_before.hosts);
+    EXPECT_EQ(store_->state().vpcs, state_before.vpcs);
+    EXPECT_EQ(store_->state().endpoints, state_before.endpoints);
+  });
+}
+
+TEST_F(NbStoreTest, WriteByAnotherClientReachesStateAndSubscriberOnce) {
+  auto sub = store_->Subscribe();
+  RunCoroutine(io_, [&]() -> asio::awaitable<void> {
+    CO_ASSERT_OK(co_await store_->WaitSynced(10000));
+    CO_ASSERT_OK(co_await Populate());
+    co_await sub->Wait();
+    sub->Take();
+    auto r = ClientTransact(
+        R"({"op":"insert","table":"Host","row":{"name":"h9","underlay_ip":"10.9.9.9"}},)"
+        R"({"op":"update","table":"Endpoint","where":[["key","==","vm2"]],"row":{"status":"online"}})");
+    CO_ASSERT_TRUE(r.ok());
+    co_await sub->Wait();
+    std::vector<NbChange> changes = sub->Take();
+    EXPECT_THAT(Summary(changes), ::testing::ElementsAre(S(NbTable::kHost, "insert", "h9"),
+                                                         S(NbTable::kEndpoint, "modify", "vm2")));
+    EXPECT_EQ(std::get<EndpointRow>(changes[1].old), Ep("vm2", "blue", "h1", 2));
+    EXPECT_EQ(store_->state().hosts.at("h9").host.underlay_ipv4, "10.9.9.9");
+    EXPECT_EQ(store_->state().endpoints.at("vm2").status, EndpointStatus::kOnline);
+    // Nothing more: the change was reported once.
+    bool more = co_await WaitUntil([&] { return !sub->Take().empty(); }, 300);
+    EXPECT_FALSE(more);
+  });
+}
+
+TEST_F(NbStoreTest, ServerRestartWithOfflineChangeReportsExactlyIt) {
+  auto sub = store_->Subscribe();
+  RunCoroutine(io_, [&]() -> asio::awaitable<void> {
+    CO_ASSERT_OK(co_await store_->WaitSynced(10000));
+    CO_ASSERT_OK(co_await Populate());
+    co_await sub->Wait();
+    EXPECT_EQ(sub->Take().size(), 8u);  // 7 rows and NB_Global.
+    server_.Stop();
+    CO_ASSERT_TRUE(co_await WaitUntil([&] { return !store_->synced(); }, 10000));
+    CO_ASSERT_OK(server_.OfflineTransact(absl::StrCat(
+        "[\"", kDb,
+        R"(",{"op":"update","table":"Endpoint","where":[["key","==","vm1"]],"row":{"mac":"02:aa:00:00:00:01"}}])")));
+    CO_ASSERT_OK(server_.Resume());
+    CO_ASSERT_OK(co_await store_->WaitSynced(15000));
+    co_await sub->Wait();
+    std::vector<NbChange> changes = sub->Take();
+    EXPECT_THAT(Summary(changes), ::testing::ElementsAre(S(NbTable::kEndpoint, "modify", "vm1")));
+    EXPECT_EQ(std::get<EndpointRow>(changes[0].old), Ep("vm1", "blue", "h1", 1));
+    EXPECT_EQ(store_->state().endpoints.at("vm1").endpoint.mac, "02:aa:00:00:00:01");
+    EXPECT_EQ(store_->state().endpoints.size(), 2u);
+    // And writes work on the new connection.
+    NbTxn t;
+    t.DeleteEndpoint("vm2");
+    CO_ASSERT_OK(co_await store_->Commit(std::move(t)));
+    EXPECT_FALSE(store_->state().endpoints.contains("vm2"));
+    EXPECT_EQ(store_->state().endpoints_by_host.at("h1"), (std::set<std::string>{"vm1"}));
+  });
+}
+
+TEST_F(NbStoreTest, SubscribersAreIndependent) {
+  auto a = store_->Subscribe();
+  auto b = store_->Subscribe();
+  RunCoroutine(io_, [&]() -> asio::awaitable<void> {
+    CO_ASSERT_OK(co_await store_->WaitSynced(10000));
+    NbTxn t;
+    t.InsertCluster(ClusterRow{.id = 5});
+    t.InsertHost(Host("h5", "192.168.5.5"));
+    CO_ASSERT_OK(co_await store_->Commit(std::move(t)));
+    co_await a->Wait();
+    auto first = Summary(a->Take());
+    EXPECT_THAT(first, ::testing::Contains(S(NbTable::kHost, "insert", "h5")));
+    // b still holds the same changes; a then sees only what follows.
+    NbTxn t2;
+    t2.UpdateHost(Host("h5", "192.168.5.6"));
+    CO_ASSERT_OK(co_await store_->Commit(std::move(t2)));
+    co_await a->Wait();
+    EXPECT_THAT(Summary(a->Take()), ::testing::ElementsAre(S(NbTable::kHost, "modify", "h5")));
+    co_await b->Wait();
+    auto second = Summary(b->Take());
+    EXPECT_EQ(second, first);  // Coalesced: inserted then modified is one insert.
+    EXPECT_EQ(store_->state().hosts.at("h5").host.underlay_ipv4, "192.168.5.6");
+  });
+}
+
+TEST_F(NbStoreTest, ServersAreTriedInTurn) {
+  // The first server named does not answer: the store goes on to the next.
+  testing::TempDir dir("nb-none");
+  NbStore::Options o;
+  o.servers = {*ovsdb::ParseOvsdbTarget("unix:" + dir.File("none.sock")),
+               *ovsdb::ParseOvsdbTarget(server_.target())};
+  NbStore store(io_.get_executor(), o);
+  store.Start();
+  RunCoroutine(io_, [&]() -> asio::awaitable<void> {
+    CO_ASSERT_OK(co_await store.WaitSynced(10000));
+    NbTxn t;
+    t.InsertHost(Host("h7", "192.168.7.7"));
+    CO_ASSERT_OK(co_await store.Commit(std::move(t)));
+    EXPECT_TRUE(store.state().hosts.contains("h7"));
+    // The other store sees it too.
+    CO_ASSERT_TRUE(co_await WaitUntil([&] { return store_->state().hosts.contains("h7"); }));
+  });
+  EXPECT_THAT(Dump(), HasSubstr("192.168.7.7"));
+}
+
+TEST_F(NbStoreTest, NotConnectedIsUnavailable) {
+  testing::TempDir dir("nb-none");
+  NbStore::Options o;
+  o.servers = {*ovsdb::ParseOvsdbTarget("unix:" + dir.File("none.sock"))};
+  NbStore store(io_.get_executor(), o);
+  store.Start();
+  RunCoroutine(io_, [&]() -> asio::awaitable<void> {
+    NbTxn t;
+    t.InsertHost(Host("h8", "192.168.8.8"));
+    absl::Status s = co_await store.Commit(std::move(t));
+    EXPECT_TRUE(absl::IsUnavailable(s)) << s;
+    EXPECT_TRUE(absl::IsUnavailable(co_await store.WaitSynced(300)));
+  });
+  EXPECT_THAT(Dump(), ::testing::Not(HasSubstr("h8")));
+}
+
+TEST_F(NbStoreTest, BulkCommitOf100kEndpoints) {
+  constexpr int kEndpoints = 100000;
+  auto sub = store_->Subscribe();
+  RunCoroutine(
+      io_,
+      [&]() -> asio::awaitable<void> {
+        CO_ASSERT_OK(co_await store_->WaitSynced(10000));
+        NbTxn t;
+        t.InsertCluster(ClusterRow{.id = 1});
+        t.InsertHost(Host("h1", "192.168.0.1"));
+        t.InsertVpc(Vpc("big", 7, 1));
+        t.InsertNetwork(Net("big", "web"));
+        for (int i = 0; i < kEndpoints; ++i) {
+          t.InsertEndpoint(Ep(absl::StrCat("vm", i), "big", "h1", i));
+        }
+        const long rss_before = RssKb();
+        auto start = std::chrono::steady_clock::now();
+        CO_ASSERT_OK(co_await store_->Commit(std::move(t)));
+        double secs =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        std::printf("bulk commit of %d endpoints: %.2f s, RSS %ld MB (before %ld MB)\n", kEndpoints,
+                    secs, RssKb() / 1024, rss_before / 1024);
+        EXPECT_EQ(store_->state().endpoints.size(), static_cast<size_t>(kEndpoints));
+        EXPECT_EQ(store_->state().endpoints_by_vpc.at("big").size(),
+                  static_cast<size_t>(kEndpoints));
+        co_await sub->Wait();
+        auto changes = sub->Take();
+        EXPECT_EQ(changes.size(), static_cast<size_t>(kEndpoints) + 5);
+      },
+      240000);
+  auto r = testing::Shell(absl::StrCat("ovsdb-client dump ", server_.target(), " ", kDb,
+                                       " Endpoint key | grep -c '^vm'"));
+  EXPECT_EQ(r.out, absl::StrCat(kEndpoints, "\n"));
+}
+
+}  // namespace
+}  // namespace shortcut::manager
