@@ -7,6 +7,8 @@
 
 #include <future>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "tests/manager/manager_fixture.h"
 #include "tests/support/subprocess.h"
 

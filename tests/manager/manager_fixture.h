@@ -81,7 +81,14 @@ class ManagerFixture : public ::testing::Test {
 
   void TearDown() override {
     if (server_) server_->Shutdown(0);
-    if (store_) OnIo([this] { store_->Stop(); });
+    if (store_) {
+      std::promise<void> stopped;
+      asio::post(io_, [&] {
+        store_->Stop();
+        stopped.set_value();
+      });
+      stopped.get_future().wait();
+    }
     work_.reset();
     io_.stop();
     if (io_thread_.joinable()) io_thread_.join();

@@ -9,6 +9,8 @@
 #include <future>
 #include <set>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "tests/manager/manager_fixture.h"
 
