@@ -14,6 +14,7 @@
 #include "spdlog/spdlog.h"
 #include "src/ctl/gateway_cmd.h"
 #include "src/ctl/host_cmd.h"
+#include "src/ctl/manager_cmd.h"
 #include "src/ctl/switch_cmd.h"
 
 namespace {
@@ -90,9 +91,10 @@ int main(int argc, char** argv) {
   shortcut::ctl::HostOptions host_opts;
   shortcut::host::HostInitParams init_params;
   shortcut::ctl::WatchLimits watch_limits;
-  auto add_host_common = [&](CLI::App* cmd) {
-    cmd->add_option("--db", host_opts.db, "OVSDB server: unix:/abs/path/db.sock or tcp:IP[:PORT]")
-        ->required();
+  auto add_host_common = [&](CLI::App* cmd, bool db_required = true) {
+    auto* db = cmd->add_option("--db", host_opts.db,
+                               "OVSDB server: unix:/abs/path/db.sock or tcp:IP[:PORT]");
+    if (db_required) db->required();
     cmd->add_option("--bridge", host_opts.bridge, "integration bridge (default br-int)");
     cmd->add_option("--timeout", host_opts.timeout_ms,
                     "milliseconds to wait for the database at each step (default 10000)");
@@ -110,8 +112,10 @@ int main(int argc, char** argv) {
                         "netdev (userspace, default) or system");
   host_init->add_flag("!--no-wait", host_opts.wait,
                       "do not wait for ovs-vswitchd to apply the change");
-  auto* host_show = host->add_subcommand("show", "Print the bridge, tunnel, listener and VM ports");
-  add_host_common(host_show);
+  auto* host_show = host->add_subcommand(
+      "show",
+      "Print the bridge, tunnel, listener and VM ports (--db), or the manager's record (NAME)");
+  add_host_common(host_show, /*db_required=*/false);
   host_show->add_flag("--json", host_opts.json, "print JSON");
   auto* host_watch =
       host->add_subcommand("watch", "Stream VM interface appearances, ofport changes and removals");
@@ -127,6 +131,9 @@ int main(int argc, char** argv) {
                        "do not wait for ovs-vswitchd to apply the change");
 
   shortcut::ctl::GatewayCli gateway(app);
+  // The management plane's commands (host register|unregister|list|show NAME,
+  // gw, cluster, vpc, network, endpoint).
+  shortcut::ctl::ManagerCli manager(app, host, host_show);
 
   try {
     app.parse(argc, argv);
@@ -143,6 +150,12 @@ int main(int argc, char** argv) {
                                    : spdlog::level::warn);
 
   if (gateway.parsed()) return gateway.Run(std::cout, std::cerr);
+  if (manager.parsed()) return manager.Run(std::cout, std::cerr);
+  if (host_show->parsed() && host_opts.db.empty()) {
+    std::cerr << "shortcutctl: host show: give NAME (the manager's record) or --db (the host's "
+                 "Open vSwitch)\n";
+    return 2;
+  }
 
   if (!cookie.empty()) {
     auto cm = shortcut::ctl::ParseCookieMask(cookie);

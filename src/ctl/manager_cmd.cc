@@ -1,0 +1,765 @@
+#include "src/ctl/manager_cmd.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/support/channel_arguments.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "nlohmann/json.hpp"
+#include "shortcut/manager/v1/manager.grpc.pb.h"
+
+namespace shortcut::ctl {
+namespace {
+
+namespace v1 = manager::v1;
+using Stub = v1::Manager::Stub;
+
+constexpr size_t kLoadBatch = 1000;
+
+// ---- Output. ----
+
+std::string ToJson(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  std::string json;
+  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
+  return json;
+}
+
+// Columns padded to their widest cell, two spaces apart; the last unpadded.
+std::string Table(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> widths;
+  for (const auto& row : rows) {
+    widths.resize(std::max(widths.size(), row.size()));
+    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  }
+  std::string out;
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line += std::string(widths[i] - row[i].size() + 2, ' ');
+    }
+    out += line + "\n";
+  }
+  return out;
+}
+
+std::string OrDash(const std::string& s) { return s.empty() ? "-" : s; }
+std::string OrDash(uint32_t n) { return n == 0 ? "-" : std::to_string(n); }
+
+template <typename Repeated>
+std::string Join(const Repeated& items) {
+  std::vector<std::string> parts;
+  for (const auto& i : items) parts.push_back(absl::StrCat(i));
+  return parts.empty() ? "-" : absl::StrJoin(parts, ",");
+}
+
+std::string StatusName(v1::EndpointStatus s) {
+  switch (s) {
+    case v1::ENDPOINT_STATUS_ONLINE:
+      return "ONLINE";
+    case v1::ENDPOINT_STATUS_PENDING:
+      return "PENDING";
+    default:
+      return "-";
+  }
+}
+
+std::string GatewayStateName(v1::GatewayState s) {
+  std::string name = v1::GatewayState_Name(s);
+  return name.starts_with("GATEWAY_STATE_") ? name.substr(14) : name;
+}
+
+std::vector<std::string> HostRow(const v1::Host& h) {
+  return {h.name(),
+          h.underlay_ip(),
+          OrDash(h.openflow()),
+          OrDash(h.ovsdb()),
+          std::to_string(h.endpoints()),
+          Join(h.clusters())};
+}
+const std::vector<std::string> kHostHeader = {"NAME",  "UNDERLAY",  "OPENFLOW",
+                                              "OVSDB", "ENDPOINTS", "CLUSTERS"};
+
+std::vector<std::string> GatewayRow(const v1::Gateway& g) {
+  return {g.name(),
+          g.underlay_ip(),
+          g.grpc_address(),
+          std::to_string(g.capacity()),
+          OrDash(g.cluster_id()),
+          std::to_string(g.tunnel_ofport()),
+          GatewayStateName(g.state())};
+}
+const std::vector<std::string> kGatewayHeader = {"NAME",    "UNDERLAY", "GRPC", "CAPACITY",
+                                                 "CLUSTER", "OFPORT",   "STATE"};
+
+std::vector<std::string> ClusterRow(const v1::Cluster& c) {
+  return {std::to_string(c.id()), Join(c.members()), Join(c.vpcs()), std::to_string(c.capacity()),
+          std::to_string(c.load())};
+}
+const std::vector<std::string> kClusterHeader = {"ID", "MEMBERS", "VPCS", "CAPACITY", "LOAD"};
+
+std::vector<std::string> VpcRow(const v1::Vpc& v) {
+  std::vector<std::string> nets;
+  for (const auto& n : v.networks()) nets.push_back(n.id());
+  return {v.id(),
+          std::to_string(v.vni()),
+          v.router_mac(),
+          std::to_string(v.cluster_id()),
+          nets.empty() ? "-" : absl::StrJoin(nets, ","),
+          std::to_string(v.endpoints())};
+}
+const std::vector<std::string> kVpcHeader = {"ID",      "VNI",      "ROUTER-MAC",
+                                             "CLUSTER", "NETWORKS", "ENDPOINTS"};
+
+std::vector<std::string> NetworkRow(const v1::Network& n) {
+  return {n.vpc(), n.id(), n.ipv4_cidr(), OrDash(n.ipv6_cidr())};
+}
+const std::vector<std::string> kNetworkHeader = {"VPC", "ID", "IPV4", "IPV6"};
+
+std::vector<std::string> EndpointRow(const v1::Endpoint& e) {
+  return {e.key(),
+          e.vpc(),
+          e.network(),
+          e.ipv4(),
+          OrDash(e.ipv6()),
+          e.mac(),
+          e.host(),
+          OrDash(e.iface_id()),
+          StatusName(e.status())};
+}
+const std::vector<std::string> kEndpointHeader = {"KEY", "VPC",  "NETWORK",  "IPV4",  "IPV6",
+                                                  "MAC", "HOST", "IFACE-ID", "STATUS"};
+
+// One resource, for `show`: the list's header over its row, as FIELD VALUE lines.
+std::string Show(const std::vector<std::string>& header, const std::vector<std::string>& row) {
+  std::vector<std::vector<std::string>> rows;
+  for (size_t i = 0; i < header.size() && i < row.size(); ++i) rows.push_back({header[i], row[i]});
+  return Table(rows);
+}
+
+// ---- Input. ----
+
+absl::Status ReadInput(const std::string& path, std::string* text) {
+  std::stringstream ss;
+  if (path == "-") {
+    ss << std::cin.rdbuf();
+  } else {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
+    ss << f.rdbuf();
+  }
+  *text = ss.str();
+  return absl::OkStatus();
+}
+
+// {"endpoints": [Endpoint...]} (protobuf's JSON mapping for each).
+absl::Status ParseEndpointsFile(const std::string& text, const std::string& name,
+                                std::vector<v1::Endpoint>* endpoints) {
+  nlohmann::json document;
+  try {
+    document = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    return absl::InvalidArgumentError(absl::StrCat(name, ": not valid JSON: ", e.what()));
+  }
+  auto it = document.is_object() ? document.find("endpoints") : document.end();
+  if (it == document.end() || !it->is_array()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, ": must be a JSON object with an \"endpoints\" array"));
+  }
+  endpoints->reserve(it->size());
+  for (size_t i = 0; i < it->size(); ++i) {
+    v1::Endpoint e;
+    auto parsed = google::protobuf::util::JsonStringToMessage((*it)[i].dump(), &e);
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(name, ": endpoints[", i, "]: ", std::string(parsed.message())));
+    }
+    endpoints->push_back(std::move(e));
+  }
+  return absl::OkStatus();
+}
+
+// --network ID=CIDR[,CIDR6].
+absl::Status ParseNetworkArg(const std::string& arg, v1::Network* network) {
+  std::vector<std::string> kv = absl::StrSplit(arg, absl::MaxSplits('=', 1));
+  if (kv.size() != 2 || kv[0].empty() || kv[1].empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--network '", arg, "': expected ID=IPV4-CIDR[,IPV6-CIDR]"));
+  }
+  std::vector<std::string> cidrs = absl::StrSplit(kv[1], ',');
+  if (cidrs.size() > 2 || cidrs[0].empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--network '", arg, "': expected ID=IPV4-CIDR[,IPV6-CIDR]"));
+  }
+  network->set_id(kv[0]);
+  network->set_ipv4_cidr(cidrs[0]);
+  if (cidrs.size() == 2) network->set_ipv6_cidr(cidrs[1]);
+  return absl::OkStatus();
+}
+
+// ---- Calls. ----
+
+class Client {
+ public:
+  Client(const std::string& server, double timeout_s) : timeout_s_(timeout_s) {
+    std::string target = server;
+    if (target.starts_with("tcp:")) target = target.substr(4);
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(-1);
+    stub_ = v1::Manager::NewStub(
+        grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args));
+  }
+  // A fresh context with the call's deadline.
+  std::unique_ptr<grpc::ClientContext> Context(bool deadline = true) const {
+    auto context = std::make_unique<grpc::ClientContext>();
+    if (deadline) {
+      auto timeout = std::chrono::duration<double>(timeout_s_);
+      context->set_deadline(std::chrono::system_clock::now() +
+                            std::chrono::duration_cast<std::chrono::microseconds>(timeout));
+    }
+    return context;
+  }
+  Stub& stub() { return *stub_; }
+
+ private:
+  double timeout_s_;
+  std::unique_ptr<Stub> stub_;
+};
+
+int RpcError(const grpc::Status& status, std::ostream& err) {
+  err << "shortcutctl: "
+      << absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())) << ": "
+      << status.error_message() << "\n";
+  return 1;
+}
+
+int InputError(const std::string& message, std::ostream& err) {
+  err << "shortcutctl: " << message << "\n";
+  return 2;
+}
+
+// A unary call; `human` formats the response unless --json.
+template <typename Request, typename Response, typename Human>
+int Unary(Client& client, bool json,
+          grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
+          const Request& request, Human human, std::ostream& out, std::ostream& err) {
+  auto context = client.Context();
+  Response response;
+  grpc::Status status = (client.stub().*method)(context.get(), request, &response);
+  if (!status.ok()) return RpcError(status, err);
+  out << (json ? ToJson(response) + "\n" : human(response));
+  return 0;
+}
+
+// A list, every page: `items` names the response's repeated field (mutable
+// accessor); all items land in one response.
+template <typename Request, typename Response, typename Items, typename RowOf>
+int List(Client& client, bool json,
+         grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
+         Request request, Items items, const std::vector<std::string>& header, RowOf row_of,
+         std::ostream& out, std::ostream& err) {
+  Response all;
+  for (;;) {
+    auto context = client.Context();
+    Response page;
+    grpc::Status status = (client.stub().*method)(context.get(), request, &page);
+    if (!status.ok()) return RpcError(status, err);
+    for (auto& item : *items(page)) *items(all)->Add() = std::move(item);
+    if (page.next_page_token().empty()) break;
+    request.set_page_token(page.next_page_token());
+  }
+  if (json) {
+    out << ToJson(all) << "\n";
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows = {header};
+  for (const auto& item : *items(all)) rows.push_back(row_of(item));
+  out << Table(rows);
+  return 0;
+}
+
+int LoadEndpoints(Client& client, bool json, const std::vector<v1::Endpoint>& endpoints,
+                  std::ostream& out, std::ostream& err) {
+  auto context = client.Context();
+  v1::CreateEndpointsResponse response;
+  auto writer = client.stub().CreateEndpoints(context.get(), &response);
+  bool open = true;
+  for (size_t i = 0; i < endpoints.size() && open; i += kLoadBatch) {
+    v1::CreateEndpointsRequest batch;
+    size_t end = std::min(endpoints.size(), i + kLoadBatch);
+    for (size_t j = i; j < end; ++j) *batch.add_endpoints() = endpoints[j];
+    // A failed write means the server ended the call: Finish() says why.
+    open = writer->Write(batch);
+  }
+  if (open) writer->WritesDone();
+  grpc::Status status = writer->Finish();
+  if (!status.ok()) return RpcError(status, err);
+  if (json) {
+    out << ToJson(response) << "\n";
+  } else {
+    out << response.created() << " endpoints created, " << response.unchanged() << " unchanged\n";
+  }
+  return 0;
+}
+
+int Watch(Client& client, bool json, const v1::WatchEndpointsRequest& request, uint64_t count,
+          std::ostream& out, std::ostream& err) {
+  auto context = client.Context(/*deadline=*/false);
+  auto reader = client.stub().WatchEndpoints(context.get(), request);
+  v1::EndpointEvent event;
+  uint64_t seen = 0;
+  while ((count == 0 || seen < count) && reader->Read(&event)) {
+    ++seen;
+    if (json) {
+      out << ToJson(event) << std::endl;  // Flushed: a reader acts on each event.
+    } else {
+      std::vector<std::string> cells = {v1::EndpointEvent::Kind_Name(event.kind())};
+      for (std::string& c : EndpointRow(event.endpoint())) cells.push_back(std::move(c));
+      out << absl::StrJoin(cells, " ") << std::endl;
+    }
+  }
+  if (count != 0 && seen >= count) {
+    context->TryCancel();
+    (void)reader->Finish();
+    return 0;
+  }
+  grpc::Status status = reader->Finish();
+  if (!status.ok()) return RpcError(status, err);
+  return 0;
+}
+
+}  // namespace
+
+ManagerCli::ManagerCli(CLI::App& app, CLI::App* host, CLI::App* host_show)
+    : app_(&app), host_show_(host_show) {
+  app.add_option("--server", server_,
+                 "the manager's address: unix:/abs/path or HOST:PORT (env SHORTCUT_MANAGER)")
+      ->envname("SHORTCUT_MANAGER");
+  app.add_flag("--json", json_, "print the manager's responses as JSON");
+  app.add_option("--timeout", timeout_s_, "seconds to wait for each call to the manager (30)");
+
+  auto leaf = [&](CLI::App* group, const std::string& name, const std::string& help) {
+    CLI::App* cmd = group->add_subcommand(name, help);
+    cmd->fallthrough();  // Global options may follow: `vpc list --json`.
+    leaves_[absl::StrCat(group->get_name(), " ", name)] = cmd;
+    return cmd;
+  };
+  auto group = [&](const std::string& name, const std::string& help) {
+    CLI::App* g = app.add_subcommand(name, help);
+    g->require_subcommand(1);
+    g->fallthrough();
+    return g;
+  };
+
+  // host: the existing command gains the manager's verbs.
+  CLI::App* c = leaf(host, "register", "Register a compute host with the manager");
+  c->add_option("NAME", a_.name, "the host's name")->required();
+  c->add_option("--underlay-ip", a_.underlay_ip, "its tunnel IPv4 address")->required();
+  c->add_option("--openflow", a_.openflow, "its bridge's OpenFlow target (tcp:IP:PORT)");
+  c->add_option("--ovsdb", a_.ovsdb, "its OVSDB target (tcp:IP:PORT)");
+  c = leaf(host, "unregister", "Unregister a host (refused while endpoints live on it)");
+  c->add_option("NAME", a_.name, "the host's name")->required();
+  leaf(host, "list", "List the manager's hosts");
+  host_show->add_option("NAME", a_.name, "a host registered with the manager (else use --db)");
+  host_show->fallthrough();
+
+  CLI::App* gw = group("gw", "Gateway nodes registered with the manager");
+  c = leaf(gw, "register", "Register a gateway node");
+  c->add_option("NAME", a_.name, "the gateway's name")->required();
+  c->add_option("--underlay-ip", a_.underlay_ip, "its tunnel IPv4 address")->required();
+  c->add_option("--grpc", a_.grpc, "its API: unix:/abs/path or HOST:PORT")->required();
+  c->add_option("--capacity", a_.capacity, "VMs it can serve")->required();
+  c = leaf(gw, "unregister", "Unregister a gateway (refused while in a cluster)");
+  c->add_option("NAME", a_.name, "the gateway's name")->required();
+  leaf(gw, "list", "List gateways");
+  c = leaf(gw, "show", "Show a gateway");
+  c->add_option("NAME", a_.name, "the gateway's name")->required();
+
+  CLI::App* cl = group("cluster", "Gateway clusters");
+  c = leaf(cl, "create", "Create a cluster of spare gateways");
+  c->add_option("--id", a_.id, "its id, 1..65535 (default: the lowest free)");
+  c->add_option("MEMBER", a_.members, "gateway names")->required();
+  c = leaf(cl, "delete", "Delete a cluster (refused while it serves a VPC)");
+  c->add_option("ID", a_.id, "the cluster's id")->required();
+  leaf(cl, "list", "List clusters");
+  c = leaf(cl, "show", "Show a cluster");
+  c->add_option("ID", a_.id, "the cluster's id")->required();
+
+  CLI::App* vpc = group("vpc", "VPCs");
+  c = leaf(vpc, "create", "Create a VPC with its networks");
+  c->add_option("ID", a_.vpc, "the VPC's id")->required();
+  c->add_option("--vni", a_.vni, "its VNI, 1..16777215")->required();
+  c->add_option("--router-mac", a_.router_mac, "the MAC answering its ARP requests")->required();
+  c->add_option("--cluster", a_.cluster, "its cluster (default: the one with the most room)");
+  c->add_option("--network", a_.networks, "a network: ID=IPV4-CIDR[,IPV6-CIDR] (repeatable)");
+  c = leaf(vpc, "delete", "Delete a VPC with its networks and endpoints");
+  c->add_option("ID", a_.vpc, "the VPC's id")->required();
+  c = leaf(vpc, "list", "List VPCs");
+  c->add_option("--cluster", a_.cluster, "only this cluster's");
+  c = leaf(vpc, "show", "Show a VPC");
+  c->add_option("ID", a_.vpc, "the VPC's id")->required();
+
+  CLI::App* net = group("network", "Networks of a VPC");
+  c = leaf(net, "create", "Create a network");
+  c->add_option("VPC", a_.vpc, "its VPC")->required();
+  c->add_option("ID", a_.network, "its id")->required();
+  c->add_option("--ipv4", a_.ipv4, "its IPv4 prefix")->required();
+  c->add_option("--ipv6", a_.ipv6, "its IPv6 prefix");
+  c = leaf(net, "delete", "Delete a network with its endpoints");
+  c->add_option("VPC", a_.vpc, "its VPC")->required();
+  c->add_option("ID", a_.network, "its id")->required();
+  c = leaf(net, "list", "List a VPC's networks");
+  c->add_option("VPC", a_.vpc, "the VPC")->required();
+  c = leaf(net, "show", "Show a network");
+  c->add_option("VPC", a_.vpc, "its VPC")->required();
+  c->add_option("ID", a_.network, "its id")->required();
+
+  CLI::App* ep = group("endpoint", "Endpoints (VMs)");
+  c = leaf(ep, "create", "Create an endpoint and wait until it is online");
+  c->add_option("KEY", a_.key, "its unique key")->required();
+  c->add_option("--vpc", a_.vpc, "its VPC")->required();
+  c->add_option("--network", a_.network, "its network")->required();
+  c->add_option("--ipv4", a_.ipv4, "its IPv4 address")->required();
+  c->add_option("--ipv6", a_.ipv6, "its IPv6 address");
+  c->add_option("--mac", a_.mac, "its MAC address")->required();
+  c->add_option("--host", a_.host, "the host it lives on")->required();
+  c->add_option("--iface-id", a_.iface_id, "external_ids:iface-id of its port (default: KEY)");
+  c->add_option("--timeout-ms", a_.timeout_ms, "how long to wait for ONLINE (default 10000)");
+  c = leaf(ep, "move", "Move an endpoint to another host and wait until it is online there");
+  c->add_option("KEY", a_.key, "its key")->required();
+  c->add_option("--host", a_.host, "the new host")->required();
+  c->add_option("--timeout-ms", a_.timeout_ms, "how long to wait for ONLINE (default 10000)");
+  c = leaf(ep, "update", "Change an endpoint's addresses, network or iface-id");
+  c->add_option("KEY", a_.key, "its key")->required();
+  c->add_option("--network", a_.network, "its new network");
+  c->add_option("--ipv4", a_.ipv4, "its new IPv4 address");
+  c->add_option("--ipv6", a_.ipv6, "its new IPv6 address ('' for none)");
+  c->add_option("--mac", a_.mac, "its new MAC address");
+  c->add_option("--iface-id", a_.iface_id, "its new iface-id ('' for the key)");
+  c = leaf(ep, "delete", "Delete an endpoint");
+  c->add_option("KEY", a_.key, "its key")->required();
+  c = leaf(ep, "list", "List endpoints");
+  c->add_option("--vpc", a_.vpc, "only this VPC's");
+  c->add_option("--host", a_.host, "only this host's");
+  c = leaf(ep, "show", "Show an endpoint");
+  c->add_option("KEY", a_.key, "its key")->required();
+  c = leaf(ep, "load", "Create many endpoints in one stream (FILE: {\"endpoints\": [...]})");
+  c->add_option("FILE", a_.file, "JSON file, or - for standard input")->required();
+  c = leaf(ep, "watch", "Print endpoint changes as they happen");
+  c->add_option("--vpc", a_.vpc, "only this VPC's");
+  c->add_option("--host", a_.host, "only this host's");
+  c->add_flag("--initial", a_.initial, "first print every matching endpoint (EXISTING)");
+  c->add_option("--count", a_.count, "exit after this many events");
+}
+
+bool ManagerCli::parsed() const {
+  for (const auto& [name, cmd] : leaves_) {
+    if (cmd->parsed()) return true;
+  }
+  return host_show_->parsed() && !a_.name.empty();
+}
+
+int ManagerCli::Run(std::ostream& out, std::ostream& err) const {
+  auto is = [&](const char* name) { return leaves_.at(name)->parsed(); };
+  if (server_.empty()) {
+    return InputError("the manager's address is needed: --server ADDR or SHORTCUT_MANAGER", err);
+  }
+  Client client(server_, timeout_s_);
+  const bool j = json_ || (host_show_->parsed() && host_show_->count("--json") > 0);
+  const Args& a = a_;
+  auto said = [](std::string text) { return [text](const auto&) { return text + "\n"; }; };
+
+  // ---- Hosts. ----
+  if (is("host register")) {
+    v1::RegisterHostRequest r;
+    r.mutable_host()->set_name(a.name);
+    r.mutable_host()->set_underlay_ip(a.underlay_ip);
+    r.mutable_host()->set_openflow(a.openflow);
+    r.mutable_host()->set_ovsdb(a.ovsdb);
+    return Unary(client, j, &Stub::RegisterHost, r, said("host " + a.name + " registered"), out,
+                 err);
+  }
+  if (is("host unregister")) {
+    v1::UnregisterHostRequest r;
+    r.set_name(a.name);
+    return Unary(client, j, &Stub::UnregisterHost, r, said("host " + a.name + " unregistered"), out,
+                 err);
+  }
+  if (is("host list")) {
+    return List(
+        client, j, &Stub::ListHosts, v1::ListHostsRequest(),
+        [](v1::ListHostsResponse& r) { return r.mutable_hosts(); }, kHostHeader, HostRow, out, err);
+  }
+  if (host_show_->parsed()) {
+    v1::GetHostRequest r;
+    r.set_name(a.name);
+    return Unary(
+        client, j, &Stub::GetHost, r,
+        [](const v1::Host& h) { return Show(kHostHeader, HostRow(h)); }, out, err);
+  }
+
+  // ---- Gateways. ----
+  if (is("gw register")) {
+    v1::RegisterGatewayRequest r;
+    v1::Gateway* g = r.mutable_gateway();
+    g->set_name(a.name);
+    g->set_underlay_ip(a.underlay_ip);
+    g->set_grpc_address(a.grpc);
+    g->set_capacity(a.capacity);
+    return Unary(
+        client, j, &Stub::RegisterGateway, r,
+        [](const v1::Gateway& g) {
+          return absl::StrCat("gateway ", g.name(), " registered: tunnel ofport ",
+                              g.tunnel_ofport(), "\n");
+        },
+        out, err);
+  }
+  if (is("gw unregister")) {
+    v1::UnregisterGatewayRequest r;
+    r.set_name(a.name);
+    return Unary(client, j, &Stub::UnregisterGateway, r,
+                 said("gateway " + a.name + " unregistered"), out, err);
+  }
+  if (is("gw list")) {
+    return List(
+        client, j, &Stub::ListGateways, v1::ListGatewaysRequest(),
+        [](v1::ListGatewaysResponse& r) { return r.mutable_gateways(); }, kGatewayHeader,
+        GatewayRow, out, err);
+  }
+  if (is("gw show")) {
+    v1::GetGatewayRequest r;
+    r.set_name(a.name);
+    return Unary(
+        client, j, &Stub::GetGateway, r,
+        [](const v1::Gateway& g) { return Show(kGatewayHeader, GatewayRow(g)); }, out, err);
+  }
+
+  // ---- Clusters. ----
+  if (is("cluster create")) {
+    v1::CreateClusterRequest r;
+    r.mutable_cluster()->set_id(a.id);
+    for (const std::string& m : a.members) r.mutable_cluster()->add_members(m);
+    return Unary(
+        client, j, &Stub::CreateCluster, r,
+        [](const v1::Cluster& c) { return absl::StrCat("cluster ", c.id(), " created\n"); }, out,
+        err);
+  }
+  if (is("cluster delete")) {
+    v1::DeleteClusterRequest r;
+    r.set_id(a.id);
+    return Unary(client, j, &Stub::DeleteCluster, r,
+                 said(absl::StrCat("cluster ", a.id, " deleted")), out, err);
+  }
+  if (is("cluster list")) {
+    return List(
+        client, j, &Stub::ListClusters, v1::ListClustersRequest(),
+        [](v1::ListClustersResponse& r) { return r.mutable_clusters(); }, kClusterHeader,
+        ClusterRow, out, err);
+  }
+  if (is("cluster show")) {
+    v1::GetClusterRequest r;
+    r.set_id(a.id);
+    return Unary(
+        client, j, &Stub::GetCluster, r,
+        [](const v1::Cluster& c) { return Show(kClusterHeader, ClusterRow(c)); }, out, err);
+  }
+
+  // ---- VPCs. ----
+  if (is("vpc create")) {
+    v1::CreateVpcRequest r;
+    v1::Vpc* v = r.mutable_vpc();
+    v->set_id(a.vpc);
+    v->set_vni(a.vni);
+    v->set_router_mac(a.router_mac);
+    v->set_cluster_id(a.cluster);
+    for (const std::string& n : a.networks) {
+      absl::Status s = ParseNetworkArg(n, v->add_networks());
+      if (!s.ok()) return InputError(std::string(s.message()), err);
+    }
+    return Unary(
+        client, j, &Stub::CreateVpc, r,
+        [](const v1::Vpc& v) {
+          return absl::StrCat("vpc ", v.id(), " created on cluster ", v.cluster_id(), "\n");
+        },
+        out, err);
+  }
+  if (is("vpc delete")) {
+    v1::DeleteVpcRequest r;
+    r.set_id(a.vpc);
+    return Unary(
+        client, j, &Stub::DeleteVpc, r,
+        [&](const v1::DeleteVpcResponse& d) {
+          return absl::StrCat("vpc ", a.vpc, " deleted with ", d.endpoints(), " endpoints\n");
+        },
+        out, err);
+  }
+  if (is("vpc list")) {
+    v1::ListVpcsRequest r;
+    r.set_cluster_id(a.cluster);
+    return List(
+        client, j, &Stub::ListVpcs, r, [](v1::ListVpcsResponse& r) { return r.mutable_vpcs(); },
+        kVpcHeader, VpcRow, out, err);
+  }
+  if (is("vpc show")) {
+    v1::GetVpcRequest r;
+    r.set_id(a.vpc);
+    return Unary(
+        client, j, &Stub::GetVpc, r,
+        [](const v1::Vpc& v) {
+          std::string text = Show(kVpcHeader, VpcRow(v));
+          std::vector<std::vector<std::string>> rows = {kNetworkHeader};
+          for (const auto& n : v.networks()) rows.push_back(NetworkRow(n));
+          return text + "\n" + Table(rows);
+        },
+        out, err);
+  }
+
+  // ---- Networks. ----
+  if (is("network create")) {
+    v1::CreateNetworkRequest r;
+    v1::Network* n = r.mutable_network();
+    n->set_vpc(a.vpc);
+    n->set_id(a.network);
+    n->set_ipv4_cidr(a.ipv4);
+    n->set_ipv6_cidr(a.ipv6);
+    return Unary(client, j, &Stub::CreateNetwork, r,
+                 said("network " + a.network + " of vpc " + a.vpc + " created"), out, err);
+  }
+  if (is("network delete")) {
+    v1::DeleteNetworkRequest r;
+    r.set_vpc(a.vpc);
+    r.set_id(a.network);
+    return Unary(
+        client, j, &Stub::DeleteNetwork, r,
+        [&](const v1::DeleteNetworkResponse& d) {
+          return absl::StrCat("network ", a.network, " of vpc ", a.vpc, " deleted with ",
+                              d.endpoints(), " endpoints\n");
+        },
+        out, err);
+  }
+  if (is("network list")) {
+    v1::ListNetworksRequest r;
+    r.set_vpc(a.vpc);
+    return List(
+        client, j, &Stub::ListNetworks, r,
+        [](v1::ListNetworksResponse& r) { return r.mutable_networks(); }, kNetworkHeader,
+        NetworkRow, out, err);
+  }
+  if (is("network show")) {
+    v1::GetNetworkRequest r;
+    r.set_vpc(a.vpc);
+    r.set_id(a.network);
+    return Unary(
+        client, j, &Stub::GetNetwork, r,
+        [](const v1::Network& n) { return Show(kNetworkHeader, NetworkRow(n)); }, out, err);
+  }
+
+  // ---- Endpoints. ----
+  auto endpoint_line = [](const v1::Endpoint& e) {
+    return absl::StrCat("endpoint ", e.key(), " on ", e.host(), ": ", StatusName(e.status()), "\n");
+  };
+  if (is("endpoint create")) {
+    v1::CreateEndpointRequest r;
+    v1::Endpoint* e = r.mutable_endpoint();
+    e->set_key(a.key);
+    e->set_vpc(a.vpc);
+    e->set_network(a.network);
+    e->set_ipv4(a.ipv4);
+    e->set_ipv6(a.ipv6);
+    e->set_mac(a.mac);
+    e->set_host(a.host);
+    e->set_iface_id(a.iface_id);
+    r.set_online_timeout_ms(a.timeout_ms);
+    return Unary(client, j, &Stub::CreateEndpoint, r, endpoint_line, out, err);
+  }
+  if (is("endpoint move")) {
+    v1::UpdateEndpointRequest r;
+    r.mutable_endpoint()->set_key(a.key);
+    r.mutable_endpoint()->set_host(a.host);
+    r.mutable_update_mask()->add_paths("host");
+    r.set_online_timeout_ms(a.timeout_ms);
+    return Unary(client, j, &Stub::UpdateEndpoint, r, endpoint_line, out, err);
+  }
+  if (is("endpoint update")) {
+    CLI::App* cmd = leaves_.at("endpoint update");
+    v1::UpdateEndpointRequest r;
+    v1::Endpoint* e = r.mutable_endpoint();
+    e->set_key(a.key);
+    auto masked = [&](const char* option, const char* path, const std::string& value,
+                      void (v1::Endpoint::*set)(const std::string&)) {
+      if (cmd->count(option) == 0) return;
+      (e->*set)(value);
+      r.mutable_update_mask()->add_paths(path);
+    };
+    masked("--network", "network", a.network, &v1::Endpoint::set_network);
+    masked("--ipv4", "ipv4", a.ipv4, &v1::Endpoint::set_ipv4);
+    masked("--ipv6", "ipv6", a.ipv6, &v1::Endpoint::set_ipv6);
+    masked("--mac", "mac", a.mac, &v1::Endpoint::set_mac);
+    masked("--iface-id", "iface_id", a.iface_id, &v1::Endpoint::set_iface_id);
+    if (r.update_mask().paths().empty()) {
+      return InputError(
+          "endpoint update: nothing to change (--network, --ipv4, --ipv6, --mac, "
+          "--iface-id)",
+          err);
+    }
+    return Unary(client, j, &Stub::UpdateEndpoint, r, endpoint_line, out, err);
+  }
+  if (is("endpoint delete")) {
+    v1::DeleteEndpointRequest r;
+    r.set_key(a.key);
+    return Unary(client, j, &Stub::DeleteEndpoint, r, said("endpoint " + a.key + " deleted"), out,
+                 err);
+  }
+  if (is("endpoint list")) {
+    v1::ListEndpointsRequest r;
+    r.set_vpc(a.vpc);
+    r.set_host(a.host);
+    return List(
+        client, j, &Stub::ListEndpoints, r,
+        [](v1::ListEndpointsResponse& r) { return r.mutable_endpoints(); }, kEndpointHeader,
+        EndpointRow, out, err);
+  }
+  if (is("endpoint show")) {
+    v1::GetEndpointRequest r;
+    r.set_key(a.key);
+    return Unary(
+        client, j, &Stub::GetEndpoint, r,
+        [](const v1::Endpoint& e) { return Show(kEndpointHeader, EndpointRow(e)); }, out, err);
+  }
+  if (is("endpoint load")) {
+    std::string text;
+    std::vector<v1::Endpoint> endpoints;
+    if (absl::Status s = ReadInput(a.file, &text); !s.ok()) {
+      return InputError(std::string(s.message()), err);
+    }
+    if (absl::Status s = ParseEndpointsFile(text, a.file, &endpoints); !s.ok()) {
+      return InputError(std::string(s.message()), err);
+    }
+    return LoadEndpoints(client, j, endpoints, out, err);
+  }
+  if (is("endpoint watch")) {
+    v1::WatchEndpointsRequest r;
+    r.set_vpc(a.vpc);
+    r.set_host(a.host);
+    r.set_initial(a.initial);
+    return Watch(client, j, r, a.count, out, err);
+  }
+  return InputError("no manager command", err);
+}
+
+}  // namespace shortcut::ctl
