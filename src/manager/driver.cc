@@ -269,11 +269,22 @@ void GatewayDriver::Dispatch(const std::vector<NbChange>& changes) {
 }
 
 asio::awaitable<void> GatewayDriver::RunMain(std::shared_ptr<bool> alive) {
+  int empty = 0;
   while (*alive && !stopped_) {
     co_await store_.WaitChanges();
     if (!*alive || stopped_) break;
     std::vector<NbChange> changes = store_.TakeChanges();
-    if (!changes.empty()) Dispatch(changes);
+    if (!changes.empty()) {
+      empty = 0;
+      Dispatch(changes);
+      continue;
+    }
+    // A change that came to nothing is normal; a wait that keeps returning
+    // with nothing (a stopped store) must not spin.
+    if (++empty >= 3) {
+      ofconn::Signal never(ex_);
+      co_await timers_.WaitUntil(never, timers_.Now() + options_.backoff_min);
+    }
   }
 }
 

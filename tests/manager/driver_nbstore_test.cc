@@ -48,9 +48,11 @@ class DriverNbStoreTest : public ::testing::Test {
     ASSERT_TRUE(server_.Start(::shortcut::testing::ReadFile(SHORTCUT_NB_SCHEMA)).ok());
     driver_db_ = MakeStore();
     test_db_ = MakeStore();
+    ASSERT_TRUE(RunUntil([&] { return driver_db_->synced() && test_db_->synced(); }));
     TxnFiller fill;
     testing::FillSmallState(fill);
-    ASSERT_TRUE(Commit(std::move(fill.txn)).ok());
+    absl::Status filled = Commit(std::move(fill.txn));
+    ASSERT_TRUE(filled.ok()) << filled;
     ASSERT_TRUE(RunUntil(
         [&] { return driver_db_->synced() && driver_db_->state().endpoints.size() == 3; }));
   }

@@ -146,6 +146,39 @@ TEST(DriverWithGatewaydTest, TheClusterAndItsVpcsReachARealGatewayAndChangesFoll
   }));
   EXPECT_EQ(driver.view("gw-a")->full_loads, 1u);
 
+  // A new host: SetCluster again. The gateway answers that its (armed)
+  // hosts cannot be programmed, which is not a refusal of the cluster.
+  store.PutHost({"h3", "172.31.1.3", "", ""});
+  ASSERT_TRUE(testing::RunUntil(io, [&] {
+    auto s = Stats(*stub, false);
+    return driver.settled() && s && s->hosts() == 3;
+  })) << driver.view("gw-a")->detail;
+  EXPECT_EQ(driver.view("gw-a")->detail, "");
+
+  driver.Stop();
+  EXPECT_TRUE(testing::RunUntil(io, [&] { return driver.finished(); }));
+}
+
+TEST(DriverWithGatewaydTest, AGatewayNobodyAnswersForIsDownWithTheReason) {
+  ::shortcut::testing::TempDir dir("shortcut-manager-gw");
+  asio::io_context io;
+  GrpcCallPool pool(1);
+  testing::MemoryStore store(io.get_executor());
+  store.PutCluster(1);
+  GatewayRow row = testing::Gateway("gw-a", "172.31.2.1", 1, 60001);
+  row.grpc_address = "unix:" + dir.File("nobody.sock");
+  store.PutGateway(row);
+  (void)store.TakeChanges();
+  SteadyTimers timers;
+  GrpcGatewayClientOptions client;
+  client.call_deadline = 2000;
+  GatewayDriver driver(io.get_executor(), store, GrpcGatewayClientFactory(pool, client), timers,
+                       GatewayDriver::Options{});
+  driver.Start();
+  ASSERT_TRUE(testing::RunUntil(
+      io, [&] { return store.state().gateways.at("gw-a").state == GatewayState::kDown; }));
+  EXPECT_FALSE(store.state().gateways.at("gw-a").detail.empty());
+  EXPECT_FALSE(driver.view("gw-a")->loaded);
   driver.Stop();
   EXPECT_TRUE(testing::RunUntil(io, [&] { return driver.finished(); }));
 }
