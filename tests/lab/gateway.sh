@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Shortcut end to end in a lab: 3 hosts, one cluster of 2 gateways running
-# shortcut-gatewayd, 2 VPCs that reuse the same addresses. Real OVS, real
-# packets. Usage: gateway.sh BIN_DIR
+# shortcut-gatewayd, 2 VPCs that reuse the same addresses, everything driven
+# through shortcut-managerd's API. Real OVS, real packets.
+# Usage: gateway.sh BIN_DIR
 #   - first packets cross a gateway and arrive (ping, TCP); then the direct
 #     path is on the sending host and the gateway sees no more of the flow;
 #   - 10,000 more endpoints in a VPC change no host's flow or group count;
 #   - a moved VM is reached at its new host, a deleted one is not, the other
 #     VPC's VM at the same address is never reached, spoofed packets die;
+#   - shortcut-gatewayd restarted with an empty DB: reloaded by managerd,
+#     hosts and its bridge unchanged, traffic goes on;
 #   - a gateway killed with kill -9: its hosts' buckets go dead by BFD and
 #     new flows cross the other gateway.
 # shellcheck source=tests/lab/lib.sh
 source "$(dirname "$0")/lib.sh" "$1" gateway
-export SHORTCUT_GATEWAYD=$BIN/shortcut-gatewayd
+export SHORTCUT_GATEWAYD=$BIN/shortcut-gatewayd SHORTCUT_MANAGERD=$BIN/shortcut-managerd
 
 lab up --hosts 3 --gateways 2 --vpcs 2 --vms-per-host 2 > /dev/null 2>&1 || fail "up failed"
 lab start || fail "start failed"
@@ -21,6 +24,8 @@ OF="ovs-ofctl -O OpenFlow13"
 DIRECT=cookie=0x5c00020000000000/0xffffff0000000000
 br() { echo "unix:$LAB_DIR/$1/br-int.mgmt"; }
 gwctl() { "$SHORTCUTCTL" gateway --server "unix:$LAB_DIR/$1/gatewayd.sock" "${@:2}"; }
+mgr() { SHORTCUT_MANAGER="unix:$LAB_DIR/mgr/managerd.sock" "$SHORTCUTCTL" --timeout 30 "$@"; }
+gw_endpoints() { gwctl "$1" --json stats | python3 -c 'import json, sys; print(json.load(sys.stdin).get("endpoints", 0))'; }
 # vm NAME FIELD: a VM's field from the lab plan.
 vm() {
   python3 -c 'import json, sys
@@ -126,13 +131,12 @@ for i in range(10000):
                 "host": hosts[i % len(hosts)], "ifaceId": "more%d" % i})
 json.dump({"endpoints": eps}, sys.stdout)
 PY
-for g in gw1 gw2; do
-  gwctl "$g" add-endpoints "$LAB_DIR/more.json" > /dev/null || fail "add-endpoints on $g failed"
-done
-sleep 1
-[ "$(counts)" = "$before" ] || fail "host flows/groups changed with 10,000 endpoints: $before -> $(counts)"
-wait_for 20 test "$($OF dump-flows "$(br gw1)" | grep -vc NXST_FLOW)" -ge $((gw_before + 10000)) ||
+mgr endpoint load "$LAB_DIR/more.json" > /dev/null || fail "endpoint load failed"
+# managerd pushes them to both gateways of the VPC's cluster.
+wait_for 60 test "$($OF dump-flows "$(br gw1)" | grep -vc NXST_FLOW)" -ge $((gw_before + 10000)) ||
   fail "gw1's bridge does not hold the 10,000 endpoints"
+wait_for 60 test "$(gw_endpoints gw2)" -ge 10006 || fail "gw2 does not hold the 10,000 endpoints"
+[ "$(counts)" = "$before" ] || fail "host flows/groups changed with 10,000 endpoints: $before -> $(counts)"
 ping_ok "$a" "$ipb" || fail "ping $a -> $b after adding endpoints"
 ok "10,000 more endpoints: hosts unchanged ($(echo "$before" | tr '\n' ';')), gw1's bridge +10,000 flows"
 
@@ -155,18 +159,22 @@ ip netns exec "$mvns" ethtool -K eth0 tx off > /dev/null
 ovs-vsctl --db="unix:$LAB_DIR/host3/db.sock" --timeout=10 del-port br-int "$(vm "$m" port)"
 ovs-vsctl --db="unix:$LAB_DIR/host2/db.sock" --timeout=10 add-port br-int vm-mv \
   -- set Interface vm-mv external_ids:iface-id="$m-moved"
-for g in gw1 gw2; do
-  gwctl "$g" update-endpoint --key "$m" --vpc vpc1 --network net1 --ipv4 "$ipm" --mac "$macm" \
-    --host host2 --iface-id "$m-moved" > /dev/null || fail "update-endpoint (move) on $g"
-done
+mgr endpoint update "$m" --iface-id "$m-moved" > /dev/null || fail "endpoint update (iface-id) of $m"
+st=$(mgr --json endpoint move "$m" --host host2 |
+  python3 -c 'import json, sys; print(json.load(sys.stdin).get("status", ""))') ||
+  fail "endpoint move of $m"
+[ "$st" = ENDPOINT_STATUS_ONLINE ] || fail "the move of $m answered '$st', not online"
 stale=$(direct_to host1 "$vni" "$ipm")
 [ "$stale" != "$(python3 -c 'import json, sys; print([h["underlay_ip"] for h in json.load(open(sys.argv[1]))["hosts"] if h["name"] == "host3"][0])' "$LAB_DIR/lab.json")" ] ||
   fail "host1 still sends $ipm to host3 after the move"
 wait_for 10 ping_ok "$a" "$ipm" || fail "the moved VM is not reached at host2"
 ok "moved VM reached at its new host; no stale direct path"
 
-for g in gw1 gw2; do gwctl "$g" delete-endpoint "$b" > /dev/null || fail "delete-endpoint on $g"; done
-[ -z "$(direct_to host1 "$vni" "$ipb")" ] || fail "host1 keeps a direct path toward deleted $b"
+mgr endpoint delete "$b" > /dev/null || fail "endpoint delete $b"
+# The store has it deleted; managerd then tells the gateways, which
+# invalidate the direct paths toward it.
+no_path() { [ -z "$(direct_to host1 "$vni" "$ipb")" ]; }
+wait_for 5 no_path || fail "host1 keeps a direct path toward deleted $b"
 ! ping_ok "$a" "$ipb" || fail "deleted $b (or VPC 2's VM at $ipb) still answers $a"
 ping_ok "$c" "$ipb" || fail "VPC 2's VM at $ipb is no longer reachable in its own VPC"
 ok "deleted VM unreachable; the other VPC's VM at the same address unreached from VPC 1, reached in VPC 2"
@@ -183,31 +191,34 @@ lab exec "$a" -- ip neigh flush dev eth0
 ping_ok "$a" "$ipm" || fail "$a no longer reaches $m with its own addresses"
 ok "spoofed source IP and MAC get nothing through"
 
-# ---- 4. shortcut-gatewayd restarted (kill -9): its DB is empty until the
-# management plane reloads it; meanwhile it changes nothing on the hosts or
-# on its own bridge, and traffic goes on.
+# ---- 4. shortcut-gatewayd restarted (kill -9): its DB is empty until
+# managerd sees the new instance and reloads it; it changes nothing on the
+# hosts or on its own bridge, and traffic goes on.
 before=$(counts)
 gw2_flows=$($OF dump-flows "$(br gw2)" | grep -vc NXST_FLOW)
+gw2_eps=$(gw_endpoints gw2)
 kill -9 "$(< "$LAB_DIR/gw2/gatewayd.pid")"
 ip netns exec "$(lab_ns gw2)" setsid "$SHORTCUT_GATEWAYD" --config "$LAB_DIR/gw2/gatewayd.json" \
   > "$LAB_DIR/gw2/gatewayd-2.log" 2>&1 < /dev/null &
 echo $! > "$LAB_DIR/gw2/gatewayd.pid"
 disown
 wait_for 10 gwctl gw2 health > /dev/null 2>&1 || fail "restarted gw2 not serving"
-sleep 1
+wait_for 30 test "$(gw_endpoints gw2)" = "$gw2_eps" ||
+  fail "managerd did not reload gw2: it holds $(gw_endpoints gw2) endpoints, not $gw2_eps"
 [ "$(counts)" = "$before" ] || fail "a restarted gateway changed host rules: $before -> $(counts)"
 [ "$($OF dump-flows "$(br gw2)" | grep -vc NXST_FLOW)" = "$gw2_flows" ] ||
   fail "a restarted gateway changed its own bridge"
 ping_ok "$a" "$ipm" || fail "no traffic after gw2's daemon restarted"
-ok "shortcut-gatewayd restarted with an empty DB: hosts and its bridge untouched, traffic goes on"
+ok "shortcut-gatewayd restarted with an empty DB: reloaded by managerd ($gw2_eps endpoints), hosts and its bridge unchanged, traffic goes on"
 
 # ---- 5. A gateway killed with kill -9: new flows cross the other one.
 kill -9 "$(< "$LAB_DIR/gw1/gatewayd.pid")" "$(< "$LAB_DIR/gw1/ovs-vswitchd.pid")"
-sleep 1
 port=sc-$(printf '%02x' 172 31 2 1)
+bfd_down() {
+  [ "$(ovs-vsctl --db="unix:$LAB_DIR/$1/db.sock" --timeout=10 get Interface "$port" bfd_status:forwarding)" = '"false"' ]
+}
 for h in host1 host2 host3; do
-  st=$(ovs-vsctl --db="unix:$LAB_DIR/$h/db.sock" --timeout=10 get Interface "$port" bfd_status:forwarding)
-  [ "$st" = '"false"' ] || fail "$h: BFD still forwards to the dead gateway ($st)"
+  wait_for 5 bfd_down "$h" || fail "$h: BFD still forwards to the dead gateway"
 done
 wait_for 5 test "$(tunnels_up gw2 | tr '\n' ' ')" = "host1 1/2 host2 1/2 host3 1/2 " ||
   fail "gw2 sees host tunnels as: $(tunnels_up gw2 | tr '\n' ' ') after gw1 died"
