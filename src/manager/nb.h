@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
 #include "src/model/types.h"
 
 namespace shortcut::manager {
@@ -88,7 +89,9 @@ struct NbState {
   std::map<uint32_t, ClusterRow> clusters;
   absl::flat_hash_map<std::string, VpcRow> vpcs;
   std::map<NetworkKey, NetworkRow> networks;
-  absl::flat_hash_map<std::string, EndpointRow> endpoints;
+  // Node-based: a million 296-byte rows in a flat table would cost twice
+  // their size in empty slots after each doubling.
+  absl::node_hash_map<std::string, EndpointRow> endpoints;
   Settings settings;
 
   // Indexes, kept by the store: endpoint keys by VPC and by host (sorted,

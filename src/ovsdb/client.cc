@@ -172,6 +172,8 @@ asio::awaitable<void> OvsdbClient::WriteLoop([[maybe_unused]] std::shared_ptr<Ov
       break;
     }
     writing_.clear();
+    // A bulk transaction may have been tens of MB: do not keep that buffer.
+    if (writing_.capacity() > (size_t{1} << 20)) writing_.shrink_to_fit();
   }
 }
 

@@ -55,8 +55,8 @@ TEST_F(ManagerCmdTest, HostsTablesAndJson) {
   r = Ctl({"host", "list"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out,
-            "NAME  UNDERLAY     OPENFLOW  OVSDB                  ENDPOINTS  CLUSTERS\n"
-            "h1    172.31.1.1   -         -                      0          -\n"
+            "NAME  UNDERLAY     OPENFLOW  OVSDB                 ENDPOINTS  CLUSTERS\n"
+            "h1    172.31.1.1   -         -                     0          -\n"
             "h22   172.31.1.22  -         tcp:172.31.1.22:6640  0          -\n");
 
   r = Ctl({"host", "show", "h1", "--json"});

@@ -93,9 +93,10 @@ class NbStoreTest : public ::testing::Test {
     store_ = MakeStore();
   }
 
-  std::unique_ptr<NbStore> MakeStore() {
+  std::unique_ptr<NbStore> MakeStore(Millis commit_timeout = 30000) {
     NbStore::Options o;
     o.servers = {*ovsdb::ParseOvsdbTarget(server_.target())};
+    o.commit_timeout = commit_timeout;
     auto s = std::make_unique<NbStore>(io_.get_executor(), o);
     s->Start();
     return s;
@@ -383,6 +384,9 @@ TEST_F(NbStoreTest, NotConnectedIsUnavailable) {
 
 TEST_F(NbStoreTest, BulkCommitOf100kEndpoints) {
   constexpr int kEndpoints = 100000;
+  // ovsdb-server answers a transaction of 100,000 inserts after 10-30 s on
+  // a busy 2-core machine; give it time (this is not a timing test).
+  store_ = MakeStore(/*commit_timeout=*/240000);
   auto sub = store_->Subscribe();
   RunCoroutine(
       io_,
