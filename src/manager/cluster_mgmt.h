@@ -275,7 +275,7 @@ struct RebalanceHistory {
 //     the spare pool if it keeps min_cluster_members live members and the
 //     rest stays inside the overload band.
 // "Held down": an action on it within settings.hold_down_ms before `now`.
-// Deterministic: equal inputs give the equal plans.
+// Deterministic: equal inputs give equal plans.
 RebalancePlan PlanRebalance(const NbState& state, const HealthTable& health,
                             const Settings& settings, int64_t now_ms,
                             const RebalanceHistory& history);
