@@ -516,7 +516,10 @@ void Gateway::UpdateTunnelPorts() {
   for (auto& [name, node] : nodes_) {
     // The designated gateway keeps a host's tunnel ports; the others would
     // want the same ones, but one writer avoids racing transactions.
-    if (!Designated(name)) continue;
+    if (!Designated(name)) {
+      node->SetStatusCluster(ClusterTag(cluster_.cluster_id));  // For ListHosts.
+      continue;
+    }
     absl::Status s = node->SetTunnelPorts(*on_hosts, ClusterTag(cluster_.cluster_id));
     if (!s.ok()) spdlog::warn("{}: tunnel ports: {}", name, s.ToString());
   }

@@ -95,6 +95,12 @@ absl::Status NodeOvsdb::SetTunnelPorts(std::vector<host::TunnelPort> ports, std:
   return absl::OkStatus();
 }
 
+void NodeOvsdb::SetStatusCluster(std::string cluster) {
+  if (desired_ || cluster_ == cluster) return;
+  cluster_ = std::move(cluster);
+  Wake();
+}
+
 asio::awaitable<absl::Status> NodeOvsdb::WaitConverged(Millis timeout_ms) {
   auto self = shared_from_this();
   if (!desired_) {

@@ -19,6 +19,7 @@
 #include "src/gateway/gateway.h"
 #include "src/gateway/node_ovsdb.h"
 #include "src/ofconn/connection.h"
+#include "src/ovsdb/client.h"
 #include "src/pipeline/pipeline.h"
 #include "src/reconcile/reconciler.h"
 #include "tests/fakes/ofp_peer.h"

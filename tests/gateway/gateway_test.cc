@@ -385,13 +385,16 @@ TEST_F(TwoClustersTest, EachClusterKeepsItsOwnPartOfASharedHost) {
     EXPECT_EQ(sw_->counters().group_mods, group_mods);
     EXPECT_TRUE(Contents().SameAs(before));
 
-    // Cluster 2's VPC leaves the host: its part goes, cluster 1's and the
-    // shared drops stay.
+    // Cluster 2's VPC leaves the host: its flows go, cluster 1's part and
+    // the shared drops stay.
     CO_ASSERT_OK(co_await gw3_->DeleteEndpoint("ep02"));
     EXPECT_EQ(sw_->flow_count(), 2u + 7);
     EXPECT_EQ(FlowsWithCookieSpace(0x5c00010001000064ull, 0xffffffffffffffffull), 7u);
-    EXPECT_EQ(sw_->group_count(), 1u);
-    EXPECT_EQ(sw_->Groups()[0].group_id, 1u);
+    EXPECT_EQ(FlowsWithCookieSpace(0x5c00040000000000ull, 0xffffffffffffffffull), 2u);
+    groups = sw_->Groups();
+    CO_ASSERT_TRUE(!groups.empty());
+    EXPECT_EQ(groups[0].group_id, 1u);
+    EXPECT_EQ(groups[0].buckets.size(), 2u);
   });
 }
 

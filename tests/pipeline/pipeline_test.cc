@@ -70,8 +70,11 @@ TEST(PipelineTest, CookiesCarryTheClusterAndTheVni) {
   r.cluster_id = 0x1234;
   r.vpcs[0].vni = 0xabcdef;
   r.vms[0].vni = 0xabcdef;
-  for (const auto& [key, flow] : BuildHostState(r).flows()) {
-    if (key.priority != 0) EXPECT_EQ(flow.cookie, 0x5c00011234abcdefull);
+  const reconcile::SwitchState state = BuildHostState(r);
+  for (const auto& [key, flow] : state.flows()) {
+    if (key.priority != 0) {
+      EXPECT_EQ(flow.cookie, 0x5c00011234abcdefull);
+    }
   }
 }
 
@@ -108,8 +111,9 @@ TEST(PipelineTest, TwoClustersOwnDisjointParts) {
   r2.vpcs = {{0x65, {2, 0x5c, 0, 0, 0, 2}}};
   r2.vms = {{0x65, 0x0b000005, {2, 0, 0, 0, 1, 5}, 9}};
   reconcile::SwitchState both = BuildHostState(r1);
-  for (const auto& [key, flow] : BuildHostState(r2).flows()) both.AddFlow(flow);
-  for (const auto& [id, group] : BuildHostState(r2).groups()) both.AddGroup(group);
+  const reconcile::SwitchState state2 = BuildHostState(r2);
+  for (const auto& [key, flow] : state2.flows()) both.AddFlow(flow);
+  for (const auto& [id, group] : state2.groups()) both.AddGroup(group);
   EXPECT_EQ(both.flow_count(), 2u + 2 * (3 + 4));
   EXPECT_EQ(both.group_count(), 2u);
   EXPECT_TRUE(reconcile::ComputePlan(BuildHostState(r1), both.Owned(one), one).empty());
