@@ -219,8 +219,14 @@ std::string StatsText(const v1::GetStatsResponse& stats) {
       case google::protobuf::FieldDescriptor::CPPTYPE_INT64:
         value = std::to_string(reflection->GetInt64(stats, field));
         break;
+      case google::protobuf::FieldDescriptor::CPPTYPE_UINT32:
+        value = std::to_string(reflection->GetUInt32(stats, field));
+        break;
       case google::protobuf::FieldDescriptor::CPPTYPE_BOOL:
         value = YesNo(reflection->GetBool(stats, field));
+        break;
+      case google::protobuf::FieldDescriptor::CPPTYPE_STRING:
+        value = OrDash(reflection->GetString(stats, field));
         break;
       default:
         value = "?";

@@ -30,6 +30,7 @@ absl::StatusOr<ClusterConfig> ClusterFromProto(const v1::SetClusterRequest& requ
     ClusterMember member;
     member.name = m.name();
     member.underlay_ipv4 = m.underlay_ip();
+    member.tunnel_ofport = m.tunnel_ofport();
     config.members.push_back(std::move(member));
   }
   for (int i = 0; i < request.hosts_size(); ++i) {

@@ -51,6 +51,9 @@ v1::GetStatsResponse StatsOf(const Gateway& gateway) {
   gateway.db().ForEachEndpoint(
       [&](const EndpointView& e) { online += EndpointOnline(gateway, e); });
   stats.set_endpoints_pending(db.endpoints - online);
+  stats.set_instance_id(gateway.instance_id());
+  stats.set_cluster_id(gateway.cluster().cluster_id);
+  stats.set_cluster_version(gateway.cluster_version());
   return stats;
 }
 

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <asio/co_spawn.hpp>
+#include <random>
 #include <set>
 #include <string_view>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "spdlog/spdlog.h"
 #include "src/common/fatal.h"
 
@@ -45,14 +47,28 @@ std::string DesignatedMember(const std::string& host, const std::vector<ClusterM
   return best;
 }
 
+std::vector<uint32_t> MemberOfports(std::vector<ClusterMember> members) {
+  std::sort(members.begin(), members.end(),
+            [](const ClusterMember& a, const ClusterMember& b) { return a.name < b.name; });
+  std::vector<uint32_t> ofports;
+  for (size_t i = 0; i < members.size(); ++i) {
+    ofports.push_back(members[i].tunnel_ofport != 0
+                          ? members[i].tunnel_ofport
+                          : kGatewayOfportBase + static_cast<uint32_t>(i));
+  }
+  return ofports;
+}
+
+std::string ClusterTag(uint32_t cluster_id) { return std::to_string(cluster_id); }
+
 absl::StatusOr<std::vector<host::TunnelPort>> TunnelPortsOnHost(
     std::vector<ClusterMember> members) {
   std::sort(members.begin(), members.end(),
             [](const ClusterMember& a, const ClusterMember& b) { return a.name < b.name; });
+  const std::vector<uint32_t> ofports = MemberOfports(members);
   std::vector<host::TunnelPort> ports;
   for (size_t i = 0; i < members.size(); ++i) {
-    auto port = host::MakeTunnelPort(members[i].underlay_ipv4,
-                                     kGatewayOfportBase + static_cast<uint32_t>(i));
+    auto port = host::MakeTunnelPort(members[i].underlay_ipv4, ofports[i]);
     if (!port.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("member ", members[i].name, ": ", port.status().message()));
@@ -75,8 +91,19 @@ absl::StatusOr<std::vector<host::TunnelPort>> TunnelPortsOnGateway(const std::ve
   return ports;
 }
 
+namespace {
+
+// 64 random bits in hex: a gateway's instance id.
+std::string NewInstanceId() {
+  std::random_device rd;
+  uint64_t v = (static_cast<uint64_t>(rd()) << 32) ^ rd();
+  return absl::StrFormat("%016x", v);
+}
+
+}  // namespace
+
 Gateway::Gateway(asio::any_io_executor ex, Options options)
-    : ex_(std::move(ex)), options_(std::move(options)) {}
+    : ex_(std::move(ex)), options_(std::move(options)), instance_id_(NewInstanceId()) {}
 
 Gateway::~Gateway() {
   for (auto& [name, p] : programmers_) p->Stop();
@@ -99,13 +126,30 @@ const HostProgrammer* Gateway::programmer(const std::string& host) const {
 }
 
 absl::Status CheckClusterConfig(const ClusterConfig& config) {
-  if (config.cluster_id == 0 || config.cluster_id > 0xffffff00) {
+  if (config.cluster_id == 0 || config.cluster_id > pipeline::kMaxClusterId) {
     return absl::InvalidArgumentError(
-        absl::StrCat("cluster_id: ", config.cluster_id, " is not in 1..4294967040"));
+        absl::StrCat("cluster_id: ", config.cluster_id, " is not in 1..", pipeline::kMaxClusterId));
   }
   bool self_found = false;
   std::set<std::string> names;
-  for (const ClusterMember& m : config.members) {
+  std::set<uint32_t> ofports;
+  const bool with_ofports = !config.members.empty() && config.members.front().tunnel_ofport != 0;
+  for (size_t i = 0; i < config.members.size(); ++i) {
+    const ClusterMember& m = config.members[i];
+    std::string field = absl::StrCat("members[", i, "].tunnel_ofport");
+    if ((m.tunnel_ofport != 0) != with_ofports) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": set in some members and not in others (all or none)"));
+    }
+    if (with_ofports &&
+        (m.tunnel_ofport < kGatewayOfportBase || m.tunnel_ofport > kGatewayOfportMax)) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ": ", m.tunnel_ofport, " is not in ",
+                                                     kGatewayOfportBase, "..", kGatewayOfportMax));
+    }
+    if (with_ofports && !ofports.insert(m.tunnel_ofport).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": ", m.tunnel_ofport, " is another member's already"));
+    }
     if (m.name.empty()) return absl::InvalidArgumentError("members: a member without a name");
     if (!ParseIpv4(m.underlay_ipv4)) {
       return absl::InvalidArgumentError(absl::StrCat("members: ", m.name, ": underlay_ip '",
@@ -160,6 +204,12 @@ asio::awaitable<absl::Status> Gateway::SetCluster(ClusterConfig config) {
     if (!updated.ok()) co_return updated.status();
     if (updated->underlay_changed) moved_hosts.push_back(h.name);
   }
+  if (cluster_.cluster_id != 0 && config.cluster_id != cluster_.cluster_id) {
+    // The programmers own the old cluster's cookie space and group: new
+    // ones for the new id (the old id's rules are left on the hosts).
+    for (auto& [name, p] : programmers_) p->Stop();
+    programmers_.clear();
+  }
   cluster_ = std::move(config);
   ++cluster_version_;
   for (const std::string& h : moved_hosts) MirrorHost(h);
@@ -171,6 +221,7 @@ asio::awaitable<absl::Status> Gateway::SetCluster(ClusterConfig config) {
     o.target = *ofconn::ParseTarget(h.openflow_target);
     o.session = options_.session;
     o.call_timeout = options_.host_timeout;
+    o.cluster_id = cluster_.cluster_id;
     programmers_[h.name] = HostProgrammer::Start(ex_, std::move(o));
   }
   // Direct paths toward the endpoints of a renumbered host tunnel to its
@@ -195,9 +246,7 @@ absl::Status Gateway::AddVpc(const Vpc& vpc, const std::vector<Network>& network
 pipeline::HostRules Gateway::RulesFor(const std::string& host) const {
   pipeline::HostRules rules;
   rules.cluster_id = cluster_.cluster_id;
-  for (size_t i = 0; i < cluster_.members.size(); ++i) {
-    rules.gateway_ports.push_back(kGatewayOfportBase + static_cast<uint32_t>(i));
-  }
+  rules.gateway_ports = MemberOfports(cluster_.members);
   auto vpcs = db_.VpcsOfHost(host);
   if (!vpcs.ok()) return rules;
   for (const Holding& h : *vpcs) {
@@ -467,8 +516,11 @@ void Gateway::UpdateTunnelPorts() {
   for (auto& [name, node] : nodes_) {
     // The designated gateway keeps a host's tunnel ports; the others would
     // want the same ones, but one writer avoids racing transactions.
-    if (!Designated(name)) continue;
-    absl::Status s = node->SetTunnelPorts(*on_hosts);
+    if (!Designated(name)) {
+      node->SetStatusCluster(ClusterTag(cluster_.cluster_id));  // For ListHosts.
+      continue;
+    }
+    absl::Status s = node->SetTunnelPorts(*on_hosts, ClusterTag(cluster_.cluster_id));
     if (!s.ok()) spdlog::warn("{}: tunnel ports: {}", name, s.ToString());
   }
   if (own_node_) {

@@ -12,8 +12,13 @@
 //     address (SetCluster), the direct paths toward its old address are
 //     deleted on every host of its VPC (non-strict delete on VNI and
 //     destination), whoever installed them.
-// Bucket ports: a host reaches gateway member i through its own tunnel port
-// at ofport kGatewayOfportBase + i (members in name order).
+// Bucket ports: a host reaches each member through a tunnel port of its
+// own at the member's tunnel_ofport (assigned by the management plane,
+// unique across clusters), or, when no member has one, at
+// kGatewayOfportBase + i (members in name order). Several clusters may
+// serve VPCs on one host: each keeps only its own part of it (its cookie
+// space, its group, its tunnel ports, tagged external_ids
+// shortcut-cluster=<cluster id>).
 //
 // Thread-safety: none; everything runs on the executor given at
 // construction (the gRPC layer posts its calls there).
@@ -41,20 +46,27 @@ namespace shortcut::gateway {
 
 inline constexpr uint32_t kGatewayOfportBase = 60001;
 
+inline constexpr uint32_t kGatewayOfportMax = 65279;
+
 struct ClusterMember {
   std::string name;
   std::string underlay_ipv4;
+  // Its tunnel port's ofport on hosts; 0: kGatewayOfportBase + i.
+  uint32_t tunnel_ofport = 0;
 };
 
 struct ClusterConfig {
-  uint32_t cluster_id = 0;  // The select group's id on hosts; 1 .. 0xffffff00.
-  std::string self;         // This gateway's name among `members`.
+  // The select group's id on hosts and part of the standing rules' cookies;
+  // 1 .. 65535 (pipeline::kMaxClusterId).
+  uint32_t cluster_id = 0;
+  std::string self;  // This gateway's name among `members`.
   std::vector<ClusterMember> members;
   std::vector<Host> hosts;
 };
 
-// What SetCluster accepts: cluster_id in range, self among the members,
-// members named once with IPv4 underlays, hosts named once with IPv4
+// What SetCluster accepts: cluster_id in 1..65535, self among the members,
+// members named once with IPv4 underlays, tunnel_ofport set in all members
+// or none, in 60001..65279 and unique, hosts named once with IPv4
 // underlays and valid OpenFlow and OVSDB targets. InvalidArgument
 // (AlreadyExists for a member or host listed twice) naming the field. Also
 // used to check a daemon's config file.
@@ -63,10 +75,17 @@ absl::Status CheckClusterConfig(const ClusterConfig& config);
 // The member designated for `host`: highest rendezvous score. Empty if none.
 std::string DesignatedMember(const std::string& host, const std::vector<ClusterMember>& members);
 
+// The ofports of the members' tunnel ports on hosts, members in name
+// order: each member's tunnel_ofport, or kGatewayOfportBase + i when none
+// is set. The hosts' select group buckets name these.
+std::vector<uint32_t> MemberOfports(std::vector<ClusterMember> members);
+// The value of external_ids:shortcut-cluster on the tunnel ports a
+// cluster's designated gateway keeps on a host.
+std::string ClusterTag(uint32_t cluster_id);
+
 // The gateway tunnel ports (with BFD) NodeOvsdb keeps: on every compute
-// host, one toward each member at kGatewayOfportBase + i (members in name
-// order, as the hosts' select group buckets name them); on each gateway's
-// own OVS, one toward each host, at an ofport OVS chooses.
+// host, one toward each member at its MemberOfports() ofport; on each
+// gateway's own OVS, one toward each host, at an ofport OVS chooses.
 // InvalidArgument for an address that is not IPv4.
 absl::StatusOr<std::vector<host::TunnelPort>> TunnelPortsOnHost(std::vector<ClusterMember> members);
 absl::StatusOr<std::vector<host::TunnelPort>> TunnelPortsOnGateway(const std::vector<Host>& hosts);
@@ -144,6 +163,9 @@ class Gateway {
   const Options& options() const { return options_; }
   // Bumped by every SetCluster (hosts and their programmers may change).
   uint64_t cluster_version() const { return cluster_version_; }
+  // 64 random bits in hex, chosen at construction: a gateway restarted (with
+  // an empty DB) shows a new one.
+  const std::string& instance_id() const { return instance_id_; }
 
  private:
   // Brings `host`'s standing rules up to date (designated hosts only, and
@@ -193,6 +215,7 @@ class Gateway {
   absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, uint32_t>> ports_;
   Counters counters_;
   uint64_t cluster_version_ = 0;
+  std::string instance_id_;
   // Hosts whose endpoints changed since start (ProgramChanged): the only
   // ones programmed.
   std::set<std::string> armed_;

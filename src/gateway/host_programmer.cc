@@ -15,7 +15,7 @@ namespace {
 
 reconcile::SwitchReconciler::Options ReconcilerOptions(const HostProgrammer::Options& o) {
   reconcile::SwitchReconciler::Options r;
-  r.ownership = pipeline::BaseOwnership();
+  r.ownership = pipeline::HostOwnership(o.cluster_id);
   r.driver.timeout_ms = o.call_timeout;
   return r;
 }

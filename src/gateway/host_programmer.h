@@ -1,7 +1,10 @@
 // One host's integration bridge as a gateway programs it (seed 5.3): a
 // reconnecting OpenFlow session to the host's listener, the reconciler that
-// keeps the host's standing rules (pipeline::BuildHostState, cookie space
-// kCookieBase) installed, and the direct paths the forwarding module sends.
+// keeps the host's standing rules of one gateway cluster
+// (pipeline::BuildHostState; what pipeline::HostOwnership gives the
+// cluster: its own cookie space and group, the shared table-miss flows for
+// adding only) installed, and the direct paths the forwarding module sends.
+// Another cluster's rules on the same host are never touched.
 //
 // SetRules() replaces the rules wanted on the host and returns once the
 // switch confirmed a state that includes them (the reconciler's barrier):
@@ -47,6 +50,9 @@ class HostProgrammer : public std::enable_shared_from_this<HostProgrammer> {
     ofconn::Target target;  // The host's OpenFlow listener.
     ofconn::Session::Options session;
     Millis call_timeout = 5000;  // Per sync or barrier.
+    // The gateway cluster whose rules this programmer keeps; every
+    // SetRules() must name it (HostRules::cluster_id).
+    uint32_t cluster_id = 0;
   };
   struct Counters {
     uint64_t syncs = 0;  // Successful reconciler syncs.

@@ -85,13 +85,20 @@ void NodeOvsdb::Wake() {
   wake_.Notify();
 }
 
-absl::Status NodeOvsdb::SetTunnelPorts(std::vector<host::TunnelPort> ports) {
+absl::Status NodeOvsdb::SetTunnelPorts(std::vector<host::TunnelPort> ports, std::string cluster) {
   if (auto s = host::ValidateTunnelPorts(ports); !s.ok()) return s;
-  if (desired_ && *desired_ == ports) return absl::OkStatus();
+  if (desired_ && *desired_ == ports && cluster_ == cluster) return absl::OkStatus();
   desired_ = std::move(ports);
+  cluster_ = std::move(cluster);
   ++desired_gen_;
   Wake();
   return absl::OkStatus();
+}
+
+void NodeOvsdb::SetStatusCluster(std::string cluster) {
+  if (desired_ || cluster_ == cluster) return;
+  cluster_ = std::move(cluster);
+  Wake();
 }
 
 asio::awaitable<absl::Status> NodeOvsdb::WaitConverged(Millis timeout_ms) {
@@ -179,7 +186,7 @@ asio::awaitable<void> NodeOvsdb::Step() {
     retry_timer_.cancel();
     backoff_ = options_.min_backoff;
   }
-  tunnels_ = host::DescribeTunnelPorts(db, options_.bridge);
+  tunnels_ = host::DescribeTunnelPorts(db, options_.bridge, cluster_);
   if (options_.on_bind) TrackBindings(db);
 
   if (!desired_) co_return;
@@ -187,7 +194,7 @@ asio::awaitable<void> NodeOvsdb::Step() {
   awaited_cfg_.reset();
   uint64_t gen = desired_gen_;
   in_place_ = false;
-  auto plan = host::PlanTunnelPorts(db, options_.bridge, *desired_);
+  auto plan = host::PlanTunnelPorts(db, options_.bridge, *desired_, cluster_);
   if (!plan.ok()) {
     // No bridge yet, say: the change that creates it wakes us.
     ++counters_.plan_errors;

@@ -77,9 +77,14 @@ class NodeOvsdb : public std::enable_shared_from_this<NodeOvsdb> {
   static std::shared_ptr<NodeOvsdb> Start(asio::any_io_executor ex, Options options);
   void Stop();
 
-  // Replaces the wanted tunnel ports. InvalidArgument (ValidateTunnelPorts)
-  // changes nothing.
-  absl::Status SetTunnelPorts(std::vector<host::TunnelPort> ports);
+  // Replaces the wanted tunnel ports, kept as `cluster`'s (host::
+  // PlanTunnelPorts: tagged with it, ports of other clusters left alone;
+  // empty: untagged). InvalidArgument (ValidateTunnelPorts) changes nothing.
+  absl::Status SetTunnelPorts(std::vector<host::TunnelPort> ports, std::string cluster = "");
+  // The cluster whose ports tunnel_status() describes, on a node whose
+  // ports this gateway does not keep (no SetTunnelPorts yet); nothing is
+  // written.
+  void SetStatusCluster(std::string cluster);
   // Returns once the last look at the node's database found it holding the
   // ports wanted at the time of the call (or later ones). DeadlineExceeded
   // after `timeout_ms` (the ports stay wanted); FailedPrecondition if none
@@ -89,7 +94,8 @@ class NodeOvsdb : public std::enable_shared_from_this<NodeOvsdb> {
   bool synced() const { return session_->synced(); }
   // The database held the wanted ports at the last look.
   bool converged() const { return in_place_ && converged_gen_ == desired_gen_; }
-  // The gateway tunnel ports on the bridge at the last look.
+  // The gateway tunnel ports (of the wanted ports' cluster) on the bridge at
+  // the last look.
   const std::vector<host::TunnelPortStatus>& tunnel_status() const { return tunnels_; }
   // iface-id → ofport, as reported to on_bind so far.
   const std::map<std::string, uint32_t>& bindings() const { return reported_; }
@@ -125,6 +131,7 @@ class NodeOvsdb : public std::enable_shared_from_this<NodeOvsdb> {
   bool stopped_ = false;
 
   std::optional<std::vector<host::TunnelPort>> desired_;
+  std::string cluster_;         // The tag of the wanted ports.
   uint64_t desired_gen_ = 0;    // Bumped by SetTunnelPorts.
   uint64_t converged_gen_ = 0;  // The generation last seen in place.
   bool in_place_ = false;       // The last look found nothing to change.

@@ -47,7 +47,30 @@ StringMapT Bfd() {
   return {{"enable", "true"}, {"min_rx", interval}, {"min_tx", interval}};
 }
 
-StringMapT RoleIds() { return {{kRoleKey, kGatewayTunnelRole}}; }
+StringMapT RoleIds(const std::string& cluster) {
+  StringMapT ids = {{kRoleKey, kGatewayTunnelRole}};
+  if (!cluster.empty()) ids[kClusterKey] = cluster;
+  return ids;
+}
+
+bool IsGatewayTunnel(const StringMapT& ids) { return Get(ids, kRoleKey) == kGatewayTunnelRole; }
+
+// A gateway-tunnel port of `cluster`.
+bool Ours(const StringMapT& ids, const std::string& cluster) {
+  return IsGatewayTunnel(ids) && Get(ids, kClusterKey) == cluster;
+}
+
+// Ours, or untagged and taken over by a cluster that wants its name.
+bool Claimable(const StringMapT& ids, const std::string& cluster) {
+  return Ours(ids, cluster) ||
+         (!cluster.empty() && IsGatewayTunnel(ids) && Get(ids, kClusterKey).empty());
+}
+
+// `ids` with the role and cluster tag set (other keys kept).
+StringMapT Tagged(StringMapT ids, const std::string& cluster) {
+  for (auto& [k, v] : RoleIds(cluster)) ids[k] = v;
+  return ids;
+}
 
 std::string Describe(const TunnelPort& p) {
   return absl::StrCat(p.name, " (vxlan, remote_ip=", p.remote_ip, ", key=flow, ofport ",
@@ -63,19 +86,20 @@ bool ValidName(const std::string& name) {
 }
 
 // Adds the insert operations for `p`; returns the new Port's uuid-name.
-std::string InsertPort(const TunnelPort& p, size_t index, HostPlan* plan) {
+std::string InsertPort(const TunnelPort& p, size_t index, const std::string& cluster,
+                       HostPlan* plan) {
   std::string iface_name = absl::StrCat("gwt_iface", index);
   std::string port_name = absl::StrCat("gwt_port", index);
   Json iface = {{"name", p.name},
                 {"type", "vxlan"},
                 {"options", MapJson(Options(p))},
                 {"bfd", MapJson(Bfd())},
-                {"external_ids", MapJson(RoleIds())}};
+                {"external_ids", MapJson(RoleIds(cluster))}};
   if (p.ofport_request) iface["ofport_request"] = *p.ofport_request;
   plan->ops.push_back(op::Insert("Interface", std::move(iface), iface_name));
   Json port = {{"name", p.name},
                {"interfaces", NamedUuid(iface_name)},
-               {"external_ids", MapJson(RoleIds())}};
+               {"external_ids", MapJson(RoleIds(cluster))}};
   plan->ops.push_back(op::Insert("Port", std::move(port), port_name));
   plan->changes.push_back(absl::StrCat("add gateway tunnel port ", Describe(p)));
   return port_name;
@@ -83,7 +107,8 @@ std::string InsertPort(const TunnelPort& p, size_t index, HostPlan* plan) {
 
 // The columns of `iface` that differ from `p`, rewritten whole: the
 // interface is Shortcut's, so its settings are replaced, not merged.
-Json InterfaceDiff(const ovsdb::VsInterface& iface, const TunnelPort& p) {
+Json InterfaceDiff(const ovsdb::VsInterface& iface, const TunnelPort& p,
+                   const std::string& cluster) {
   Json row = Json::object();
   if (iface.type != "vxlan") row["type"] = "vxlan";
   if (iface.options != Options(p)) row["options"] = MapJson(Options(p));
@@ -93,11 +118,8 @@ Json InterfaceDiff(const ovsdb::VsInterface& iface, const TunnelPort& p) {
   if (iface.ofport_request != want) {
     row["ofport_request"] = want ? Json(*want) : OvsSet({});
   }
-  if (Get(iface.external_ids, kRoleKey) != kGatewayTunnelRole) {
-    StringMapT ids = iface.external_ids;
-    ids[kRoleKey] = kGatewayTunnelRole;
-    row["external_ids"] = MapJson(ids);
-  }
+  StringMapT ids = Tagged(iface.external_ids, cluster);
+  if (ids != iface.external_ids) row["external_ids"] = MapJson(ids);
   return row;
 }
 
@@ -155,7 +177,8 @@ absl::Status ValidateTunnelPorts(const std::vector<TunnelPort>& ports) {
 }
 
 absl::StatusOr<HostPlan> PlanTunnelPorts(const VsSnapshot& db, const std::string& bridge,
-                                         const std::vector<TunnelPort>& ports) {
+                                         const std::vector<TunnelPort>& ports,
+                                         const std::string& cluster) {
   if (auto s = ValidateTunnelPorts(ports); !s.ok()) return s;
   if (db.root_uuid.empty()) {
     return absl::FailedPreconditionError("the database has no Open_vSwitch row");
@@ -186,13 +209,20 @@ absl::StatusOr<HostPlan> PlanTunnelPorts(const VsSnapshot& db, const std::string
       continue;
     }
     if (it == by_name.end()) {
-      added.push_back(NamedUuid(InsertPort(p, i, &plan)));
+      added.push_back(NamedUuid(InsertPort(p, i, cluster, &plan)));
       continue;
     }
     const ovsdb::VsPort& port = *it->second;
-    if (!on_bridge.contains(port.uuid) || Get(port.external_ids, kRoleKey) != kGatewayTunnelRole) {
+    if (!on_bridge.contains(port.uuid) || !IsGatewayTunnel(port.external_ids)) {
       plan.notes.push_back(absl::StrCat("port ", p.name, " exists but is not a gateway tunnel of ",
                                         bridge, ": left alone"));
+      continue;
+    }
+    if (!Claimable(port.external_ids, cluster)) {
+      std::string holder = Get(port.external_ids, kClusterKey);
+      plan.notes.push_back(absl::StrCat("port ", p.name, " is held by ",
+                                        holder.empty() ? "no cluster" : "cluster " + holder,
+                                        ": left alone"));
       continue;
     }
     auto iface = port.interfaces.size() == 1 ? db.interfaces.find(port.interfaces.front())
@@ -202,9 +232,16 @@ absl::StatusOr<HostPlan> PlanTunnelPorts(const VsSnapshot& db, const std::string
           absl::StrCat("port ", p.name, " does not have exactly one interface: left alone"));
       continue;
     }
-    Json row = InterfaceDiff(iface->second, p);
-    if (row.empty()) continue;
-    plan.ops.push_back(op::Update("Interface", ByUuid(iface->second.uuid), std::move(row)));
+    Json row = InterfaceDiff(iface->second, p, cluster);
+    StringMapT port_ids = Tagged(port.external_ids, cluster);
+    if (row.empty() && port_ids == port.external_ids) continue;
+    if (!row.empty()) {
+      plan.ops.push_back(op::Update("Interface", ByUuid(iface->second.uuid), std::move(row)));
+    }
+    if (port_ids != port.external_ids) {
+      plan.ops.push_back(
+          op::Update("Port", ByUuid(port.uuid), Json{{"external_ids", MapJson(port_ids)}}));
+    }
     plan.changes.push_back(absl::StrCat("update gateway tunnel port ", Describe(p)));
   }
 
@@ -213,9 +250,7 @@ absl::StatusOr<HostPlan> PlanTunnelPorts(const VsSnapshot& db, const std::string
     auto it = db.ports.find(uuid);
     if (it == db.ports.end()) continue;
     const ovsdb::VsPort& port = it->second;
-    if (Get(port.external_ids, kRoleKey) != kGatewayTunnelRole || wanted.contains(port.name)) {
-      continue;
-    }
+    if (!Ours(port.external_ids, cluster) || wanted.contains(port.name)) continue;
     removed.push_back(Uuid(uuid));
     plan.changes.push_back(absl::StrCat("remove gateway tunnel port ", port.name));
   }
@@ -238,15 +273,14 @@ absl::StatusOr<HostPlan> PlanTunnelPorts(const VsSnapshot& db, const std::string
   return plan;
 }
 
-std::vector<TunnelPortStatus> DescribeTunnelPorts(const VsSnapshot& db, const std::string& bridge) {
+std::vector<TunnelPortStatus> DescribeTunnelPorts(const VsSnapshot& db, const std::string& bridge,
+                                                  const std::string& cluster) {
   std::vector<TunnelPortStatus> out;
   const ovsdb::VsBridge* br = db.FindBridge(bridge);
   if (br == nullptr) return out;
   for (const std::string& uuid : br->ports) {
     auto port = db.ports.find(uuid);
-    if (port == db.ports.end() || Get(port->second.external_ids, kRoleKey) != kGatewayTunnelRole) {
-      continue;
-    }
+    if (port == db.ports.end() || !Ours(port->second.external_ids, cluster)) continue;
     TunnelPortStatus s;
     s.name = port->second.name;
     if (port->second.interfaces.size() == 1) {

@@ -11,10 +11,16 @@
 // flow-based sc-tun; these ports carry BFD and receive.
 //
 // The caller owns the desired set; the plan owns the ports marked
-// external_ids:shortcut-role=gateway-tunnel on that bridge: it creates the
-// missing ones, rewrites those whose settings differ, and deletes those no
-// longer desired. Ports it did not create are never touched, even if they
-// hold a desired name (that is reported in the plan's notes).
+// external_ids:shortcut-role=gateway-tunnel on that bridge and tagged with
+// its `cluster` (external_ids:shortcut-cluster on Port and Interface; an
+// empty cluster owns the untagged ones): it creates the missing ones,
+// rewrites those whose settings differ, and deletes those no longer
+// desired. A compute host may be served by several gateway clusters, each
+// keeping its own ports there: ports of another cluster, and ports it did
+// not create, are never touched, even if they hold a desired name (that is
+// reported in the plan's notes). An untagged gateway-tunnel port (made
+// before ports were tagged) is taken over by a cluster that wants its name
+// (the tag is added) and otherwise left alone.
 //
 // Thread-safety: pure functions on values.
 #pragma once
@@ -31,6 +37,8 @@
 namespace shortcut::host {
 
 inline constexpr char kGatewayTunnelRole[] = "gateway-tunnel";
+// external_ids key naming the gateway cluster that keeps a port.
+inline constexpr char kClusterKey[] = "shortcut-cluster";
 // BFD's detection time is mult (3) times the slower side's interval: with
 // 100 ms on both sides a dead peer is noticed in about 300 ms.
 inline constexpr int kBfdIntervalMs = 100;
@@ -56,11 +64,12 @@ absl::StatusOr<TunnelPort> MakeTunnelPort(const std::string& remote_ip,
 absl::Status ValidateTunnelPorts(const std::vector<TunnelPort>& ports);
 
 // The transaction bringing `bridge` to hold exactly `ports` among its
-// gateway-tunnel ports. It bumps next_cfg when it changes anything; empty
-// when nothing has to change. FailedPrecondition if the database has no
-// root row or no such bridge (run host init first).
+// gateway-tunnel ports of `cluster` (see above). It bumps next_cfg when it
+// changes anything; empty when nothing has to change. FailedPrecondition if
+// the database has no root row or no such bridge (run host init first).
 absl::StatusOr<HostPlan> PlanTunnelPorts(const ovsdb::VsSnapshot& db, const std::string& bridge,
-                                         const std::vector<TunnelPort>& ports);
+                                         const std::vector<TunnelPort>& ports,
+                                         const std::string& cluster = "");
 
 // What a tunnel port looks like now, for stats.
 struct TunnelPortStatus {
@@ -72,8 +81,10 @@ struct TunnelPortStatus {
   std::string error;              // Interface:error, as ovs-vswitchd reports it.
   bool operator==(const TunnelPortStatus&) const = default;
 };
-// The gateway-tunnel ports of `bridge`, by name.
+// The gateway-tunnel ports of `bridge` tagged with `cluster` (empty: the
+// untagged ones), by name.
 std::vector<TunnelPortStatus> DescribeTunnelPorts(const ovsdb::VsSnapshot& db,
-                                                  const std::string& bridge);
+                                                  const std::string& bridge,
+                                                  const std::string& cluster = "");
 
 }  // namespace shortcut::host

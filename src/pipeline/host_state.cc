@@ -47,7 +47,7 @@ std::optional<std::vector<reconcile::FlowKey>> HostStateBuilder::Update(const Ho
     }
   }
   for (const HostVm& vm : rules.vms) {
-    VmPart part{vm, RouterMacOf(by_vni, vm)};
+    VmPart part{vm, RouterMacOf(by_vni, vm), rules.cluster_id};
     auto [it, inserted] = vms_.try_emplace(part, pass_);
     if (inserted) {
       new_vms.push_back(part);
@@ -80,7 +80,7 @@ std::optional<std::vector<reconcile::FlowKey>> HostStateBuilder::Update(const Ho
       ++it;
       continue;
     }
-    remove(VmFlows(it->first.vm, it->first.router_mac));
+    remove(VmFlows(it->first.vm, it->first.router_mac, it->first.cluster_id));
     vms_.erase(it++);
   }
 
@@ -97,7 +97,7 @@ std::optional<std::vector<reconcile::FlowKey>> HostStateBuilder::Update(const Ho
     if (!add(VpcFlows(p.vpc, p.cluster_id))) return Rebuild(rules);
   }
   for (const VmPart& p : new_vms) {
-    if (!add(VmFlows(p.vm, p.router_mac))) return Rebuild(rules);
+    if (!add(VmFlows(p.vm, p.router_mac, p.cluster_id))) return Rebuild(rules);
   }
   SetGroup(rules);
   return changed;
@@ -126,9 +126,9 @@ std::nullopt_t HostStateBuilder::Rebuild(const HostRules& rules) {
     put(VpcFlows(vpc, rules.cluster_id));
   }
   for (const HostVm& vm : rules.vms) {
-    VmPart part{vm, RouterMacOf(by_vni, vm)};
+    VmPart part{vm, RouterMacOf(by_vni, vm), rules.cluster_id};
     vms_[part] = pass_;
-    put(VmFlows(vm, part.router_mac));
+    put(VmFlows(vm, part.router_mac, rules.cluster_id));
   }
   SetGroup(rules);
   return std::nullopt;

@@ -54,10 +54,12 @@ class HostStateBuilder {
   struct VmPart {
     HostVm vm;
     of::MacAddr router_mac{};
+    uint32_t cluster_id = 0;  // In the cookie.
     friend bool operator==(const VmPart&, const VmPart&) = default;
     template <typename H>
     friend H AbslHashValue(H h, const VmPart& p) {
-      return H::combine(std::move(h), p.vm.vni, p.vm.ipv4, p.vm.mac, p.vm.ofport, p.router_mac);
+      return H::combine(std::move(h), p.vm.vni, p.vm.ipv4, p.vm.mac, p.vm.ofport, p.router_mac,
+                        p.cluster_id);
     }
   };
 

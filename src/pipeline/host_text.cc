@@ -31,9 +31,9 @@ std::vector<std::string> HostStateText(const HostRules& rules) {
   auto add = [&lines](uint64_t cookie, const std::string& text) {
     lines.push_back(absl::StrCat("cookie=", Hex(cookie), ",", text));
   };
-  const uint64_t c = kCookieBase;
-  add(c, absl::StrCat("table=", kTableClassify, ",priority=0,actions=drop"));
-  add(c, absl::StrCat("table=", kTableArp, ",priority=0,actions=drop"));
+  add(kCookieShared, absl::StrCat("table=", kTableClassify, ",priority=0,actions=drop"));
+  add(kCookieShared, absl::StrCat("table=", kTableArp, ",priority=0,actions=drop"));
+  const uint64_t c = HostCookie(rules.cluster_id, 0);
   for (const HostVpc& vpc : rules.vpcs) {
     std::string vni = Hex(vpc.vni);
     add(c | vpc.vni,

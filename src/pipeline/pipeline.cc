@@ -75,12 +75,12 @@ of::ActionList ArpResponder(const of::MacAddr& router) {
 }  // namespace
 
 std::vector<reconcile::FlowEntry> BaseFlows() {
-  return {NewFlow(kTableClassify, 0, kCookieBase), NewFlow(kTableArp, 0, kCookieBase)};
+  return {NewFlow(kTableClassify, 0, kCookieShared), NewFlow(kTableArp, 0, kCookieShared)};
 }
 
 std::vector<reconcile::FlowEntry> VpcFlows(const HostVpc& vpc, uint32_t cluster_id) {
   using of::Field;
-  const uint64_t cookie = kCookieBase | vpc.vni;
+  const uint64_t cookie = HostCookie(cluster_id, vpc.vni);
   std::vector<reconcile::FlowEntry> flows;
   flows.reserve(3);
 
@@ -107,9 +107,10 @@ std::vector<reconcile::FlowEntry> VpcFlows(const HostVpc& vpc, uint32_t cluster_
   return flows;
 }
 
-std::vector<reconcile::FlowEntry> VmFlows(const HostVm& vm, const of::MacAddr& router_mac) {
+std::vector<reconcile::FlowEntry> VmFlows(const HostVm& vm, const of::MacAddr& router_mac,
+                                          uint32_t cluster_id) {
   using of::Field;
-  const uint64_t cookie = kCookieBase | vm.vni;
+  const uint64_t cookie = HostCookie(cluster_id, vm.vni);
   std::vector<reconcile::FlowEntry> flows;
   flows.reserve(4);
 
@@ -176,7 +177,9 @@ reconcile::SwitchState BuildHostState(const HostRules& rules) {
   for (const HostVm& vm : rules.vms) {
     auto vpc = by_vni.find(vm.vni);
     if (vpc == by_vni.end()) Fatal(absl::StrCat("VM of VNI ", vm.vni, " without its VPC"));
-    for (reconcile::FlowEntry& f : VmFlows(vm, vpc->second->router_mac)) s.AddFlow(std::move(f));
+    for (reconcile::FlowEntry& f : VmFlows(vm, vpc->second->router_mac, rules.cluster_id)) {
+      s.AddFlow(std::move(f));
+    }
   }
   if (std::optional<reconcile::GroupEntry> group = GatewayGroup(rules)) s.AddGroup(*group);
   return s;
@@ -233,10 +236,15 @@ of::FlowMod DirectPathDeleteVpc(uint32_t vni) {
   return mod;
 }
 
-reconcile::Ownership BaseOwnership() {
+reconcile::Ownership HostOwnership(uint32_t cluster_id) {
   reconcile::Ownership o;
-  o.cookie = kCookieBase;
-  o.cookie_mask = kCookieKindMask;
+  o.cookie = HostCookie(cluster_id, 0);
+  o.cookie_mask = kCookieClusterMask;
+  o.shared_cookie = kCookieShared;
+  o.shared_cookie_mask = kCookieKindMask;
+  o.group_min = o.group_max = cluster_id;
+  o.meter_min = 1;
+  o.meter_max = 0;  // None.
   return o;
 }
 

@@ -18,10 +18,21 @@
 // each through that gateway's own tunnel port with BFD and watch_port.
 //
 // Cookies: the top 16 bits 0x5c00 mark Shortcut's flows, the next 8 the
-// kind: kCookieBase for the host's standing rules (reconciled by the
-// gateway designated for the host), kCookieDirect for direct paths
-// (installed by whichever gateway saw the first packet, removed by idle
-// timeout or invalidation). Each kind is its own cookie space.
+// kind, each kind a cookie space of its own:
+//   0x01 kCookieBase    the host's standing rules of one gateway cluster:
+//                       cluster id in bits 24..39, VNI in the low 24 bits
+//                       (HostCookie); the cluster's designated gateway owns
+//                       its cluster's space (mask kCookieClusterMask), so
+//                       clusters sharing a host never touch each other's;
+//   0x02 kCookieDirect  direct paths (installed by whichever gateway saw the
+//                       first packet, removed by idle timeout or
+//                       invalidation);
+//   0x04 kCookieShared  the table-miss drops every cluster needs
+//                       (BaseFlows), identical whoever installs them: every
+//                       cluster's reconciler adds them when missing and
+//                       never modifies or deletes them (HostOwnership).
+// Groups: cluster C's select group has id C, and C's reconciler owns that
+// id only.
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -45,6 +56,16 @@ inline constexpr uint8_t kTableIngress = 30;
 inline constexpr uint64_t kCookieKindMask = 0xffffff0000000000ull;
 inline constexpr uint64_t kCookieBase = 0x5c00010000000000ull;
 inline constexpr uint64_t kCookieDirect = 0x5c00020000000000ull;
+inline constexpr uint64_t kCookieShared = 0x5c00040000000000ull;
+// Kind and cluster id of a standing rule's cookie.
+inline constexpr uint64_t kCookieClusterMask = 0xffffffffff000000ull;
+// Cluster ids fit the cookie's 16 bits: 1..65535.
+inline constexpr uint32_t kMaxClusterId = 0xffff;
+
+// The cookie of cluster `cluster_id`'s standing rules for VPC `vni`.
+constexpr uint64_t HostCookie(uint32_t cluster_id, uint32_t vni) {
+  return kCookieBase | (static_cast<uint64_t>(cluster_id & 0xffff) << 24) | (vni & 0xffffff);
+}
 
 // The shared flow-based tunnel port (src/host/host_config.h).
 inline constexpr uint32_t kTunnelOfport = 60000;
@@ -74,8 +95,9 @@ struct HostRules {
   std::vector<HostVm> vms;              // VMs bound to a port on the host.
 };
 
-// Everything the host should hold in the kCookieBase space, and its group:
-// the union of the parts below. Fatal if a VM's VPC is not in rules.vpcs.
+// Everything the host should hold for cluster rules.cluster_id (its space
+// of kCookieBase, the shared flows, its group): the union of the parts
+// below. Fatal if a VM's VPC is not in rules.vpcs.
 reconcile::SwitchState BuildHostState(const HostRules& rules);
 // The same, in ovs-ofctl syntax: one line per flow (with its cookie) and
 // one for the group (group_id=...), as an operator compares them with
@@ -86,14 +108,17 @@ std::vector<std::string> HostStateText(const HostRules& rules);
 
 // The parts of the host's state (host_state.h keeps them up to date one
 // VM or VPC at a time):
-// the table-miss drops of tables 0 and 10;
+// the table-miss drops of tables 0 and 10 (kCookieShared, the same for
+// every cluster);
 std::vector<reconcile::FlowEntry> BaseFlows();
 // a VPC's classification of tunnelled packets, ARP responder and, with a
 // gateway cluster (cluster_id != 0), default route to the cluster's group;
+// cookie HostCookie(cluster_id, vni);
 std::vector<reconcile::FlowEntry> VpcFlows(const HostVpc& vpc, uint32_t cluster_id);
 // a VM's classification (IPv4 and ARP), local egress and ingress;
-// `router_mac` is that of the VM's VPC;
-std::vector<reconcile::FlowEntry> VmFlows(const HostVm& vm, const of::MacAddr& router_mac);
+// `router_mac` is that of the VM's VPC; cookie HostCookie(cluster_id, vni);
+std::vector<reconcile::FlowEntry> VmFlows(const HostVm& vm, const of::MacAddr& router_mac,
+                                          uint32_t cluster_id);
 // the gateway cluster's select group, if there is a cluster and a gateway.
 std::optional<reconcile::GroupEntry> GatewayGroup(const HostRules& rules);
 
@@ -109,7 +134,10 @@ of::FlowMod DirectPathDelete(uint32_t vni, uint32_t dst_ipv4);
 // Non-strict delete of every direct path of VPC `vni` (VPC or network gone).
 of::FlowMod DirectPathDeleteVpc(uint32_t vni);
 
-// The cookie space of a kind, for reconcile::Ownership.
-reconcile::Ownership BaseOwnership();
+// What cluster `cluster_id`'s reconciler owns on a host: its space of
+// kCookieBase (cookie HostCookie(cluster_id, 0), mask kCookieClusterMask),
+// the shared space kCookieShared for adding only, group `cluster_id` alone,
+// and no meter.
+reconcile::Ownership HostOwnership(uint32_t cluster_id);
 
 }  // namespace shortcut::pipeline

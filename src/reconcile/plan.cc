@@ -57,9 +57,14 @@ void PlanDelete(const FlowEntry& old, const FlowEntry* want, const Ownership& ow
   if (want == nullptr || !own.OwnsFlow(want->cookie)) out.deletes.push_back(&old);
 }
 
-// A desired flow `want` is added, replaced, modified or left as it is.
+// A desired flow `want` is added, replaced, modified or left as it is. A
+// shared one is only added, when no shared flow holds its key.
 void PlanUpsert(const FlowEntry& want, const FlowEntry* old, const Ownership& own,
                 FlowChanges& out) {
+  if (own.SharesFlow(want.cookie)) {
+    if (old == nullptr || !own.SharesFlow(old->cookie)) out.adds.push_back(&want);
+    return;
+  }
   if (!own.OwnsFlow(want.cookie)) return;
   if (old == nullptr || !own.OwnsFlow(old->cookie)) {
     out.adds.push_back(&want);
@@ -215,7 +220,7 @@ absl::Status CheckDesiredIn(const SwitchState& desired, const Ownership& own,
   }
   std::vector<const FlowEntry*> flows;
   auto check = [&](const FlowEntry& flow) {
-    if (!own.OwnsFlow(flow.cookie)) flows.push_back(&flow);
+    if (!own.CoversFlow(flow.cookie)) flows.push_back(&flow);
   };
   if (keys == nullptr) {
     for (const auto& [key, flow] : desired.flows()) check(flow);

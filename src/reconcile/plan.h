@@ -18,6 +18,8 @@
 // Strict commands carry the ownership's cookie and cookie_mask, so that
 // another controller's flow with the same table, priority and match is never
 // hit. Entries outside the ownership are never touched, on either side.
+// Flows of the ownership's shared space are added when missing and never
+// modified or deleted.
 //
 // ComputePlan is pure: no I/O, no clock.
 //

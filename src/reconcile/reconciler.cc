@@ -194,6 +194,20 @@ asio::awaitable<absl::StatusOr<SwitchState>> ReadSwitch(Connection& conn, const 
       if (own.OwnsFlow(fs.cookie)) state.AddFlow(FlowFromStats(fs));
     }
   }
+  if (own.shared_cookie_mask != 0) {
+    // The shared space: a second dump, filtered by the switch as well.
+    of::FlowStatsRequest shared_req;
+    shared_req.table_id = of::kTableAll;
+    shared_req.cookie = own.shared_cookie & own.shared_cookie_mask;
+    shared_req.cookie_mask = own.shared_cookie_mask;
+    CO_ASSIGN_OR_RETURN(auto shared_parts, co_await Dump<std::vector<of::FlowStats>>(
+                                               conn, of::MultipartRequest{0, shared_req}, opt));
+    for (const auto& part : shared_parts) {
+      for (const of::FlowStats& fs : part) {
+        if (own.SharesFlow(fs.cookie)) state.AddFlow(FlowFromStats(fs));
+      }
+    }
+  }
   CO_ASSIGN_OR_RETURN(auto group_parts,
                       co_await Dump<std::vector<of::GroupDesc>>(
                           conn, of::MultipartRequest{0, of::GroupDescRequest{}}, opt));

@@ -204,7 +204,7 @@ SwitchState SwitchState::Owned(const Ownership& ownership) const {
   SwitchState out;
   out.flows_.reserve(flows_.size());
   for (const auto& [key, flow] : flows_) {
-    if (ownership.OwnsFlow(flow.cookie)) out.flows_.emplace(key, flow);
+    if (ownership.CoversFlow(flow.cookie)) out.flows_.emplace(key, flow);
   }
   for (const auto& [id, group] : groups_) {
     if (ownership.OwnsGroup(id)) out.groups_.emplace(id, group);

@@ -80,7 +80,7 @@ struct MeterEntry {
 };
 
 // What one controller may touch on a shared bridge. Entries not owned are
-// never modified or deleted, and dumps keep only owned entries.
+// never modified or deleted, and dumps keep only owned (and shared) entries.
 struct Ownership {
   // Flows are ours iff (cookie & cookie_mask) == (this->cookie & cookie_mask);
   // a mask of 0 makes every flow ours.
@@ -92,8 +92,24 @@ struct Ownership {
   uint32_t meter_min = 1;
   uint32_t meter_max = of::kMeterMax;
 
+  // A shared cookie space (shared_cookie_mask != 0): flows that every
+  // controller of the bridge desires identically (the same key, cookie and
+  // instructions whoever installs them). They are ours to add when missing,
+  // never to modify or delete, so that controllers sharing them never undo
+  // each other and never rewrite them in turn.
+  uint64_t shared_cookie = 0;
+  uint64_t shared_cookie_mask = 0;  // 0: no shared space.
+
   bool OwnsFlow(uint64_t flow_cookie) const {
     return (flow_cookie & cookie_mask) == (cookie & cookie_mask);
+  }
+  bool SharesFlow(uint64_t flow_cookie) const {
+    return shared_cookie_mask != 0 && !OwnsFlow(flow_cookie) &&
+           (flow_cookie & shared_cookie_mask) == (shared_cookie & shared_cookie_mask);
+  }
+  // Owned or shared: what dumps keep and desired states may hold.
+  bool CoversFlow(uint64_t flow_cookie) const {
+    return OwnsFlow(flow_cookie) || SharesFlow(flow_cookie);
   }
   bool OwnsGroup(uint32_t id) const { return id >= group_min && id <= group_max; }
   bool OwnsMeter(uint32_t id) const { return id >= meter_min && id <= meter_max; }

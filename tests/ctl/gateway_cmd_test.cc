@@ -386,6 +386,33 @@ TEST_F(GatewayCmdMoreTest, StatsPrintsEveryFieldByItsType) {
   EXPECT_EQ(json["bridge_flows"], "7");
 }
 
+TEST_F(GatewayCmdMoreTest, StatsShowTheInstanceAndTheCluster) {
+  CtlResult r = Ctl({"stats"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::map<std::string, std::string> fields = StatsTable(r.out);
+  EXPECT_EQ(fields["cluster_id"], "0");  // No cluster yet.
+  EXPECT_EQ(fields["cluster_version"], "0");
+  const std::string instance = fields["instance_id"];
+  EXPECT_EQ(instance.size(), 16u);
+  EXPECT_EQ(instance.find_first_not_of("0123456789abcdef"), std::string::npos) << instance;
+  EXPECT_EQ(instance, OnIo([&] { return gw_->instance_id(); }));
+
+  Prepare();  // set-cluster: cluster 9.
+  ASSERT_EQ(Ctl({"set-cluster", ClusterFile()}).code, 0);
+  r = Ctl({"stats"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  fields = StatsTable(r.out);
+  EXPECT_EQ(fields["cluster_id"], "9");
+  EXPECT_EQ(fields["cluster_version"], "2");
+  EXPECT_EQ(fields["instance_id"], instance);  // The same gateway.
+  r = Ctl({"--json", "stats"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  nlohmann::json json = nlohmann::json::parse(r.out);
+  EXPECT_EQ(json["instance_id"], instance);
+  EXPECT_EQ(json["cluster_id"], 9);         // uint32 is a number in proto JSON.
+  EXPECT_EQ(json["cluster_version"], "2");  // uint64 a string.
+}
+
 TEST(GatewayBinariesTest, UsageErrorsExitTwo) {
   testing::RunResult r = testing::RunProcess({kCtl, "gateway", "stats"});
   EXPECT_EQ(r.exit_code, 2) << r.err;

@@ -51,11 +51,14 @@ class HostPipelineTest : public ::testing::Test {
     ASSERT_TRUE(Sync().ok());
   }
 
+  // The host's rules are cluster 7's (kind 0x01) and the shared drops
+  // (kind 0x04); the cookie mask covers the kind's 0x02 bit alone, so the
+  // sync owns both kinds and never touches direct paths (kind 0x02).
   RunResult Sync() {
     RunOptions o;
     o.stdin_data = state_;
     return RunProcess({kCtl, "switch", "sync", ovs_.OpenflowTarget("br-int"), "-", "--cookie",
-                       "0x5c00010000000000/0xffffff0000000000"},
+                       "0x5c00000000000000/0xffff020000000000"},
                       o);
   }
 

@@ -60,6 +60,22 @@ TEST(DaemonConfigTest, TheClusterIsOptional) {
   EXPECT_FALSE(config->cluster.has_value());
 }
 
+TEST(DaemonConfigTest, MembersMayCarryTheirTunnelOfport) {
+  auto config = ParseDaemonConfig(Config("127.0.0.1:0", R"({"clusterId": 2, "self": "gw3",
+          "members": [{"name": "gw3", "underlayIp": "172.31.3.3", "tunnelOfport": 60021},
+                      {"name": "gw4", "underlay_ip": "172.31.3.4", "tunnel_ofport": 60022}]})"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->cluster->members(0).tunnel_ofport(), 60021u);
+  EXPECT_EQ(config->cluster->members(1).tunnel_ofport(), 60022u);
+  EXPECT_THAT(Error(Config("unix:/gw.sock", R"({"cluster_id": 2, "self": "gw3",
+          "members": [{"name": "gw3", "underlay_ip": "172.31.3.3", "tunnel_ofport": 60021},
+                      {"name": "gw4", "underlay_ip": "172.31.3.4"}]})")),
+              HasSubstr("members[1].tunnel_ofport"));
+  EXPECT_THAT(Error(Config("unix:/gw.sock", R"({"cluster_id": 70000, "self": "gw3",
+          "members": [{"name": "gw3", "underlay_ip": "172.31.3.3"}]})")),
+              HasSubstr("cluster_id: 70000"));
+}
+
 TEST(DaemonConfigTest, ErrorsNameTheField) {
   EXPECT_THAT(Error("{\"listen\": "), HasSubstr("not valid JSON"));
   EXPECT_THAT(Error("[1, 2]"), HasSubstr("JSON object"));

@@ -5,6 +5,7 @@
 #include "src/gateway/gateway.h"
 
 #include <asio/io_context.hpp>
+#include <variant>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -191,6 +192,210 @@ TEST(TunnelPortsLayoutTest, HostsReachMembersInNameOrderAndGatewaysReachEveryHos
   EXPECT_EQ((*on_gateway)[1], (host::TunnelPort{"sc-ac1f0102", "172.31.1.2", std::nullopt}));
   members.push_back({"gw3", "not-an-ip"});
   EXPECT_EQ(TunnelPortsOnHost(members).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(GatewayTest, EachGatewayHasAnInstanceIdOfItsOwn) {
+  const std::string id = gw_->instance_id();
+  EXPECT_EQ(id.size(), 16u);
+  EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos) << id;
+  // A restarted gateway (a new Gateway) is recognisable by its new id.
+  Gateway restarted(io_.get_executor(), TestGatewayOptions());
+  EXPECT_NE(restarted.instance_id(), id);
+  EXPECT_EQ(restarted.instance_id().size(), 16u);
+}
+
+TEST(ClusterConfigTest, IdsAndTunnelOfportsAreChecked) {
+  ClusterConfig c;
+  c.cluster_id = 1;
+  c.self = "gw1";
+  c.members = {{"gw1", "172.31.2.1", 0}, {"gw2", "172.31.2.2", 0}};
+  EXPECT_TRUE(CheckClusterConfig(c).ok());
+  auto error = [](const ClusterConfig& config) {
+    absl::Status s = CheckClusterConfig(config);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+    return std::string(s.message());
+  };
+  ClusterConfig bad = c;
+  bad.cluster_id = 65535;
+  EXPECT_TRUE(CheckClusterConfig(bad).ok());
+  bad.cluster_id = 65536;  // Does not fit the cookie's 16 bits.
+  EXPECT_THAT(error(bad), HasSubstr("cluster_id: 65536 is not in 1..65535"));
+  bad.cluster_id = 0;
+  EXPECT_THAT(error(bad), HasSubstr("cluster_id"));
+
+  ClusterConfig ofports = c;
+  ofports.members[0].tunnel_ofport = 60010;
+  ofports.members[1].tunnel_ofport = 65279;
+  EXPECT_TRUE(CheckClusterConfig(ofports).ok());
+  bad = ofports;
+  bad.members[1].tunnel_ofport = 0;  // All or none.
+  EXPECT_THAT(error(bad), HasSubstr("members[1].tunnel_ofport"));
+  bad = c;
+  bad.members[1].tunnel_ofport = 60002;
+  EXPECT_THAT(error(bad), HasSubstr("members[1].tunnel_ofport"));
+  bad = ofports;
+  bad.members[1].tunnel_ofport = 60010;  // Twice.
+  EXPECT_THAT(error(bad), HasSubstr("members[1].tunnel_ofport: 60010"));
+  bad = ofports;
+  bad.members[0].tunnel_ofport = 60000;  // sc-tun's.
+  EXPECT_THAT(error(bad), HasSubstr("members[0].tunnel_ofport: 60000 is not in 60001..65279"));
+  bad.members[0].tunnel_ofport = 65280;
+  EXPECT_THAT(error(bad), HasSubstr("members[0].tunnel_ofport: 65280"));
+}
+
+TEST(TunnelPortsLayoutTest, MembersTunnelOfportsNameTheBucketsAndPorts) {
+  std::vector<ClusterMember> members = {{"gw4", "172.31.3.4", 60104}, {"gw3", "172.31.3.3", 60103}};
+  EXPECT_EQ(MemberOfports(members), (std::vector<uint32_t>{60103, 60104}));
+  auto on_host = TunnelPortsOnHost(members);
+  ASSERT_TRUE(on_host.ok()) << on_host.status();
+  EXPECT_EQ((*on_host)[0], (host::TunnelPort{"sc-ac1f0303", "172.31.3.3", 60103}));
+  EXPECT_EQ((*on_host)[1], (host::TunnelPort{"sc-ac1f0304", "172.31.3.4", 60104}));
+  // None set: 60001 + i in name order.
+  members[0].tunnel_ofport = members[1].tunnel_ofport = 0;
+  EXPECT_EQ(MemberOfports(members), (std::vector<uint32_t>{60001, 60002}));
+}
+
+// Two clusters serving VPCs on one host, each with its own designated
+// gateway: the host holds both clusters' rules and groups, and neither
+// gateway undoes the other's.
+class TwoClustersTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SimHosts hosts;
+    absl::Status started = hosts.Start(io_.get_executor(), dir_, {"host1"});
+    ASSERT_TRUE(started.ok()) << started;
+    target_ = hosts.targets["host1"];
+    sw_ = std::move(hosts.switches["host1"]);
+    gw1_ = std::make_unique<Gateway>(io_.get_executor(), TestGatewayOptions());
+    gw3_ = std::make_unique<Gateway>(io_.get_executor(), TestGatewayOptions());
+  }
+  // Cluster 1: gw1 and gw2 (gw1 designated for host1 is checked below);
+  // cluster 2: gw3 alone. Ofports assigned across clusters.
+  ClusterConfig Cluster1(const std::string& self) {
+    ClusterConfig c;
+    c.cluster_id = 1;
+    c.self = self;
+    c.members = {{"gw1", "172.31.2.1", 60011}, {"gw2", "172.31.2.2", 60012}};
+    c.hosts = {{"host1", "172.31.1.1", target_, ""}};
+    return c;
+  }
+  ClusterConfig Cluster2() {
+    ClusterConfig c;
+    c.cluster_id = 2;
+    c.self = "gw3";
+    c.members = {{"gw3", "172.31.3.3", 60021}};
+    c.hosts = {{"host1", "172.31.1.1", target_, ""}};
+    return c;
+  }
+  absl::Status AddVpc(Gateway& gw, const std::string& id, uint32_t vni, const std::string& cidr) {
+    Vpc vpc{id, vni, "02:5c:00:00:00:01"};
+    std::vector<Network> networks = {{"net1", cidr, ""}};
+    return gw.AddVpc(vpc, networks);
+  }
+  static Endpoint Ep(const std::string& key, const std::string& vpc, const std::string& ip) {
+    return {key, vpc, "net1", ip, "", "02:00:00:00:00:" + key.substr(key.size() - 2), "host1", key};
+  }
+  // What the host's switch holds, as comparable values.
+  reconcile::SwitchState Contents() const {
+    reconcile::SwitchState s;
+    for (const of::FlowStats& f : sw_->Flows()) s.AddFlow(reconcile::FlowFromStats(f));
+    for (const of::GroupDesc& g : sw_->Groups()) s.AddGroup(reconcile::GroupFromDesc(g));
+    return s;
+  }
+  size_t FlowsWithCookieSpace(uint64_t cookie, uint64_t mask) const {
+    size_t n = 0;
+    for (const of::FlowStats& f : sw_->Flows()) n += (f.cookie & mask) == cookie;
+    return n;
+  }
+
+  asio::io_context io_;
+  testing::TempDir dir_{"shortcut-gateway2"};
+  std::string target_;
+  std::unique_ptr<fakes::FakeSwitch> sw_;
+  std::unique_ptr<Gateway> gw1_;
+  std::unique_ptr<Gateway> gw3_;
+};
+
+TEST_F(TwoClustersTest, EachClusterKeepsItsOwnPartOfASharedHost) {
+  // gw1 or gw2, whichever cluster 1 designates for host1, plays cluster 1.
+  const std::string self1 = DesignatedMember("host1", Cluster1("gw1").members);
+  const ClusterConfig c1 = Cluster1(self1);
+  const ClusterConfig c2 = Cluster2();
+  const Endpoint ep1 = Ep("ep01", "vpc1", "10.0.0.10");
+  const Endpoint ep2 = Ep("ep02", "vpc2", "10.0.0.20");  // Same address, other VPC would do too.
+  RunCoroutine(io_, [&]() -> asio::awaitable<void> {
+    CO_ASSERT_OK(co_await gw1_->SetCluster(c1));
+    CO_ASSERT_OK(co_await gw3_->SetCluster(c2));
+    CO_ASSERT_TRUE(gw1_->Designated("host1"));
+    CO_ASSERT_TRUE(gw3_->Designated("host1"));
+    CO_ASSERT_OK(AddVpc(*gw1_, "vpc1", 100, "10.0.0.0/24"));
+    CO_ASSERT_OK(AddVpc(*gw3_, "vpc2", 200, "10.0.0.0/24"));
+    CO_ASSERT_OK(co_await gw1_->BindPort("host1", "ep01", 5));
+    CO_ASSERT_OK(co_await gw3_->BindPort("host1", "ep02", 6));
+    CO_ASSERT_OK_AND_ASSIGN(auto r1, co_await gw1_->UpdateEndpoint(ep1));
+    EXPECT_TRUE(r1.online);
+    CO_ASSERT_OK_AND_ASSIGN(auto r2, co_await gw3_->UpdateEndpoint(ep2));
+    EXPECT_TRUE(r2.online);
+
+    // Both clusters' rules: the two shared drops, then per cluster a VPC's
+    // 3 and a VM's 4, each in its cluster's cookie space.
+    EXPECT_EQ(sw_->flow_count(), 2u + 7 + 7);
+    EXPECT_EQ(FlowsWithCookieSpace(0x5c00040000000000ull, 0xffffff0000000000ull), 2u);
+    EXPECT_EQ(FlowsWithCookieSpace(0x5c00010001000064ull, 0xffffffffffffffffull), 7u);
+    EXPECT_EQ(FlowsWithCookieSpace(0x5c000100020000c8ull, 0xffffffffffffffffull), 7u);
+    std::vector<of::GroupDesc> groups = sw_->Groups();
+    CO_ASSERT_TRUE(groups.size() == 2u);
+    EXPECT_EQ(groups[0].group_id, 1u);
+    EXPECT_EQ(groups[1].group_id, 2u);
+    CO_ASSERT_TRUE(groups[0].buckets.size() == 2u);
+    EXPECT_EQ(groups[0].buckets[0].watch_port, 60011u);
+    EXPECT_EQ(groups[0].buckets[1].watch_port, 60012u);
+    CO_ASSERT_TRUE(groups[1].buckets.size() == 1u);
+    EXPECT_EQ(groups[1].buckets[0].watch_port, 60021u);
+    // Each VPC's default goes to its own cluster's group.
+    for (const of::FlowStats& f : sw_->Flows()) {
+      if (f.table_id != pipeline::kTableEgress || f.priority != pipeline::kPriorityDefault) {
+        continue;
+      }
+      CO_ASSERT_TRUE(f.instructions.apply_actions.size() == 2u);
+      const auto* group = std::get_if<of::ActionGroup>(&f.instructions.apply_actions[1]);
+      CO_ASSERT_TRUE(group != nullptr);
+      EXPECT_EQ(group->group_id, (f.cookie & 0xffffff) == 100 ? 1u : 2u);
+    }
+
+    // Further syncs of either change nothing: the same endpoint again, a
+    // new VM of one cluster, and a reconnect (both read the switch and
+    // converge on it).
+    const reconcile::SwitchState before = Contents();
+    const uint64_t flow_mods = sw_->counters().flow_mods;
+    const uint64_t group_mods = sw_->counters().group_mods;
+    CO_ASSERT_OK_AND_ASSIGN(auto again1, co_await gw1_->UpdateEndpoint(ep1));
+    CO_ASSERT_OK_AND_ASSIGN(auto again2, co_await gw3_->UpdateEndpoint(ep2));
+    EXPECT_TRUE(again1.online && again2.online);
+    const uint64_t syncs1 = gw1_->programmer("host1")->counters().syncs;
+    const uint64_t syncs3 = gw3_->programmer("host1")->counters().syncs;
+    sw_->DropConnections();
+    CO_ASSERT_TRUE(co_await testing::WaitUntil(
+        [&] {
+          return gw1_->programmer("host1")->counters().syncs > syncs1 &&
+                 gw3_->programmer("host1")->counters().syncs > syncs3;
+        },
+        5000));
+    EXPECT_EQ(sw_->counters().flow_mods, flow_mods);
+    EXPECT_EQ(sw_->counters().group_mods, group_mods);
+    EXPECT_TRUE(Contents().SameAs(before));
+
+    // Cluster 2's VPC leaves the host: its flows go, cluster 1's part and
+    // the shared drops stay.
+    CO_ASSERT_OK(co_await gw3_->DeleteEndpoint("ep02"));
+    EXPECT_EQ(sw_->flow_count(), 2u + 7);
+    EXPECT_EQ(FlowsWithCookieSpace(0x5c00010001000064ull, 0xffffffffffffffffull), 7u);
+    EXPECT_EQ(FlowsWithCookieSpace(0x5c00040000000000ull, 0xffffffffffffffffull), 2u);
+    groups = sw_->Groups();
+    CO_ASSERT_TRUE(!groups.empty());
+    EXPECT_EQ(groups[0].group_id, 1u);
+    EXPECT_EQ(groups[0].buckets.size(), 2u);
+  });
 }
 
 TEST_F(GatewayTest, OnlyTheDesignatedGatewayProgramsAHost) {

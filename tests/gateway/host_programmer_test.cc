@@ -52,6 +52,7 @@ class HostProgrammerTest : public ::testing::Test {
     o.session.max_backoff = 200;
     o.session.connection.probe_interval = 0;
     o.call_timeout = 1000;
+    o.cluster_id = 3;  // Rules()'s.
     return HostProgrammer::Start(io_.get_executor(), o);
   }
 

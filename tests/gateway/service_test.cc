@@ -284,6 +284,11 @@ TEST_F(ServiceTest, ValidationErrorsNameTheFieldAndChangeNothing) {
   c = Cluster();
   c.set_cluster_id(0);
   EXPECT_ERROR(SetCluster(c), INVALID_ARGUMENT, "cluster_id");
+  c.set_cluster_id(65536);
+  EXPECT_ERROR(SetCluster(c), INVALID_ARGUMENT, "cluster_id: 65536");
+  c = Cluster();
+  c.mutable_members(0)->set_tunnel_ofport(59999);
+  EXPECT_ERROR(SetCluster(c), INVALID_ARGUMENT, "members[0].tunnel_ofport: 59999");
   c = Cluster();
   c.mutable_hosts(1)->set_ovsdb("http://x");
   EXPECT_ERROR(SetCluster(c), INVALID_ARGUMENT, "ovsdb target 'http://x'");

@@ -30,6 +30,27 @@ TunnelPort Port(const std::string& ip, std::optional<uint32_t> ofport = std::nul
   return *p;
 }
 
+// Adds `ports` to bridge "b" as the plan makes them for `cluster`
+// (interface uuid "i-NAME", port uuid "p-NAME").
+void AddPorts(ovsdb::VsSnapshot* db, const std::vector<TunnelPort>& ports,
+              const std::string& cluster = "") {
+  ovsdb::StringMapT ids = {{kRoleKey, "gateway-tunnel"}};
+  if (!cluster.empty()) ids["shortcut-cluster"] = cluster;
+  for (const TunnelPort& p : ports) {
+    db->bridges["b"].ports.push_back("p-" + p.name);
+    db->ports["p-" + p.name] = {"p-" + p.name, p.name, {"i-" + p.name}, ids};
+    ovsdb::VsInterface i;
+    i.uuid = "i-" + p.name;
+    i.name = p.name;
+    i.type = "vxlan";
+    i.options = {{"key", "flow"}, {"remote_ip", p.remote_ip}};
+    i.bfd = {{"enable", "true"}, {"min_rx", "100"}, {"min_tx", "100"}};
+    i.external_ids = ids;
+    if (p.ofport_request) i.ofport_request = *p.ofport_request;
+    db->interfaces[i.uuid] = i;
+  }
+}
+
 // A bridge br-int holding the internal port and `ports` as the plan makes
 // them (interface uuid "i-NAME", port uuid "p-NAME").
 ovsdb::VsSnapshot Db(const std::vector<TunnelPort>& ports) {
@@ -257,6 +278,98 @@ TEST(TunnelPortsTest, StatusReportsBfdAndOfports) {
   EXPECT_EQ(status[1], (TunnelPortStatus{"sc-ac1f0202", "172.31.2.2", std::nullopt, "down", false,
                                          "could not add"}));
   EXPECT_THAT(DescribeTunnelPorts(db, "br-x"), IsEmpty());
+}
+
+}  // namespace
+}  // namespace shortcut::host
+
+namespace shortcut::host {
+namespace {
+
+// Two gateway clusters keeping their ports on one host's bridge: each plan
+// creates, rewrites and deletes its own ports only.
+TEST(TunnelPortsTest, TwoClustersOnOneBridgeTouchOnlyTheirOwnPorts) {
+  const std::vector<TunnelPort> one = {Port("172.31.2.1", 60001), Port("172.31.2.2", 60002)};
+  const std::vector<TunnelPort> two = {Port("172.31.3.1", 60003)};
+  ovsdb::VsSnapshot db = Db({});
+
+  // Cluster 1 first, on an empty bridge: its ports, tagged.
+  auto plan = PlanTunnelPorts(db, "br-int", one, "1");
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_THAT(OpKinds(plan->ops),
+              ElementsAre("comment", "insert Interface", "insert Port", "insert Interface",
+                          "insert Port", "mutate Bridge", "mutate Open_vSwitch"));
+  EXPECT_EQ(plan->ops[1]["row"]["external_ids"].dump(),
+            R"(["map",[["shortcut-cluster","1"],["shortcut-role","gateway-tunnel"]]])");
+  EXPECT_EQ(plan->ops[2]["row"]["external_ids"], plan->ops[1]["row"]["external_ids"]);
+  AddPorts(&db, one, "1");
+
+  // Cluster 2 adds its own and deletes none of cluster 1's.
+  plan = PlanTunnelPorts(db, "br-int", two, "2");
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_THAT(OpKinds(plan->ops), ElementsAre("comment", "insert Interface", "insert Port",
+                                              "mutate Bridge", "mutate Open_vSwitch"));
+  EXPECT_EQ(plan->ops[3]["mutations"].dump(),
+            R"([["ports","insert",["set",[["named-uuid","gwt_port0"]]]]])");
+  AddPorts(&db, two, "2");
+
+  // Both converged: neither plan changes anything.
+  EXPECT_TRUE(PlanTunnelPorts(db, "br-int", one, "1")->empty());
+  EXPECT_TRUE(PlanTunnelPorts(db, "br-int", two, "2")->empty());
+
+  // Cluster 2 wants nothing any more: its port goes, cluster 1's stay.
+  plan = PlanTunnelPorts(db, "br-int", {}, "2");
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_THAT(OpKinds(plan->ops), ElementsAre("comment", "mutate Bridge", "mutate Open_vSwitch"));
+  EXPECT_EQ(plan->ops[1]["mutations"].dump(),
+            R"([["ports","delete",["set",[["uuid","p-sc-ac1f0301"]]]]])");
+
+  // Cluster 1 drops a member: only its own port goes.
+  plan = PlanTunnelPorts(db, "br-int", {one[0]}, "1");
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->ops[1]["mutations"].dump(),
+            R"([["ports","delete",["set",[["uuid","p-sc-ac1f0202"]]]]])");
+
+  // A port of cluster 1 rewritten by hand is put back by cluster 1 only.
+  db.interfaces["i-sc-ac1f0201"].ofport_request = 60009;
+  EXPECT_TRUE(PlanTunnelPorts(db, "br-int", two, "2")->empty());
+  plan = PlanTunnelPorts(db, "br-int", one, "1");
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_THAT(OpKinds(plan->ops),
+              ElementsAre("comment", "update Interface", "mutate Open_vSwitch"));
+  EXPECT_EQ(plan->ops[1]["where"].dump(), R"([["_uuid","==",["uuid","i-sc-ac1f0201"]]])");
+
+  // The gateway's own node (no cluster) sees none of them as its own.
+  EXPECT_TRUE(PlanTunnelPorts(db, "br-int", {}, "")->empty());
+  EXPECT_TRUE(DescribeTunnelPorts(db, "br-int").empty());
+  EXPECT_EQ(DescribeTunnelPorts(db, "br-int", "1").size(), 2u);
+  EXPECT_EQ(DescribeTunnelPorts(db, "br-int", "2").size(), 1u);
+}
+
+// Both clusters want a port toward the same address (one gateway in two
+// clusters): whoever holds the name keeps it; the other notes it.
+TEST(TunnelPortsTest, ANameHeldByAnotherClusterIsANoteNotAChange) {
+  ovsdb::VsSnapshot db = Db({});
+  AddPorts(&db, {Port("172.31.2.1", 60001)}, "1");
+  auto plan = PlanTunnelPorts(db, "br-int", {Port("172.31.2.1", 60005)}, "2");
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_TRUE(plan->empty());
+  ASSERT_EQ(plan->notes.size(), 1u);
+  EXPECT_THAT(plan->notes[0], HasSubstr("sc-ac1f0201 is held by cluster 1"));
+}
+
+// A port made before ports were tagged is taken over by the cluster that
+// wants its name (the tag is added) and left alone by the others.
+TEST(TunnelPortsTest, UntaggedPortsAreTakenOverOnlyWhenWanted) {
+  ovsdb::VsSnapshot db = Db({Port("172.31.2.1", 60001), Port("172.31.3.1", 60003)});
+  auto plan = PlanTunnelPorts(db, "br-int", {Port("172.31.2.1", 60001)}, "1");
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_THAT(OpKinds(plan->ops),
+              ElementsAre("comment", "update Interface", "update Port", "mutate Open_vSwitch"));
+  EXPECT_EQ(
+      plan->ops[1]["row"].dump(),
+      R"({"external_ids":["map",[["shortcut-cluster","1"],["shortcut-role","gateway-tunnel"]]]})");
+  EXPECT_EQ(plan->ops[2]["row"], plan->ops[1]["row"]);
 }
 
 }  // namespace

@@ -3,9 +3,12 @@
 // tests/e2e/host_pipeline_test.cc.
 #include "src/pipeline/pipeline.h"
 
+#include <variant>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "src/openflow/text.h"
+#include "src/reconcile/plan.h"
 
 namespace shortcut::pipeline {
 namespace {
@@ -36,14 +39,130 @@ TEST(PipelineTest, AVmCostsFourFlowsAndAVpcThree) {
   EXPECT_EQ(BuildHostState(two_vpcs).flows().size(), base + 4 + 3);
 }
 
-TEST(PipelineTest, EveryFlowIsInTheBaseCookieSpace) {
+TEST(PipelineTest, EveryFlowIsInItsClustersCookieSpaceOrShared) {
   reconcile::SwitchState s = BuildHostState(Rules(3));
-  reconcile::Ownership own = BaseOwnership();
+  reconcile::Ownership own = HostOwnership(7);
+  size_t shared = 0;
   for (const auto& [key, flow] : s.flows()) {
-    EXPECT_TRUE(own.OwnsFlow(flow.cookie)) << std::hex << flow.cookie;
+    EXPECT_TRUE(own.CoversFlow(flow.cookie)) << std::hex << flow.cookie;
     EXPECT_EQ(flow.idle_timeout, 0);
+    if (key.priority == 0) {
+      // The table-miss drops: the shared kind, the same for every cluster.
+      EXPECT_EQ(flow.cookie, 0x5c00040000000000ull) << key.table;
+      EXPECT_TRUE(own.SharesFlow(flow.cookie));
+      EXPECT_FALSE(own.OwnsFlow(flow.cookie));
+      ++shared;
+    } else {
+      // Kind 0x01, cluster 7 in bits 24..39, VNI 0x64 in the low 24 bits.
+      EXPECT_EQ(flow.cookie, 0x5c00010007000064ull) << key.table << "/" << key.priority;
+      EXPECT_TRUE(own.OwnsFlow(flow.cookie));
+    }
   }
-  EXPECT_FALSE(own.OwnsFlow(DirectPathAdd(0x64, 1, 2, 30).cookie));
+  EXPECT_EQ(shared, 2u);
+  EXPECT_FALSE(own.CoversFlow(DirectPathAdd(0x64, 1, 2, 30).cookie));
+}
+
+TEST(PipelineTest, CookiesCarryTheClusterAndTheVni) {
+  EXPECT_EQ(HostCookie(1, 0x64), 0x5c00010001000064ull);
+  EXPECT_EQ(HostCookie(2, 0xffffff), 0x5c00010002ffffffull);
+  EXPECT_EQ(HostCookie(65535, 0x123456), 0x5c0001ffff123456ull);
+  HostRules r = Rules(1);
+  r.cluster_id = 0x1234;
+  r.vpcs[0].vni = 0xabcdef;
+  r.vms[0].vni = 0xabcdef;
+  const reconcile::SwitchState state = BuildHostState(r);
+  for (const auto& [key, flow] : state.flows()) {
+    if (key.priority != 0) {
+      EXPECT_EQ(flow.cookie, 0x5c00011234abcdefull);
+    }
+  }
+}
+
+// Two clusters serving VPCs on one host: neither owns the other's flows or
+// group, both share the table-miss drops for adding only, and neither
+// touches direct paths or any meter.
+TEST(PipelineTest, TwoClustersOwnDisjointParts) {
+  reconcile::Ownership one = HostOwnership(1);
+  reconcile::Ownership two = HostOwnership(2);
+  EXPECT_EQ(one.cookie, 0x5c00010001000000ull);
+  EXPECT_EQ(one.cookie_mask, 0xffffffffff000000ull);
+  EXPECT_EQ(two.cookie, 0x5c00010002000000ull);
+  EXPECT_TRUE(one.OwnsFlow(0x5c00010001000064ull));
+  EXPECT_FALSE(one.OwnsFlow(0x5c00010002000065ull));
+  EXPECT_FALSE(two.OwnsFlow(0x5c00010001000064ull));
+  EXPECT_FALSE(one.CoversFlow(0x5c00010002000065ull));
+  EXPECT_FALSE(one.CoversFlow(0x5c00010000000064ull));  // No cluster 0.
+  EXPECT_TRUE(one.SharesFlow(0x5c00040000000000ull));
+  EXPECT_TRUE(two.SharesFlow(0x5c00040000000000ull));
+  EXPECT_FALSE(one.CoversFlow(0x5c00020000000064ull));  // Direct paths.
+  EXPECT_TRUE(one.OwnsGroup(1));
+  EXPECT_FALSE(one.OwnsGroup(2));
+  EXPECT_TRUE(two.OwnsGroup(2));
+  EXPECT_FALSE(two.OwnsGroup(1));
+  EXPECT_FALSE(one.OwnsMeter(1));
+
+  // Each cluster's plan against a switch holding both clusters' rules
+  // touches nothing: the other's entries are outside its ownership.
+  HostRules r1 = Rules(1);
+  r1.cluster_id = 1;
+  HostRules r2;
+  r2.cluster_id = 2;
+  r2.gateway_ports = {201};
+  r2.vpcs = {{0x65, {2, 0x5c, 0, 0, 0, 2}}};
+  r2.vms = {{0x65, 0x0b000005, {2, 0, 0, 0, 1, 5}, 9}};
+  reconcile::SwitchState both = BuildHostState(r1);
+  const reconcile::SwitchState state2 = BuildHostState(r2);
+  for (const auto& [key, flow] : state2.flows()) both.AddFlow(flow);
+  for (const auto& [id, group] : state2.groups()) both.AddGroup(group);
+  EXPECT_EQ(both.flow_count(), 2u + 2 * (3 + 4));
+  EXPECT_EQ(both.group_count(), 2u);
+  EXPECT_TRUE(reconcile::ComputePlan(BuildHostState(r1), both.Owned(one), one).empty());
+  EXPECT_TRUE(reconcile::ComputePlan(BuildHostState(r2), both.Owned(two), two).empty());
+  EXPECT_TRUE(reconcile::ComputePlan(BuildHostState(r1), both, one).empty());
+  EXPECT_TRUE(reconcile::ComputePlan(BuildHostState(r2), both, two).empty());
+
+  // Cluster 2 with no VPC left on the host: its own flows and group go,
+  // the shared drops and cluster 1's part stay.
+  HostRules empty2;
+  empty2.cluster_id = 2;
+  reconcile::Plan plan = reconcile::ComputePlan(BuildHostState(empty2), both.Owned(two), two);
+  EXPECT_EQ(plan.summary.flows.deleted, 7u);
+  EXPECT_EQ(plan.summary.flows.added, 0u);
+  EXPECT_EQ(plan.summary.groups.deleted, 1u);
+  for (const reconcile::PlannedMessage& m : plan.bundle) {
+    if (const auto* f = std::get_if<of::FlowMod>(&m.mod)) {
+      EXPECT_EQ(f->cookie, 0x5c00010002000000ull);  // Strict delete within cluster 2's space.
+      EXPECT_EQ(f->cookie_mask, 0xffffffffff000000ull);
+    } else if (const auto* g = std::get_if<of::GroupMod>(&m.mod)) {
+      EXPECT_EQ(g->group_id, 2u);
+    }
+  }
+}
+
+// The shared drops are added when missing and never modified or deleted,
+// even when they differ from what this cluster would install.
+TEST(PipelineTest, SharedFlowsAreAddedOnly) {
+  reconcile::Ownership own = HostOwnership(1);
+  HostRules r = Rules(0);
+  r.cluster_id = 1;
+  reconcile::SwitchState want = BuildHostState(r);
+  reconcile::Plan first = reconcile::ComputePlan(want, reconcile::SwitchState{}, own);
+  EXPECT_EQ(first.summary.flows.added, 5u);
+
+  reconcile::SwitchState installed = want;
+  // The switch's shared drop in table 0 differs (another version's), and
+  // the table 10 drop is there too: neither is touched.
+  reconcile::FlowEntry odd;
+  odd.key.table = 0;
+  odd.key.priority = 0;
+  odd.cookie = 0x5c00040000000000ull;
+  odd.instructions.goto_table = 10;
+  installed.AddFlow(odd);
+  EXPECT_TRUE(reconcile::ComputePlan(want, installed, own).empty());
+  // Not desired any more: still not deleted.
+  reconcile::SwitchState nothing;
+  reconcile::Plan none = reconcile::ComputePlan(nothing, installed, own);
+  EXPECT_EQ(none.summary.flows.deleted, 3u);  // The VPC's three, not the drops.
 }
 
 TEST(PipelineTest, OneSelectGroupWithABucketPerGateway) {
