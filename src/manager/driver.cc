@@ -656,6 +656,15 @@ asio::awaitable<absl::Status> GatewayDriver::ApplyDirty(Gw& g) {
     }
     it = keys.erase(it);
   }
+  // Endpoints new to this gateway go in bulk (its AddEndpoints stream): a
+  // VPC growing by thousands is a few calls, not one round trip each.
+  if (!g.stop) {
+    absl::Status s = co_await AddNewEndpoints(g, updates);
+    if (!s.ok()) {
+      g.dirty_endpoints.insert(updates.begin(), updates.end());
+      co_return s;
+    }
+  }
   for (size_t i = 0; i < updates.size() && !g.stop; ++i) {
     absl::Status s = co_await ApplyEndpoint(g, updates[i]);
     if (!s.ok()) {
@@ -725,6 +734,57 @@ asio::awaitable<absl::Status> GatewayDriver::ApplyVpc(Gw& g, std::string id) {
   absl::Status loaded = co_await LoadVpc(g, shared);
   if (loaded.ok()) RecordVpc(g, *shared);
   co_return Settle(g, item, loaded);
+}
+
+asio::awaitable<absl::Status> GatewayDriver::AddNewEndpoints(Gw& g,
+                                                             std::vector<std::string>& keys) {
+  const NbState& s = store_.state();
+  std::vector<std::string> fresh;
+  std::vector<std::string> rest;
+  for (std::string& key : keys) {
+    const EndpointRow* row = s.FindEndpoint(key);
+    bool is_new = row != nullptr && !g.endpoints.contains(key) &&
+                  ClusterOfVpc(row->endpoint.vpc) == g.cluster &&
+                  g.vpcs.contains(row->endpoint.vpc);
+    (is_new ? fresh : rest).push_back(std::move(key));
+  }
+  keys = std::move(rest);
+  if (fresh.size() < kBulkMin) {
+    // Few: one by one, each with its `online` answer.
+    keys.insert(keys.end(), fresh.begin(), fresh.end());
+    co_return absl::OkStatus();
+  }
+  for (size_t i = 0; i < fresh.size() && !g.stop; i += kBulkCall) {
+    size_t end = std::min(fresh.size(), i + kBulkCall);
+    auto batch = std::make_shared<std::vector<gwv1::Endpoint>>();
+    std::vector<uint64_t> fps;
+    batch->reserve(end - i);
+    fps.reserve(end - i);
+    for (size_t j = i; j < end; ++j) {
+      batch->push_back(EndpointToProto(s.FindEndpoint(fresh[j])->endpoint));
+      fps.push_back(Fingerprint(batch->back()));
+    }
+    absl::Status added = co_await g.client->AddEndpoints(batch, options_.batch);
+    if (IsTransportFailure(added)) {
+      keys.insert(keys.end(), fresh.begin() + static_cast<ptrdiff_t>(i), fresh.end());
+      co_return added;
+    }
+    if (!added.ok()) {
+      // Refused as a whole: one by one, so each refusal is kept for its own
+      // endpoint and the others go in.
+      keys.insert(keys.end(), fresh.begin() + static_cast<ptrdiff_t>(i),
+                  fresh.begin() + static_cast<ptrdiff_t>(end));
+      continue;
+    }
+    for (size_t j = i; j < end; ++j) {
+      const gwv1::Endpoint& e = (*batch)[j - i];
+      g.endpoints[fresh[j]] = SentEndpoint{e.vpc(), e.network(), fps[j - i]};
+      auto v = g.vpcs.find(e.vpc());
+      if (v != g.vpcs.end()) v->second.keys.insert(fresh[j]);
+      g.refused.erase("endpoint " + fresh[j]);
+    }
+  }
+  co_return absl::OkStatus();
 }
 
 asio::awaitable<absl::Status> GatewayDriver::ApplyEndpoint(Gw& g, std::string key) {

@@ -16,8 +16,9 @@
 //   the cluster → AddVpc, gone → DeleteVpc; a network removed →
 //   DeleteNetwork, added → the VPC reloaded (the gateway API has no
 //   AddNetwork); an endpoint created, moved or readdressed → UpdateEndpoint,
-//   deleted → DeleteEndpoint. Order within a round: cluster, VPCs,
-//   endpoints (deletes first).
+//   deleted → DeleteEndpoint; many endpoints new to a gateway at once (a
+//   bulk load) → AddEndpoints streams, whose ONLINE the poll then finds. Order within a round:
+//   cluster, VPCs, endpoints (deletes first).
 // - a call whose outcome is unknown (IsTransportFailure) marks the gateway
 //   DOWN; after a backoff (doubling, bounded) GetStats tells: the same
 //   instance → the changes not yet acknowledged are sent again
@@ -59,6 +60,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -164,6 +166,12 @@ class GatewayDriver {
   asio::awaitable<absl::Status> ApplyCluster(Gw& g);
   asio::awaitable<absl::Status> ApplyVpc(Gw& g, std::string id);
   asio::awaitable<absl::Status> ApplyEndpoint(Gw& g, std::string key);
+  // Sends the endpoints of `keys` that are new to `g` (their VPC loaded
+  // there) in AddEndpoints calls when there are at least kBulkMin of them,
+  // and leaves in `keys` those still to apply one by one.
+  asio::awaitable<absl::Status> AddNewEndpoints(Gw& g, std::vector<std::string>& keys);
+  static constexpr size_t kBulkMin = 16;
+  static constexpr size_t kBulkCall = 50000;  // Endpoints per AddEndpoints call.
   asio::awaitable<absl::Status> RemoveStaleVpcs(Gw& g);
   void RecordVpc(Gw& g, const VpcContent& content);
   void ForgetVpc(Gw& g, const std::string& id);

@@ -56,6 +56,11 @@ class GatewayClient {
   // member designated for its host, once its rules are confirmed).
   virtual asio::awaitable<absl::StatusOr<bool>> UpdateEndpoint(gwv1::Endpoint endpoint) = 0;
   virtual asio::awaitable<absl::Status> DeleteEndpoint(std::string key) = 0;
+  // New endpoints of VPCs the gateway holds, streamed in batches of
+  // `batch`; all or nothing on the gateway (its AddEndpoints). Their
+  // `online` is not answered: the driver's poll finds it.
+  virtual asio::awaitable<absl::Status> AddEndpoints(
+      std::shared_ptr<const std::vector<gwv1::Endpoint>> endpoints, size_t batch) = 0;
   // The VPC, then its endpoints in batches of `batch`; all or nothing on the
   // gateway. Shared so that every member of a cluster loads from one copy.
   virtual asio::awaitable<absl::Status> AddVpc(std::shared_ptr<const VpcContent> vpc,

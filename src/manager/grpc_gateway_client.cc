@@ -137,6 +137,34 @@ class GrpcGatewayClient final : public GatewayClient {
     co_return s;
   }
 
+  asio::awaitable<absl::Status> AddEndpoints(
+      std::shared_ptr<const std::vector<gwv1::Endpoint>> endpoints, size_t batch) override {
+    auto stub = stub_;
+    Millis deadline = options_.load_deadline;
+    if (batch == 0) batch = 1;
+    auto call = [stub, deadline, endpoints, batch]() {
+      grpc::ClientContext context;
+      SetDeadline(context, deadline);
+      gwv1::AddEndpointsResponse response;
+      auto writer = stub->AddEndpoints(&context, &response);
+      bool open = true;
+      for (size_t i = 0; open && i < endpoints->size(); i += batch) {
+        gwv1::EndpointBatch message;
+        auto* out = message.mutable_endpoints();
+        size_t end = std::min(endpoints->size(), i + batch);
+        out->Reserve(static_cast<int>(end - i));
+        for (size_t j = i; j < end; ++j) *out->Add() = (*endpoints)[j];
+        open = writer->Write(message);
+      }
+      // A refused write means the server ended the call: Finish says why.
+      writer->WritesDone();
+      return FromGrpc(writer->Finish());
+    };
+    absl::Status s = co_await OffThread<absl::Status>(pool_.pool(), std::move(call));
+    if (!s.ok() && StoredButPending(s)) co_return absl::OkStatus();
+    co_return s;
+  }
+
   asio::awaitable<absl::Status> DeleteVpc(std::string vpc) override {
     auto stub = stub_;
     Millis deadline = options_.call_deadline;

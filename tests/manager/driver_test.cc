@@ -111,6 +111,30 @@ TEST_F(DriverTest, AnEndpointCreatedMovedAndDeletedReachesOnlyItsClustersGateway
   EXPECT_EQ(gw("gw-a").Count("AddVpc"), 1u);  // Incremental, no reload.
 }
 
+TEST_F(DriverTest, ManyNewEndpointsGoInBulkAndTheirStatusComesFromThePoll) {
+  StartDriver();
+  ASSERT_TRUE(Settle());
+  // A bulk load: 100 endpoints of blue at once, one bound on its host.
+  for (int i = 0; i < 100; ++i) {
+    store_.PutEndpoint(Ep("bulk" + std::to_string(i), "blue", "web",
+                          "10.0.0." + std::to_string(100 + i), "h1", 0x20 + i));
+  }
+  gw("gw-a").bound.insert("bulk7");
+  gw("gw-b").bound.insert("bulk7");
+  ASSERT_TRUE(Settle());
+  for (const char* name : {"gw-a", "gw-b"}) {
+    EXPECT_EQ(gw(name).Count("AddEndpoints 100"), 1u) << name;
+    EXPECT_EQ(gw(name).Count("UpdateEndpoint bulk"), 0u) << name;
+  }
+  EXPECT_EQ(gw("gw-c").Count("AddEndpoints"), 0u);
+  // The bound one is found online by the poll of its host.
+  ASSERT_TRUE(RunUntil([&] {
+    timers_.Advance(200);
+    return Status("bulk7") == EndpointStatus::kOnline;
+  }));
+  EXPECT_EQ(Status("bulk8"), EndpointStatus::kPending);
+}
+
 TEST_F(DriverTest, AVpcCreatedDeletedAndMovedBetweenClusters) {
   StartDriver();
   ASSERT_TRUE(Settle());

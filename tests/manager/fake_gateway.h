@@ -132,6 +132,25 @@ class FakeGateway {
     return absl::NotFoundError("endpoint " + key + " is unknown");
   }
 
+  // All or nothing, as the gateway's AddEndpoints.
+  absl::Status AddEndpoints(const std::vector<gwv1::Endpoint>& endpoints) {
+    auto saved = vpcs_;
+    for (size_t i = 0; i < endpoints.size(); ++i) {
+      const gwv1::Endpoint& e = endpoints[i];
+      auto v = vpcs_.find(e.vpc());
+      absl::Status ok = v == vpcs_.end() ? absl::NotFoundError("vpc " + e.vpc() + " is unknown")
+                        : v->second.endpoints.contains(e.key())
+                            ? absl::AlreadyExistsError("key " + e.key() + " exists")
+                            : CheckEndpoint(v->second, e);
+      if (!ok.ok()) {
+        vpcs_ = std::move(saved);
+        return absl::Status(ok.code(), absl::StrCat("endpoints[", i, "]: ", ok.message()));
+      }
+      v->second.endpoints[e.key()] = e;
+    }
+    return absl::OkStatus();
+  }
+
   absl::Status AddVpc(const VpcContent& c) {
     if (vpcs_.contains(c.vpc.id())) {
       return absl::AlreadyExistsError("vpc.id: " + c.vpc.id() + " exists");
@@ -231,6 +250,12 @@ class FakeGatewayClient final : public GatewayClient {
     absl::Status in = gw_->Enter("DeleteEndpoint " + key, true);
     if (!in.ok()) co_return in;
     co_return gw_->Leave(gw_->DeleteEndpoint(key));
+  }
+  asio::awaitable<absl::Status> AddEndpoints(
+      std::shared_ptr<const std::vector<gwv1::Endpoint>> endpoints, size_t) override {
+    absl::Status in = gw_->Enter(absl::StrCat("AddEndpoints ", endpoints->size()), true);
+    if (!in.ok()) co_return in;
+    co_return gw_->Leave(gw_->AddEndpoints(*endpoints));
   }
   asio::awaitable<absl::Status> AddVpc(std::shared_ptr<const VpcContent> vpc, size_t) override {
     absl::Status in = gw_->Enter("AddVpc " + vpc->vpc.id(), true);
