@@ -370,6 +370,11 @@ asio::awaitable<void> GatewayDriver::RunPoller() {
     for (const std::string& key : pending_) {
       const EndpointRow* row = s.FindEndpoint(key);
       if (row == nullptr) continue;
+      // A host without an OVSDB target: no gateway can learn its ports, so
+      // its endpoints cannot come online, and listing them (every endpoint
+      // of the host, each round) would only load the gateway and this loop.
+      auto host = s.hosts.find(row->endpoint.host);
+      if (host == s.hosts.end() || host->second.host.ovsdb_target.empty()) continue;
       uint32_t cluster = ClusterOfVpc(row->endpoint.vpc);
       if (cluster != 0) hosts[row->endpoint.host].insert(cluster);
     }

@@ -33,7 +33,8 @@
 // Endpoint status: an endpoint whose row says PENDING becomes ONLINE when
 // any member of its cluster answers online=true to its UpdateEndpoint, or
 // lists it online (ListEndpoints by host, polled every `poll_interval` for
-// at most `poll_hosts` hosts holding pending endpoints, in turn). An
+// at most `poll_hosts` hosts holding pending endpoints, in turn; a host
+// without an OVSDB target is not polled: no gateway can bind its ports). An
 // endpoint that moves to another host (or another port) goes back to
 // PENDING until confirmed. All writes of a round go in one transaction.
 //
