@@ -90,7 +90,7 @@ void GatewayDriver::Start() {
   if (started_) return;
   started_ = true;
   for (const auto& [key, row] : store_.state().endpoints) {
-    if (row.status == EndpointStatus::kPending) pending_.insert(key);
+    if (row.status == EndpointStatus::kPending) AddPending(key, row.endpoint.host);
   }
   SyncGateways();
   asio::co_spawn(ex_, RunMain(alive_), asio::detached);
@@ -240,7 +240,7 @@ void GatewayDriver::Dispatch(const std::vector<NbChange>& changes) {
         MarkEndpoint(c.key, old_cluster);
         if (content && cur_cluster != old_cluster) MarkEndpoint(c.key, cur_cluster);
         if (cur == nullptr) {
-          pending_.erase(c.key);
+          ErasePending(c.key);
           queued_status_.erase(c.key);
           break;
         }
@@ -251,10 +251,10 @@ void GatewayDriver::Dispatch(const std::vector<NbChange>& changes) {
           QueueStatus(c.key, EndpointStatus::kPending);
         }
         if (cur->status == EndpointStatus::kPending || moved) {
-          pending_.insert(c.key);
+          AddPending(c.key, cur->endpoint.host);
           poller_wake_.Notify();
         } else {
-          pending_.erase(c.key);
+          ErasePending(c.key);
         }
         break;
       }
@@ -308,12 +308,32 @@ void GatewayDriver::QueueStatus(const std::string& key, EndpointStatus status) {
   writer_wake_.Notify();
 }
 
+void GatewayDriver::AddPending(const std::string& key, const std::string& host) {
+  auto [it, inserted] = pending_.try_emplace(key, host);
+  if (!inserted && it->second != host) {
+    ErasePending(key);
+    it = pending_.try_emplace(key, host).first;
+  }
+  pending_by_host_[host].insert(key);
+}
+
+void GatewayDriver::ErasePending(const std::string& key) {
+  auto it = pending_.find(key);
+  if (it == pending_.end()) return;
+  auto by_host = pending_by_host_.find(it->second);
+  if (by_host != pending_by_host_.end()) {
+    by_host->second.erase(key);
+    if (by_host->second.empty()) pending_by_host_.erase(by_host);
+  }
+  pending_.erase(it);
+}
+
 void GatewayDriver::ConfirmOnline(const std::string& key, uint64_t fingerprint) {
   const EndpointRow* row = store_.state().FindEndpoint(key);
   if (row == nullptr || !pending_.contains(key)) return;
   // An answer about content that has changed since is no answer.
   if (Fingerprint(EndpointToProto(row->endpoint)) != fingerprint) return;
-  pending_.erase(key);
+  ErasePending(key);
   QueueStatus(key, EndpointStatus::kOnline);
 }
 
@@ -367,11 +387,18 @@ asio::awaitable<void> GatewayDriver::RunPoller() {
     const NbState& s = store_.state();
     // Hosts with pending endpoints, and their clusters.
     std::map<std::string, std::set<uint32_t>> hosts;
-    for (const std::string& key : pending_) {
-      const EndpointRow* row = s.FindEndpoint(key);
-      if (row == nullptr) continue;
-      uint32_t cluster = ClusterOfVpc(row->endpoint.vpc);
-      if (cluster != 0) hosts[row->endpoint.host].insert(cluster);
+    for (const auto& [host, keys] : pending_by_host_) {
+      // A host without an OVSDB target: no gateway can learn its ports, so
+      // its endpoints cannot come online, and listing them (every endpoint
+      // of the host, each round) would only load the gateway and this loop.
+      auto h = s.hosts.find(host);
+      if (h == s.hosts.end() || h->second.host.ovsdb_target.empty()) continue;
+      for (const std::string& key : keys) {
+        const EndpointRow* row = s.FindEndpoint(key);
+        if (row == nullptr) continue;
+        uint32_t cluster = ClusterOfVpc(row->endpoint.vpc);
+        if (cluster != 0) hosts[host].insert(cluster);
+      }
     }
     // At most poll_hosts, starting after the last one polled.
     std::vector<std::pair<std::string, std::set<uint32_t>>> round;

@@ -34,7 +34,8 @@
 // Endpoint status: an endpoint whose row says PENDING becomes ONLINE when
 // any member of its cluster answers online=true to its UpdateEndpoint, or
 // lists it online (ListEndpoints by host, polled every `poll_interval` for
-// at most `poll_hosts` hosts holding pending endpoints, in turn). An
+// at most `poll_hosts` hosts holding pending endpoints, in turn; a host
+// without an OVSDB target is not polled: no gateway can bind its ports). An
 // endpoint that moves to another host (or another port) goes back to
 // PENDING until confirmed. All writes of a round go in one transaction.
 //
@@ -156,6 +157,8 @@ class GatewayDriver {
   void MarkEndpoint(const std::string& key, uint32_t cluster);
   void Observe(Gw& g, GatewayState state, std::string detail);
   void QueueStatus(const std::string& key, EndpointStatus status);
+  void AddPending(const std::string& key, const std::string& host);
+  void ErasePending(const std::string& key);
   void ConfirmOnline(const std::string& key, uint64_t fingerprint);
   uint32_t ClusterOfVpc(const std::string& vpc) const;
   asio::awaitable<void> Sleep(Gw& g, Millis until);
@@ -189,8 +192,11 @@ class GatewayDriver {
   bool started_ = false;
   bool stopped_ = false;
   std::map<std::string, GwPtr> gws_;
-  // Endpoints the store shows PENDING, and status writes waiting.
-  absl::flat_hash_set<std::string> pending_;
+  // Endpoints the store shows PENDING (key → its host), the same by host
+  // (so that the poller skips a host that cannot be polled at once, however
+  // many endpoints it holds), and status writes waiting.
+  absl::flat_hash_map<std::string, std::string> pending_;
+  std::map<std::string, absl::flat_hash_set<std::string>> pending_by_host_;
   absl::flat_hash_map<std::string, EndpointStatus> queued_status_;
   std::map<std::string, GatewayObservation> queued_gateways_;
   bool writing_ = false;

@@ -35,9 +35,9 @@ struct HostRow {
 struct GatewayRow {
   std::string name;
   std::string underlay_ipv4;
-  std::string grpc_address;  // unix:/abs/path or HOST:PORT.
-  uint64_t capacity = 0;     // VMs it can serve.
-  uint32_t cluster_id = 0;   // 0: spare.
+  std::string grpc_address;    // unix:/abs/path or HOST:PORT.
+  uint64_t capacity = 0;       // VMs it can serve.
+  uint32_t cluster_id = 0;     // 0: spare.
   uint32_t tunnel_ofport = 0;  // Hosts' tunnel port toward it; unique, 60001..65279.
   // Written by managerd as it drives the gateway.
   GatewayState state = GatewayState::kUnknown;
@@ -52,7 +52,7 @@ struct ClusterRow {
 };
 
 struct VpcRow {
-  model::Vpc vpc;          // Keyed by vpc.id.
+  model::Vpc vpc;           // Keyed by vpc.id.
   uint32_t cluster_id = 0;  // The serving cluster (a strong reference in the database).
   friend bool operator==(const VpcRow&, const VpcRow&) = default;
 };
@@ -99,10 +99,53 @@ struct NbState {
   absl::flat_hash_map<std::string, std::set<std::string>> endpoints_by_vpc;
   absl::flat_hash_map<std::string, std::set<std::string>> endpoints_by_host;
   std::map<uint32_t, std::set<std::string>> gateways_by_cluster;
+  // Endpoint keys by address inside their VPC (vpc → ipv4 → key, vpc → mac
+  // → key; the database keeps both unique per VPC), so that one endpoint's
+  // addresses are checked without reading its whole VPC.
+  using AddressIndex =
+      absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, std::string>>;
+  AddressIndex endpoint_by_ipv4;
+  AddressIndex endpoint_by_mac;
 
   const EndpointRow* FindEndpoint(const std::string& key) const {
     auto it = endpoints.find(key);
     return it == endpoints.end() ? nullptr : &it->second;
+  }
+  // The key of the endpoint of `vpc` holding the address; nullptr if none.
+  const std::string* EndpointWithIpv4(const std::string& vpc, const std::string& ipv4) const {
+    return FindAddress(endpoint_by_ipv4, vpc, ipv4);
+  }
+  const std::string* EndpointWithMac(const std::string& vpc, const std::string& mac) const {
+    return FindAddress(endpoint_by_mac, vpc, mac);
+  }
+  // For the store: an endpoint's addresses now name it, and no longer do.
+  // Removal leaves an address another endpoint took meanwhile (rows of one
+  // update are applied one at a time: two endpoints may swap addresses).
+  void IndexAddresses(const model::Endpoint& e) {
+    endpoint_by_ipv4[e.vpc][e.ipv4] = e.key;
+    endpoint_by_mac[e.vpc][e.mac] = e.key;
+  }
+  void UnindexAddresses(const model::Endpoint& e) {
+    UnindexAddress(endpoint_by_ipv4, e.vpc, e.ipv4, e.key);
+    UnindexAddress(endpoint_by_mac, e.vpc, e.mac, e.key);
+  }
+
+ private:
+  static const std::string* FindAddress(const AddressIndex& index, const std::string& vpc,
+                                        const std::string& address) {
+    auto v = index.find(vpc);
+    if (v == index.end()) return nullptr;
+    auto a = v->second.find(address);
+    return a == v->second.end() ? nullptr : &a->second;
+  }
+  static void UnindexAddress(AddressIndex& index, const std::string& vpc,
+                             const std::string& address, const std::string& key) {
+    auto v = index.find(vpc);
+    if (v == index.end()) return;
+    auto a = v->second.find(address);
+    if (a == v->second.end() || a->second != key) return;
+    v->second.erase(a);
+    if (v->second.empty()) index.erase(v);
   }
 };
 

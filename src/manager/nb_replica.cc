@@ -83,6 +83,12 @@ std::optional<std::string> NbReplica::NetworkUuid(const NetworkKey& key) const {
   return FindUuid(network_uuid_, key);
 }
 
+std::optional<std::string> NbReplica::EndpointUuid(const std::string& key) const {
+  auto it = endpoint_uuids_.find(key);
+  if (it == endpoint_uuids_.end()) return std::nullopt;
+  return FormatUuid128(it->second);
+}
+
 NbRow NbReplica::Current(NbTable table, const std::string& a, const std::string& b) const {
   switch (table) {
     case NbTable::kHost:
@@ -385,6 +391,9 @@ absl::Status NbReplica::ApplyEndpoints(Json updates, bool resync) {
     }
     for (const std::string& key : gone) EraseEndpoint(key);
     endpoint_keys_ = std::move(keys);
+    endpoint_uuids_.clear();
+    endpoint_uuids_.reserve(endpoint_keys_.size());
+    for (const auto& [uuid, key] : endpoint_keys_) endpoint_uuids_[key] = uuid;
     return absl::OkStatus();
   }
 
@@ -429,12 +438,20 @@ absl::Status NbReplica::ApplyEndpoints(Json updates, bool resync) {
   // Removals first, so a key that moves between rows ends up present.
   for (const Staged& s : staged) {
     if (s.old_key.empty()) continue;
-    if (!s.row || s.row->endpoint.key != s.old_key) EraseEndpoint(s.old_key);
+    if (!s.row || s.row->endpoint.key != s.old_key) {
+      EraseEndpoint(s.old_key);
+      // Unless another row of this update took the key already.
+      if (auto u = endpoint_uuids_.find(s.old_key);
+          u != endpoint_uuids_.end() && u->second == s.uuid) {
+        endpoint_uuids_.erase(u);
+      }
+    }
     if (!s.row) endpoint_keys_.erase(s.uuid);
   }
   for (Staged& s : staged) {
     if (!s.row) continue;
     endpoint_keys_[s.uuid] = s.row->endpoint.key;
+    endpoint_uuids_[s.row->endpoint.key] = s.uuid;
     SetEndpoint(*std::move(s.row));
   }
   return absl::OkStatus();
@@ -539,9 +556,11 @@ void NbReplica::SetEndpoint(EndpointRow row) {
   if (it != state_.endpoints.end()) {
     RemoveFromIndex(state_.endpoints_by_vpc, it->second.endpoint.vpc, key);
     RemoveFromIndex(state_.endpoints_by_host, it->second.endpoint.host, key);
+    state_.UnindexAddresses(it->second.endpoint);
   }
   AddToIndex(state_.endpoints_by_vpc, row.endpoint.vpc, key);
   AddToIndex(state_.endpoints_by_host, row.endpoint.host, key);
+  state_.IndexAddresses(row.endpoint);
   if (it != state_.endpoints.end()) {
     it->second = std::move(row);
   } else {
@@ -556,6 +575,7 @@ void NbReplica::EraseEndpoint(const std::string& key) {
   on_touch_(NbTable::kEndpoint, key, "");
   RemoveFromIndex(state_.endpoints_by_vpc, it->second.endpoint.vpc, key);
   RemoveFromIndex(state_.endpoints_by_host, it->second.endpoint.host, key);
+  state_.UnindexAddresses(it->second.endpoint);
   state_.endpoints.erase(it);
 }
 

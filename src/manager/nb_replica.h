@@ -72,6 +72,10 @@ class NbReplica {
   std::optional<std::string> ClusterUuid(uint32_t id) const;
   std::optional<std::string> VpcUuid(const std::string& id) const;
   std::optional<std::string> NetworkUuid(const NetworkKey& key) const;
+  // An endpoint row's uuid, so that writes to one endpoint name it by uuid:
+  // ovsdb-server finds a row by `_uuid` through its index, but by any other
+  // column only by scanning the whole table (a million rows for one status).
+  std::optional<std::string> EndpointUuid(const std::string& key) const;
 
   // The current row of (table, a, b) as an NbRow (monostate when absent).
   NbRow Current(NbTable table, const std::string& a, const std::string& b) const;
@@ -110,8 +114,9 @@ class NbReplica {
   absl::flat_hash_map<std::string, std::string> vpc_by_uuid_, vpc_uuid_;
   absl::flat_hash_map<std::string, NetworkKey> network_by_uuid_;
   absl::flat_hash_map<NetworkKey, std::string> network_uuid_;
-  // Endpoint: uuid → key only.
+  // Endpoint: uuid → key, and key → uuid.
   absl::flat_hash_map<Uuid128, std::string> endpoint_keys_;
+  absl::flat_hash_map<std::string, Uuid128> endpoint_uuids_;
   std::string global_uuid_;
   int64_t seqno_ = -1;
 };

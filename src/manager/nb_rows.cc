@@ -160,6 +160,18 @@ bool ParseUuid128(std::string_view text, Uuid128* out) {
   return true;
 }
 
+std::string FormatUuid128(const Uuid128& uuid) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (int n = 0; n < 32; ++n) {
+    if (n == 8 || n == 12 || n == 16 || n == 20) out.push_back('-');
+    uint64_t part = n < 16 ? uuid.hi : uuid.lo;
+    out.push_back(kHex[(part >> (4 * (15 - n % 16))) & 0xf]);
+  }
+  return out;
+}
+
 HostRow DecodeHost(const Json& row) {
   HostRow h;
   h.host.name = ovsdb::StringAtom(Column(row, "name"));

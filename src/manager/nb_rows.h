@@ -42,6 +42,8 @@ struct Uuid128 {
   }
 };
 bool ParseUuid128(std::string_view text, Uuid128* out);
+// The 36-character text form ParseUuid128 reads.
+std::string FormatUuid128(const Uuid128& uuid);
 
 // ---- Reading ----
 

@@ -84,7 +84,7 @@ class Builder {
       case Op::Kind::kSetStatus: {
         if (!EndpointExists(op.key)) return NotFound(op);
         Begin("update", "Endpoint");
-        j_.Key("where").Raw("[[\"key\",\"==\",").Str(op.key).Raw("]]");
+        EndpointWhere(op.key);
         j_.Key("row").Raw("{\"status\":").Str(EndpointStatusName(op.status)).Raw("}");
         return End();
       }
@@ -159,6 +159,18 @@ class Builder {
   RefText NetworkRef(const NetworkKey& key) const {
     return Ref(Find(networks_, key), replica_.NetworkUuid(key));
   }
+  // One endpoint row: by its uuid when the replica knows it (ovsdb-server
+  // looks a `_uuid` up in its index, and scans the whole table for any
+  // other column), with the key as well, so that a row replaced meanwhile
+  // under the same key is not touched, as by a where on the key alone.
+  void EndpointWhere(const std::string& key) {
+    j_.Key("where").Raw("[");
+    if (std::optional<std::string> uuid = replica_.EndpointUuid(key)) {
+      j_.Raw("[\"_uuid\",\"==\",[\"uuid\",\"").Raw(*uuid).Raw("\"]],");
+    }
+    j_.Raw("[\"key\",\"==\",").Str(key).Raw("]]");
+  }
+
   bool EndpointExists(const std::string& key) const {
     return endpoints_.contains(key) || replica_.state().endpoints.contains(key);
   }
@@ -256,7 +268,8 @@ class Builder {
         const model::Endpoint& e = r.endpoint;
         if (!EndpointExists(e.key)) return NotFound(op);
         Begin("update", "Endpoint");
-        j_.Key("where").Raw("[[\"key\",\"==\",").Str(e.key).Raw("]]").Key("row");
+        EndpointWhere(e.key);
+        j_.Key("row");
         WriteEndpoint(j_, r, VpcRef(e.vpc), NetworkRef(NetworkKey(e.vpc, e.network)),
                       HostRef(e.host));
         return End();
@@ -302,7 +315,7 @@ class Builder {
       case NbTable::kEndpoint:
         if (!EndpointExists(op.key)) return NotFound(op);
         Begin("delete", "Endpoint");
-        j_.Key("where").Raw("[[\"key\",\"==\",").Str(op.key).Raw("]]");
+        EndpointWhere(op.key);
         return End();
       case NbTable::kGlobal:
         break;

@@ -196,6 +196,21 @@ absl::Status CheckAddressesFree(std::string_view field, const model::Endpoint& e
   return absl::OkStatus();
 }
 
+// As CheckAddressesFree, for one endpoint, through the state's address
+// indexes: a VPC's size does not matter.
+absl::Status CheckAddressesFreeIndexed(std::string_view field, const NbState& state,
+                                       const model::Endpoint& e) {
+  if (const std::string* k = state.EndpointWithIpv4(e.vpc, e.ipv4); k != nullptr && *k != e.key) {
+    return absl::AlreadyExistsError(absl::StrCat(F(field, "ipv4"), ": ", e.ipv4,
+                                                 " is used by endpoint ", *k, " in VPC ", e.vpc));
+  }
+  if (const std::string* k = state.EndpointWithMac(e.vpc, e.mac); k != nullptr && *k != e.key) {
+    return absl::AlreadyExistsError(
+        absl::StrCat(F(field, "mac"), ": ", e.mac, " is used by endpoint ", *k, " in VPC ", e.vpc));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 // ---- Syntax. ----
@@ -681,7 +696,7 @@ absl::StatusOr<Checked<EndpointRow>> CheckCreateEndpoint(const NbState& state,
     return Checked<EndpointRow>{*have, true};
   }
   if (absl::Status s = CheckEndpointPlacement(state, "endpoint", e); !s.ok()) return s;
-  absl::Status s = CheckAddressesFree("endpoint", e, AddressesOf(state, e.vpc));
+  absl::Status s = CheckAddressesFreeIndexed("endpoint", state, e);
   if (!s.ok()) return s;
   return Checked<EndpointRow>{std::move(endpoint), false};
 }
@@ -708,7 +723,7 @@ absl::StatusOr<Checked<EndpointUpdate>> CheckUpdateEndpoint(const NbState& state
   if (patch.iface_id) e.iface_id = *patch.iface_id;
   if (e == have->endpoint) return Checked<EndpointUpdate>{std::move(update), true};
   if (absl::Status s = CheckEndpointPlacement(state, "endpoint", e); !s.ok()) return s;
-  absl::Status s = CheckAddressesFree("endpoint", e, AddressesOf(state, e.vpc));
+  absl::Status s = CheckAddressesFreeIndexed("endpoint", state, e);
   if (!s.ok()) return s;
   update.moved = e.host != have->endpoint.host;
   if (update.moved) update.row.status = EndpointStatus::kPending;

@@ -333,6 +333,24 @@ TEST_F(DriverTest, EndpointsComeOnlineFromTheAnswerOrTheirHostsPoll) {
   ASSERT_TRUE(RunUntil([&] { return Status("b7") == EndpointStatus::kOnline; }));
 }
 
+TEST_F(DriverTest, AHostWithoutOvsdbTargetIsNotPolled) {
+  // h3 cannot bind ports (no OVSDB target): its endpoint stays pending and
+  // its host is never listed, while h2's pending endpoint is.
+  gw("gw-a").designated = false;
+  store_.PutHost({"h3", "172.31.1.3", "tcp:172.31.1.3:6653", ""});
+  store_.PutEndpoint(Ep("b8", "blue", "web", "10.0.0.8", "h3", 12));
+  StartDriver();
+  ASSERT_TRUE(Settle());
+  for (int round = 0; round < 3; ++round) {
+    timers_.Advance(200);
+    ASSERT_TRUE(RunUntil(
+        [&] { return gw("gw-b").Count("ListEndpoints /h2") > static_cast<size_t>(round); }));
+  }
+  EXPECT_EQ(gw("gw-b").Count("ListEndpoints /h3"), 0u);
+  EXPECT_EQ(Status("b8"), EndpointStatus::kPending);
+  EXPECT_EQ(Status("b2"), EndpointStatus::kPending);
+}
+
 TEST_F(DriverTest, StatusWritesOfARoundGoInOneTransaction) {
   for (int i = 0; i < 20; ++i) {
     store_.PutEndpoint(Ep("m" + std::to_string(i), "blue", "web",

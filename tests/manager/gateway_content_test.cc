@@ -42,7 +42,8 @@ class GatewayContentTest : public ::testing::Test {
 constexpr char kHosts[] = R"(
   hosts { name: "h1" underlay_ip: "172.31.1.1" openflow: "tcp:172.31.1.1:6653"
           ovsdb: "tcp:172.31.1.1:6640" }
-  hosts { name: "h2" underlay_ip: "172.31.1.2" openflow: "tcp:172.31.1.2:6653" })";
+  hosts { name: "h2" underlay_ip: "172.31.1.2" openflow: "tcp:172.31.1.2:6653"
+          ovsdb: "tcp:172.31.1.2:6640" })";
 
 TEST_F(GatewayContentTest, AGatewayOfClusterOneSeesItsMembersEveryHostAndOnlyBlue) {
   auto content = DesiredContent(state(), "gw-b");

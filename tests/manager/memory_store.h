@@ -93,6 +93,7 @@ class MemoryStore final : public DriverStore {
     Note(NbTable::kEndpoint, key, Old(s_.endpoints, key));
     s_.endpoints_by_vpc[e.endpoint.vpc].insert(key);
     s_.endpoints_by_host[e.endpoint.host].insert(key);
+    s_.IndexAddresses(e.endpoint);
     s_.endpoints[key] = std::move(e);
   }
   void DeleteEndpoint(const std::string& key) {
@@ -144,6 +145,7 @@ class MemoryStore final : public DriverStore {
     if (s_.endpoints_by_vpc[e.endpoint.vpc].empty()) s_.endpoints_by_vpc.erase(e.endpoint.vpc);
     s_.endpoints_by_host[e.endpoint.host].erase(e.endpoint.key);
     if (s_.endpoints_by_host[e.endpoint.host].empty()) s_.endpoints_by_host.erase(e.endpoint.host);
+    s_.UnindexAddresses(e.endpoint);
   }
   void Note(NbTable table, const std::string& key, NbRow old) {
     auto k = std::make_pair(static_cast<int>(table), key);

@@ -53,6 +53,7 @@ class NbStateBuilder {
     e.endpoint = {key, vpc, network, ipv4, "", mac, host, key};
     state_.endpoints_by_vpc[vpc].insert(key);
     state_.endpoints_by_host[host].insert(key);
+    state_.IndexAddresses(e.endpoint);
     return *this;
   }
   NbState Build() const { return state_; }

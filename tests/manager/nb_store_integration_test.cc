@@ -268,6 +268,84 @@ TEST_F(NbStoreTest, DatabaseRefusalsChangeNothing) {
   });
 }
 
+// Endpoint writes name the row by uuid (ovsdb-server scans the table for
+// any other column): the replica's key → uuid map must follow a row
+// replaced under the same key by another client, and the address indexes
+// must follow a swap of addresses inside one transaction and a delete.
+TEST_F(NbStoreTest, EndpointUuidsAndAddressIndexesFollowReplacesSwapsAndDeletes) {
+  auto sub = store_->Subscribe();
+  RunCoroutine(io_, [&]() -> asio::awaitable<void> {
+    CO_ASSERT_OK(co_await store_->WaitSynced(10000));
+    CO_ASSERT_OK(co_await Populate());
+    co_await sub->Wait();
+    sub->Take();  // Populate's own changes.
+    const NbState& s = store_->state();
+    const EndpointRow one = Ep("vm1", "blue", "h1", 1), two = Ep("vm2", "blue", "h1", 2);
+    CO_ASSERT_TRUE(s.EndpointWithIpv4("blue", one.endpoint.ipv4) != nullptr);
+    EXPECT_EQ(*s.EndpointWithIpv4("blue", one.endpoint.ipv4), "vm1");
+    EXPECT_EQ(*s.EndpointWithMac("blue", two.endpoint.mac), "vm2");
+    EXPECT_EQ(s.EndpointWithIpv4("red", one.endpoint.ipv4), nullptr);
+
+    // Another client replaces vm2's row (a new uuid, the same key; another
+    // iface-id, or the store would see no change).
+    auto refs = ClientTransact(R"({"op":"select","table":"Endpoint","where":[["key","==","vm2"]],)"
+                               R"("columns":["vpc","network","host"]})");
+    EXPECT_TRUE(refs.ok()) << refs.err;
+    CO_ASSERT_TRUE(refs.ok());
+    auto ref = [&](const std::string& column) {
+      std::string prefix = "\"" + column + "\":[\"uuid\",\"";
+      size_t at = refs.out.find(prefix);
+      return at == std::string::npos ? std::string() : refs.out.substr(at + prefix.size(), 36);
+    };
+    auto r =
+        ClientTransact(R"({"op":"delete","table":"Endpoint","where":[["key","==","vm2"]]},)"
+                       R"({"op":"insert","table":"Endpoint","row":{"key":"vm2","vpc":["uuid",")" +
+                       ref("vpc") + R"("],"network":["uuid",")" + ref("network") +
+                       R"("],"ipv4":"10.0.0.2","mac":"02:00:00:00:00:02","host":["uuid",")" +
+                       ref("host") + R"("],"iface_id":"vm2-new","status":"pending"}})");
+    EXPECT_EQ(r.out.find("error"), std::string::npos) << r.out << r.err;
+    CO_ASSERT_TRUE(r.ok() && r.out.find("error") == std::string::npos);
+    bool seen = co_await WaitUntil([&] { return !sub->Take().empty(); }, 10000);
+    CO_ASSERT_TRUE(seen);
+    NbTxn status;
+    status.SetEndpointStatus("vm2", EndpointStatus::kOnline);
+    CO_ASSERT_OK(co_await store_->Commit(std::move(status)));
+    EXPECT_EQ(s.endpoints.at("vm2").status, EndpointStatus::kOnline);
+    EXPECT_EQ(s.endpoints.at("vm2").endpoint.iface_id, "vm2-new");
+
+    // vm1 and vm2 swap addresses in one transaction.
+    NbTxn swap;
+    EndpointRow a = one, b = two;
+    b.endpoint.iface_id = "vm2-new";
+    a.endpoint.ipv4 = two.endpoint.ipv4;
+    a.endpoint.mac = two.endpoint.mac;
+    b.endpoint.ipv4 = one.endpoint.ipv4;
+    b.endpoint.mac = one.endpoint.mac;
+    b.status = EndpointStatus::kOnline;
+    swap.UpdateEndpoint(a);
+    swap.UpdateEndpoint(b);
+    CO_ASSERT_OK(co_await store_->Commit(std::move(swap)));
+    EXPECT_EQ(*s.EndpointWithIpv4("blue", one.endpoint.ipv4), "vm2");
+    EXPECT_EQ(*s.EndpointWithMac("blue", one.endpoint.mac), "vm2");
+    EXPECT_EQ(*s.EndpointWithIpv4("blue", two.endpoint.ipv4), "vm1");
+    EXPECT_EQ(*s.EndpointWithMac("blue", two.endpoint.mac), "vm1");
+
+    NbTxn del;
+    del.DeleteEndpoint("vm1");
+    CO_ASSERT_OK(co_await store_->Commit(std::move(del)));
+    EXPECT_EQ(s.EndpointWithIpv4("blue", two.endpoint.ipv4), nullptr);
+    EXPECT_EQ(s.EndpointWithMac("blue", two.endpoint.mac), nullptr);
+    EXPECT_EQ(*s.EndpointWithIpv4("blue", one.endpoint.ipv4), "vm2");
+  });
+  // The database itself: vm1 gone, vm2 (the other client's row) online at
+  // vm1's former address.
+  auto r = ClientTransact(
+      R"({"op":"select","table":"Endpoint","where":[],"columns":["key","ipv4","status"]})");
+  ASSERT_TRUE(r.ok()) << r.err;
+  EXPECT_THAT(r.out, HasSubstr(R"({"ipv4":"10.0.0.1","key":"vm2","status":"online"})"));
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("vm1")));
+}
+
 TEST_F(NbStoreTest, WriteByAnotherClientReachesStateAndSubscriberOnce) {
   auto sub = store_->Subscribe();
   RunCoroutine(io_, [&]() -> asio::awaitable<void> {

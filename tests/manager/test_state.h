@@ -48,7 +48,7 @@ void FillSmallState(Store& store) {
   store.PutGateway(Gateway("gw-b", "172.31.2.2", 1, 60002));
   store.PutGateway(Gateway("gw-c", "172.31.2.3", 2, 60003));
   store.PutHost({"h1", "172.31.1.1", "tcp:172.31.1.1:6653", "tcp:172.31.1.1:6640"});
-  store.PutHost({"h2", "172.31.1.2", "tcp:172.31.1.2:6653", ""});
+  store.PutHost({"h2", "172.31.1.2", "tcp:172.31.1.2:6653", "tcp:172.31.1.2:6640"});
   store.PutVpc(VpcRow{{"blue", 100, "02:00:00:00:01:00"}, 1});
   store.PutVpc(VpcRow{{"red", 200, "02:00:00:00:02:00"}, 2});
   store.PutNetwork(NetworkRow{"blue", {"web", "10.0.0.0/24", ""}});
