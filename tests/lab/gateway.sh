@@ -92,7 +92,8 @@ vni=$(vni_of "$a") ipb=$(vm "$b" ip)
 ul2=$(python3 -c 'import json, sys; print([h["underlay_ip"] for h in json.load(open(sys.argv[1]))["hosts"] if h["name"] == "host2"][0])' "$LAB_DIR/lab.json")
 [ -z "$(direct_to host1 "$vni" "$ipb")" ] || fail "a direct path before any traffic"
 ping_ok "$a" "$ipb" || fail "first ping $a -> $b lost"
-wait_for 5 test -n "$(direct_to host1 "$vni" "$ipb")" || fail "no direct path on host1 toward $ipb"
+has_path() { [ -n "$(direct_to host1 "$vni" "$1")" ]; }
+wait_for 5 has_path "$ipb" || fail "no direct path on host1 toward $ipb"
 [ "$(direct_to host1 "$vni" "$ipb")" = "$ul2" ] || fail "direct path on host1 goes to $(direct_to host1 "$vni" "$ipb"), not $ul2"
 via_gw=$(settled gw_count_once "$vni" "$ipb")
 [ "$via_gw" -ge 1 ] || fail "the first packet did not cross a gateway (count $via_gw)"
@@ -133,9 +134,11 @@ json.dump({"endpoints": eps}, sys.stdout)
 PY
 mgr endpoint load "$LAB_DIR/more.json" > /dev/null || fail "endpoint load failed"
 # managerd pushes them to both gateways of the VPC's cluster.
-wait_for 60 test "$($OF dump-flows "$(br gw1)" | grep -vc NXST_FLOW)" -ge $((gw_before + 10000)) ||
-  fail "gw1's bridge does not hold the 10,000 endpoints"
-wait_for 60 test "$(gw_endpoints gw2)" -ge 10006 || fail "gw2 does not hold the 10,000 endpoints"
+# (Functions, so that each try counts again.)
+gw1_holds() { [ "$($OF dump-flows "$(br gw1)" | grep -vc NXST_FLOW)" -ge $((gw_before + 10000)) ]; }
+gw2_holds() { [ "$(gw_endpoints gw2)" -ge 10006 ]; }
+wait_for 60 gw1_holds || fail "gw1's bridge does not hold the 10,000 endpoints"
+wait_for 60 gw2_holds || fail "gw2 does not hold the 10,000 endpoints"
 [ "$(counts)" = "$before" ] || fail "host flows/groups changed with 10,000 endpoints: $before -> $(counts)"
 ping_ok "$a" "$ipb" || fail "ping $a -> $b after adding endpoints"
 ok "10,000 more endpoints: hosts unchanged ($(echo "$before" | tr '\n' ';')), gw1's bridge +10,000 flows"
@@ -144,7 +147,7 @@ ok "10,000 more endpoints: hosts unchanged ($(echo "$before" | tr '\n' ';')), gw
 m=host3-vm1  # VPC 1, moves to host2
 ipm=$(vm "$m" ip) macm=$(vm "$m" mac)
 ping_ok "$a" "$ipm" || fail "ping $a -> $m before the move"
-wait_for 5 test -n "$(direct_to host1 "$vni" "$ipm")" || fail "no direct path toward $m"
+wait_for 5 has_path "$ipm" || fail "no direct path toward $m"
 # The VM's new port on host2: a new namespace, same addresses.
 mvns=$LAB_NAME-mv1
 ip netns add "$mvns"
@@ -203,7 +206,8 @@ ip netns exec "$(lab_ns gw2)" setsid "$SHORTCUT_GATEWAYD" --config "$LAB_DIR/gw2
 echo $! > "$LAB_DIR/gw2/gatewayd.pid"
 disown
 wait_for 10 gwctl gw2 health > /dev/null 2>&1 || fail "restarted gw2 not serving"
-wait_for 30 test "$(gw_endpoints gw2)" = "$gw2_eps" ||
+gw2_reloaded() { [ "$(gw_endpoints gw2)" = "$gw2_eps" ]; }
+wait_for 30 gw2_reloaded ||
   fail "managerd did not reload gw2: it holds $(gw_endpoints gw2) endpoints, not $gw2_eps"
 [ "$(counts)" = "$before" ] || fail "a restarted gateway changed host rules: $before -> $(counts)"
 [ "$($OF dump-flows "$(br gw2)" | grep -vc NXST_FLOW)" = "$gw2_flows" ] ||
@@ -220,7 +224,8 @@ bfd_down() {
 for h in host1 host2 host3; do
   wait_for 5 bfd_down "$h" || fail "$h: BFD still forwards to the dead gateway"
 done
-wait_for 5 test "$(tunnels_up gw2 | tr '\n' ' ')" = "host1 1/2 host2 1/2 host3 1/2 " ||
+one_of_two() { [ "$(tunnels_up gw2 | tr '\n' ' ')" = "host1 1/2 host2 1/2 host3 1/2 " ]; }
+wait_for 5 one_of_two ||
   fail "gw2 sees host tunnels as: $(tunnels_up gw2 | tr '\n' ' ') after gw1 died"
 for h in host1 host2 host3; do $OF del-flows "$(br "$h")" "$DIRECT"; done
 n=0
