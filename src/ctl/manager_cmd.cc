@@ -84,6 +84,12 @@ std::string GatewayStateName(v1::GatewayState s) {
   return name.starts_with("GATEWAY_STATE_") ? name.substr(14) : name;
 }
 
+std::string GatewayRoleName(v1::GatewayRole r) {
+  if (r == v1::GATEWAY_ROLE_UNSPECIFIED) return "-";  // A spare.
+  std::string name = v1::GatewayRole_Name(r);
+  return name.starts_with("GATEWAY_ROLE_") ? name.substr(13) : name;
+}
+
 std::vector<std::string> HostRow(const v1::Host& h) {
   return {h.name(),
           h.underlay_ip(),
@@ -102,10 +108,11 @@ std::vector<std::string> GatewayRow(const v1::Gateway& g) {
           std::to_string(g.capacity()),
           OrDash(g.cluster_id()),
           std::to_string(g.tunnel_ofport()),
-          GatewayStateName(g.state())};
+          GatewayStateName(g.state()),
+          GatewayRoleName(g.role())};
 }
-const std::vector<std::string> kGatewayHeader = {"NAME",    "UNDERLAY", "GRPC", "CAPACITY",
-                                                 "CLUSTER", "OFPORT",   "STATE"};
+const std::vector<std::string> kGatewayHeader = {"NAME",   "UNDERLAY", "GRPC",  "CAPACITY",
+                                                 "CLUSTER", "OFPORT",  "STATE", "ROLE"};
 
 std::vector<std::string> ClusterRow(const v1::Cluster& c) {
   return {std::to_string(c.id()), Join(c.members()), Join(c.vpcs()), std::to_string(c.capacity()),
@@ -397,6 +404,14 @@ ManagerCli::ManagerCli(CLI::App& app, CLI::App* host, CLI::App* host_show)
   c = leaf(cl, "delete", "Delete a cluster (refused while it serves a VPC)");
   c->add_option("ID", a_.id, "the cluster's id")->required();
   leaf(cl, "list", "List clusters");
+  c = leaf(cl, "add-member", "Add a spare gateway to a cluster (it serves once loaded)");
+  c->add_option("ID", a_.id, "the cluster's id")->required();
+  c->add_option("GATEWAY", a_.name, "the spare gateway")->required();
+  c = leaf(cl, "remove-member", "Drain a member out of a cluster, then make it a spare");
+  c->add_option("ID", a_.id, "the cluster's id")->required();
+  c->add_option("GATEWAY", a_.name, "the member")->required();
+  c = leaf(cl, "rebalance", "Apply cluster management's plan now, or print it with --dry-run");
+  c->add_flag("--dry-run", a_.dry_run, "only print what would be done");
   c = leaf(cl, "show", "Show a cluster");
   c->add_option("ID", a_.id, "the cluster's id")->required();
 
@@ -564,6 +579,33 @@ int ManagerCli::Run(std::ostream& out, std::ostream& err) const {
     r.set_id(a.id);
     return Unary(client, j, &Stub::DeleteCluster, r,
                  said(absl::StrCat("cluster ", a.id, " deleted")), out, err);
+  }
+  if (is("cluster add-member") || is("cluster remove-member")) {
+    bool add = is("cluster add-member");
+    auto done = [add, name = a.name](const v1::Cluster& c) {
+      return absl::StrCat("gateway ", name, add ? " added to" : " leaving", " cluster ", c.id(),
+                          "\n");
+    };
+    if (add) {
+      v1::AddClusterMemberRequest r;
+      r.set_cluster_id(a.id);
+      r.set_gateway(a.name);
+      return Unary(client, j, &Stub::AddClusterMember, r, done, out, err);
+    }
+    v1::RemoveClusterMemberRequest r;
+    r.set_cluster_id(a.id);
+    r.set_gateway(a.name);
+    return Unary(client, j, &Stub::RemoveClusterMember, r, done, out, err);
+  }
+  if (is("cluster rebalance")) {
+    v1::RebalanceRequest r;
+    r.set_dry_run(a.dry_run);
+    return Unary(
+        client, j, &Stub::Rebalance, r,
+        [dry = a.dry_run](const v1::RebalanceResponse& p) {
+          return absl::StrCat(dry ? "would do:\n" : "done:\n", p.text());
+        },
+        out, err);
   }
   if (is("cluster list")) {
     return List(

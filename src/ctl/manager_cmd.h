@@ -66,6 +66,7 @@ class ManagerCli {
     std::string underlay_ip, openflow, ovsdb, grpc, router_mac, ipv4, ipv6, mac, iface_id, file;
     uint64_t capacity = 0;
     uint32_t id = 0, vni = 0, cluster = 0, timeout_ms = 0;
+    bool dry_run = false;
     std::vector<std::string> members, networks;
     uint64_t count = 0;
     bool initial = false;

@@ -32,8 +32,10 @@ void RecordHealth(HealthTable& table, const std::vector<HealthSample>& samples) 
     if (s->ok) {
       h.last_ok_ms = s->at_ms;
       h.consecutive_failures = 0;
+      if (!h.ok_since_ms) h.ok_since_ms = s->at_ms;
     } else {
       h.consecutive_failures += 1;
+      h.ok_since_ms.reset();
     }
   }
 }
@@ -69,7 +71,8 @@ double Ratio(uint64_t load, uint64_t live) {
 }
 
 bool IsLive(const GatewayRow& gw, const std::set<std::string>& failed) {
-  return gw.state != GatewayState::kDown && !failed.contains(gw.name);
+  return gw.state != GatewayState::kDown && gw.role != GatewayRole::kDraining &&
+         !failed.contains(gw.name);
 }
 
 uint64_t VpcEndpoints(const NbState& state, const std::string& vpc) {
@@ -311,6 +314,8 @@ const char* ReasonName(Reason r) {
       return "below minimum members";
     case Reason::kNewGateway:
       return "new gateway";
+    case Reason::kLoaded:
+      return "loaded";
   }
   return "?";
 }
@@ -384,25 +389,44 @@ class Planner {
     }
   }
 
-  // 1. Failed members leave, whatever the hold-down and the minimum.
+  // 0. Loaded, healthy joining members take traffic.
+  void JoinLoaded() {
+    for (const auto& [id, c] : clusters_) {
+      for (const GatewayRow* gw : c.live) {
+        if (gw->role != GatewayRole::kJoining || gw->state != GatewayState::kReady) continue;
+        auto h = health_.find(gw->name);
+        if (h == health_.end() || !h->second.ok_since_ms) continue;
+        int64_t healthy = now_ - *h->second.ok_since_ms;
+        if (healthy < static_cast<int64_t>(s_.health_deadline_ms)) continue;
+        plan_.actions.push_back(JoinBuckets{
+            gw->name, id, absl::StrCat("ready, every health check answered for ", healthy, " ms")});
+      }
+    }
+  }
+
+  // 1. Failed serving members leave the buckets, whatever the hold-down and
+  // the minimum. They stay members: not live, so the repair of step 2 sees
+  // the cluster as it is.
   void RemoveFailed(const std::optional<std::string>& only = std::nullopt) {
     std::vector<const GatewayRow*> gws;
     for (const std::string& name : failed_) {
       if (only && *only != name) continue;
       const GatewayRow& gw = state_.gateways.at(name);
-      if (gw.cluster_id != 0 && clusters_.contains(gw.cluster_id)) gws.push_back(&gw);
+      if (gw.cluster_id != 0 && gw.role == GatewayRole::kServing &&
+          clusters_.contains(gw.cluster_id)) {
+        gws.push_back(&gw);
+      }
     }
     for (const GatewayRow* gw : gws) {
       WorkCluster& c = clusters_.at(gw->cluster_id);
-      c.members -= 1;
       c.touched = true;
       const GatewayHealth& h = health_.at(gw->name);
       int64_t since = h.last_ok_ms.value_or(h.first_seen_ms);
-      plan_.actions.push_back(RemoveGatewayFromCluster{
-          gw->name, c.id, Reason::kFailed,
-          absl::StrCat(h.last_ok_ms ? "no ok answer for " : "never answered ok in ", now_ - since,
-                       " ms (deadline ", s_.health_deadline_ms, " ms), ", h.consecutive_failures,
-                       " failures in a row")});
+      plan_.actions.push_back(
+          LeaveBuckets{gw->name, c.id,
+                       absl::StrCat(h.last_ok_ms ? "no ok answer for " : "never answered ok in ",
+                                    now_ - since, " ms (deadline ", s_.health_deadline_ms, " ms), ",
+                                    h.consecutive_failures, " failures in a row")});
     }
   }
 
@@ -589,6 +613,7 @@ RebalancePlan PlanRebalance(const NbState& state, const HealthTable& health,
                             const Settings& settings, int64_t now_ms,
                             const RebalanceHistory& history) {
   Planner p(state, health, settings, now_ms, history);
+  p.JoinLoaded();
   p.RemoveFailed();
   p.RefillBelowMinimum();
   p.RelieveOverload();
@@ -643,7 +668,12 @@ NbState ProjectPlan(NbState state, const RebalancePlan& plan) {
       }
     }
     it->second.cluster_id = to;
+    it->second.role = GatewayRole::kJoining;
     if (to != 0) state.gateways_by_cluster[to].insert(name);
+  };
+  auto set_role = [&](const std::string& name, GatewayRole role) {
+    auto it = state.gateways.find(name);
+    if (it != state.gateways.end()) it->second.role = role;
   };
   for (const Action& a : plan.actions) {
     if (const auto* add = std::get_if<AddGatewayToCluster>(&a)) {
@@ -653,6 +683,10 @@ NbState ProjectPlan(NbState state, const RebalancePlan& plan) {
     } else if (const auto* mv = std::get_if<MoveVpc>(&a)) {
       auto it = state.vpcs.find(mv->vpc);
       if (it != state.vpcs.end()) it->second.cluster_id = mv->to;
+    } else if (const auto* leave = std::get_if<LeaveBuckets>(&a)) {
+      set_role(leave->gateway, GatewayRole::kJoining);
+    } else if (const auto* join = std::get_if<JoinBuckets>(&a)) {
+      set_role(join->gateway, GatewayRole::kServing);
     }
   }
   return state;
@@ -671,6 +705,12 @@ std::string FormatPlan(const RebalancePlan& plan) {
     } else if (const auto* mv = std::get_if<MoveVpc>(&a)) {
       absl::StrAppend(&out, "move vpc ", mv->vpc, " (", mv->endpoints, " endpoints) from cluster ",
                       mv->from, " to cluster ", mv->to, ": overload (", mv->detail, ")\n");
+    } else if (const auto* leave = std::get_if<LeaveBuckets>(&a)) {
+      absl::StrAppend(&out, "take gateway ", leave->gateway, " out of cluster ", leave->cluster,
+                      "'s buckets: failed (", leave->detail, ")\n");
+    } else if (const auto* join = std::get_if<JoinBuckets>(&a)) {
+      absl::StrAppend(&out, "put gateway ", join->gateway, " in cluster ", join->cluster,
+                      "'s buckets: loaded (", join->detail, ")\n");
     }
   }
   return out;

@@ -19,6 +19,18 @@
 //   add_gw_to_cluster(gw, cluster_key)    the AddGatewayToCluster action
 //   del_gw_from_cluster(gw, cluster_key)  the RemoveGatewayFromCluster action
 //
+// Roles (nb.h GatewayRole). A member takes traffic (a bucket on the hosts
+// of its cluster's VPCs, hosts designated to it) only while serving. A
+// member added to a cluster starts joining: the driver loads it, and once
+// it is READY (every VPC loaded, its bridge confirmed in sync) and has
+// answered every health check for a deadline, it joins the buckets
+// (JoinBuckets). A serving member that fails leaves the buckets
+// (LeaveBuckets) but stays a member, so that when it comes back it is
+// reloaded and joins again the same way. A member removed
+// (del_gw_from_cluster) is draining: out of the buckets first, then,
+// once the rest of its cluster acknowledged that, unloaded and a spare
+// (the controller, cluster_controller.h, does that second step).
+//
 // How it is meant to be applied. PlanRebalance turns one observation (state,
 // health, history, now) into a RebalancePlan: a list of actions, each with
 // its reason. Nothing is changed by planning. An operator prints a plan
@@ -35,7 +47,8 @@
 //
 // Words used below:
 //   live member  a gateway whose cluster_id names the cluster, not failed by
-//                health (DetectFailedGateways) and not in state kDown. A
+//                health (DetectFailedGateways), not in state kDown and not
+//                draining. A
 //                gateway still loading counts: it will serve once loaded,
 //                and counting it keeps the planner from adding spare after
 //                spare while it loads.
@@ -88,6 +101,8 @@ struct GatewayHealth {
   std::optional<int64_t> last_ok_ms;  // The last ok sample, if any.
   int64_t last_sample_ms = 0;
   uint32_t consecutive_failures = 0;  // Failed samples since the last ok one.
+  // The first ok sample of the current run of ok samples (none while failing).
+  std::optional<int64_t> ok_since_ms;
   friend bool operator==(const GatewayHealth&, const GatewayHealth&) = default;
 };
 using HealthTable = std::map<std::string, GatewayHealth>;
@@ -214,6 +229,7 @@ enum class Reason {
   kOverload,         // Too many VMs per live gateway.
   kBelowMinMembers,  // Fewer live members than min_cluster_members.
   kNewGateway,       // update_cluster_set: a spare joins the cluster that needs it most.
+  kLoaded,           // A joining member holds the cluster's state and is healthy.
 };
 const char* ReasonName(Reason r);
 
@@ -240,7 +256,22 @@ struct MoveVpc {
   std::string detail;
   friend bool operator==(const MoveVpc&, const MoveVpc&) = default;
 };
-using Action = std::variant<AddGatewayToCluster, RemoveGatewayFromCluster, MoveVpc>;
+// A serving member that failed stops taking traffic (it stays a member).
+struct LeaveBuckets {
+  std::string gateway;
+  uint32_t cluster = 0;
+  std::string detail;
+  friend bool operator==(const LeaveBuckets&, const LeaveBuckets&) = default;
+};
+// A joining member, loaded and healthy, starts taking traffic.
+struct JoinBuckets {
+  std::string gateway;
+  uint32_t cluster = 0;
+  std::string detail;
+  friend bool operator==(const JoinBuckets&, const JoinBuckets&) = default;
+};
+using Action =
+    std::variant<AddGatewayToCluster, RemoveGatewayFromCluster, MoveVpc, LeaveBuckets, JoinBuckets>;
 
 struct RebalancePlan {
   std::vector<Action> actions;  // In the order they should be applied.
@@ -261,8 +292,10 @@ struct RebalanceHistory {
 };
 
 // PlanRebalance, in this order:
-//  1. failed members leave their cluster (reason failed), whatever the
-//     hold-down and the minimum;
+//  0. joining members that are READY and have answered every health check
+//     for health_deadline_ms join the buckets (JoinBuckets);
+//  1. failed serving members leave the buckets (LeaveBuckets), whatever the
+//     hold-down and the minimum; they stay members;
 //  2. a cluster that serves VPCs or has members but fewer than
 //     min_cluster_members live ones gets spares (a repair: not held down);
 //  3. an overloaded cluster not held down gets spares until it is inside
@@ -281,7 +314,7 @@ RebalancePlan PlanRebalance(const NbState& state, const HealthTable& health,
                             const RebalanceHistory& history);
 
 // update_cluster_set(gw_key): what one gateway's registration, change or
-// removal calls for. A failed member leaves its cluster (and the cluster
+// removal calls for. A failed member leaves the buckets (and the cluster
 // is refilled from spares if it falls below the minimum); a live spare
 // joins the cluster with the fewest live members below the minimum, else
 // the one with the most VMs per live gateway (seed 3.3: "added to the
@@ -295,12 +328,14 @@ RebalancePlan UpdateClusterSet(const NbState& state, const HealthTable& health,
 // verdicts.
 void RecordPlan(RebalanceHistory& history, const RebalancePlan& plan, int64_t now_ms);
 
-// The state after `plan` (cluster_id of gateways and VPCs, and the
-// gateways_by_cluster index). Actions naming unknown rows are skipped.
+// The state after `plan` (cluster_id and role of gateways, cluster_id of
+// VPCs, and the gateways_by_cluster index). Actions naming unknown rows are
+// skipped. A removed member is shown as a spare at once (its drain is the
+// controller's).
 NbState ProjectPlan(NbState state, const RebalancePlan& plan);
 
 // One line per action with its reason, e.g.
-//   "remove gateway gw3 from cluster 2: failed (no ok answer for 4000 ms, 3 failures)"
+//   "take gateway gw3 out of cluster 2's buckets: failed (no ok answer for 4000 ms, ...)"
 // and "no action" for an empty plan. For `--dry-run`.
 std::string FormatPlan(const RebalancePlan& plan);
 

@@ -22,7 +22,14 @@ ManagerDaemon::ManagerDaemon(ManagerConfig config, Options options)
   driver.health_interval = config_.health_interval_ms;
   driver_ = std::make_unique<GatewayDriver>(io_.get_executor(), *driver_store_,
                                             GrpcGatewayClientFactory(pool_), timers_, driver);
+  controller_store_ = std::make_unique<NbStoreControllerStore>(*store_);
+  GatewayDriver* driver_ptr = driver_.get();
+  controller_ = std::make_unique<ClusterController>(
+      io_.get_executor(), *controller_store_, GrpcGatewayClientFactory(pool_), timers_,
+      [driver_ptr](uint32_t cluster) { return driver_ptr->ClusterSettled(cluster); },
+      ClusterController::Options{});
   northbound_ = std::make_unique<Northbound>(io_.get_executor(), store_.get());
+  northbound_->SetController(controller_.get());
   service_ = std::make_unique<ManagerService>(io_.get_executor(), northbound_.get());
 }
 
@@ -50,6 +57,7 @@ absl::Status ManagerDaemon::Run() {
     store_->Start();
     northbound_->Start();
     driver_->Start();
+    controller_->Start();
   });
   // Serving is work the io_context cannot see (calls arrive on gRPC's
   // threads): it runs until BeginShutdown stops it, not until it is idle.
@@ -60,6 +68,8 @@ absl::Status ManagerDaemon::Run() {
   server_.reset();
   service_.reset();
   northbound_.reset();
+  controller_.reset();
+  controller_store_.reset();
   driver_.reset();
   driver_store_.reset();
   store_.reset();
@@ -73,6 +83,7 @@ void ManagerDaemon::Stop() {
 void ManagerDaemon::BeginShutdown() {
   if (stopping_ || server_ == nullptr) return;
   stopping_ = true;
+  controller_->Stop();
   driver_->Stop();
   // gRPC's Shutdown returns once running calls have, and they wait on this
   // io_context: so it runs on a thread of its own while this one serves them.

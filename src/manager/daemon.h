@@ -2,7 +2,9 @@
 // io_context (run on the thread calling Run()) and, on it: the NbStore (the
 // Shortcut_Northbound database's replica), the GatewayDriver (each
 // cluster's state pushed to its gateways, their state and endpoints' status
-// written back), the Northbound API logic, its gRPC service and server.
+// written back), the ClusterController (gateways' health, membership and
+// roles: cluster management), the Northbound API logic, its gRPC service
+// and server.
 // It shuts down in order on SIGTERM/SIGINT or Stop(): the gRPC server first
 // (on a thread of its own, while the io_context keeps running the calls it
 // waits for), then the driver and the store, then the io_context.
@@ -18,9 +20,11 @@
 #include <thread>
 
 #include "absl/status/status.h"
+#include "src/manager/cluster_controller.h"
 #include "src/manager/config.h"
 #include "src/manager/driver.h"
 #include "src/manager/grpc_gateway_client.h"
+#include "src/manager/nb_store_controller_store.h"
 #include "src/manager/nb_store_driver_store.h"
 #include "src/manager/northbound.h"
 #include "src/manager/server.h"
@@ -59,6 +63,8 @@ class ManagerDaemon {
   std::unique_ptr<NbStore> store_;
   std::unique_ptr<NbStoreDriverStore> driver_store_;
   std::unique_ptr<GatewayDriver> driver_;
+  std::unique_ptr<NbStoreControllerStore> controller_store_;
+  std::unique_ptr<ClusterController> controller_;
   std::unique_ptr<Northbound> northbound_;
   std::unique_ptr<ManagerService> service_;
   std::unique_ptr<ManagerServer> server_;

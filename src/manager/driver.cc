@@ -145,6 +145,9 @@ void GatewayDriver::SyncGateways() {
       continue;
     }
     it->second->stop = true;
+    // A member that became a spare is unloaded (it was drained first:
+    // cluster management takes it out of the buckets before this).
+    it->second->unload = row != s.gateways.end() && row->second.cluster_id == 0;
     it->second->wake.Notify();
     if (row != s.gateways.end() && row->second.cluster_id == 0) {
       GatewayObservation o{it->first, GatewayState::kUnknown, "",
@@ -205,9 +208,10 @@ void GatewayDriver::Dispatch(const std::vector<NbChange>& changes) {
         auto now = s.gateways.find(c.key);
         const GatewayRow* cur = now == s.gateways.end() ? nullptr : &now->second;
         auto shape = [](const GatewayRow* r) {
-          return r == nullptr ? std::string()
-                              : absl::StrCat(r->cluster_id, "|", r->underlay_ipv4, "|",
-                                             r->tunnel_ofport, "|", r->grpc_address);
+          return r == nullptr
+                     ? std::string()
+                     : absl::StrCat(r->cluster_id, "|", r->underlay_ipv4, "|", r->tunnel_ofport,
+                                    "|", r->grpc_address, "|", static_cast<int>(r->role));
         };
         if (shape(old) == shape(cur)) break;  // Only the columns this driver writes.
         membership = true;
@@ -496,12 +500,9 @@ asio::awaitable<void> GatewayDriver::RunGateway(GwPtr gp) {
         g.loaded = false;
         continue;
       }
-      if (g.refused.empty()) {
-        Observe(g, GatewayState::kReady, "");
-      } else {
-        Observe(g, GatewayState::kReady,
-                absl::StrCat(g.refused.size(), " change(s) refused; ", g.refused.begin()->first,
-                             ": ", g.refused.begin()->second));
+      if (!ObserveLoaded(g, *stats)) {
+        // Asked again soon: joining its cluster's buckets waits for this.
+        next_health = timers_.Now() + std::min<Millis>(options_.health_interval, 100);
       }
       // Refused items are tried again once per health check.
       for (auto& [item, message] : g.refused) {
@@ -520,8 +521,76 @@ asio::awaitable<void> GatewayDriver::RunGateway(GwPtr gp) {
     // Until a change or the next health check.
     co_await timers_.WaitUntil(g.wake, next_health);
   }
+  if (g.unload && !stopped_) co_await Unload(g);
   g.running = false;
   --loops_;
+}
+
+asio::awaitable<void> GatewayDriver::Unload(Gw& g) {
+  // Every VPC it was sent, and any other it lists endpoints of.
+  std::set<std::string> vpcs;
+  for (const auto& [id, v] : g.vpcs) vpcs.insert(id);
+  std::string all;
+  std::string any_host;
+  auto listed = co_await g.client->ListEndpoints(all, any_host);
+  if (listed.ok()) {
+    for (const ListedEndpoint& e : *listed) vpcs.insert(e.endpoint.vpc());
+  }
+  absl::Status failed = listed.status();
+  auto row = store_.state().gateways.find(g.name);
+  uint32_t now_in = row == store_.state().gateways.end() ? 0 : row->second.cluster_id;
+  for (const std::string& id : vpcs) {
+    if (stopped_) co_return;
+    // Already a member again: what its new cluster serves stays.
+    if (now_in != 0 && ClusterOfVpc(id) == now_in) continue;
+    std::string vpc = id;
+    absl::Status s = co_await g.client->DeleteVpc(vpc);
+    if (!Gone(s) && failed.ok()) failed = s;
+  }
+  ++unloads_;
+  if (failed.ok()) {
+    spdlog::info("gateway {}: left its cluster, {} vpc(s) unloaded", g.name, vpcs.size());
+    co_return;
+  }
+  // A spare keeping stale VPCs does no harm (it is in no bucket); the full
+  // load of its next cluster deletes those it should not hold.
+  spdlog::warn("gateway {}: left its cluster but not unloaded: {}", g.name,
+               std::string(failed.message()));
+  GatewayObservation o{g.name, GatewayState::kUnknown, "",
+                       absl::StrCat("not a member of a cluster; not unloaded: ", failed.message())};
+  queued_gateways_[g.name] = o;
+  writer_wake_.Notify();
+}
+
+bool GatewayDriver::ClusterSettled(uint32_t cluster) const {
+  const NbState& s = store_.state();
+  for (const auto& [name, g] : gws_) {
+    if (g->cluster != cluster || g->obs.state == GatewayState::kDown) continue;
+    auto row = s.gateways.find(name);
+    if (row != s.gateways.end() && row->second.role == GatewayRole::kDraining) continue;
+    if (!g->loaded || g->cluster_dirty || g->refused.contains("cluster")) return false;
+  }
+  return true;
+}
+
+bool GatewayDriver::ObserveLoaded(Gw& g, const GatewayStats& stats) {
+  // Loaded means its own bridge forwards every endpoint too (confirmed by
+  // its barrier): only then may it take traffic (cluster management joins
+  // READY members to the buckets). A gateway without a bridge has no flows.
+  if (!stats.bridge_in_sync && stats.bridge_flows > 0) {
+    Observe(
+        g, GatewayState::kLoading,
+        absl::StrCat("loaded; its bridge does not hold its ", stats.bridge_flows, " flows yet"));
+    return false;
+  }
+  if (g.refused.empty()) {
+    Observe(g, GatewayState::kReady, "");
+  } else {
+    Observe(g, GatewayState::kReady,
+            absl::StrCat(g.refused.size(), " change(s) refused; ", g.refused.begin()->first, ": ",
+                         g.refused.begin()->second));
+  }
+  return true;
 }
 
 asio::awaitable<absl::Status> GatewayDriver::FullLoad(Gw& g) {
@@ -557,7 +626,9 @@ asio::awaitable<absl::Status> GatewayDriver::FullLoad(Gw& g) {
   }
   g.loaded = true;
   ++g.full_loads;
-  Observe(g, GatewayState::kReady, "");
+  auto after = co_await g.client->GetStats();
+  if (!after.ok()) co_return after.status();
+  ObserveLoaded(g, *after);
   co_return absl::OkStatus();
 }
 

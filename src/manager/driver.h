@@ -39,9 +39,12 @@
 // endpoint that moves to another host (or another port) goes back to
 // PENDING until confirmed. All writes of a round go in one transaction.
 //
-// A gateway leaving its cluster (cluster 0, or deleted) gets no more
-// updates and keeps what it holds (draining is cluster management's); its
-// row says UNKNOWN, "not a member of a cluster". A gateway that changes
+// A gateway leaving its cluster (cluster 0, or deleted) is unloaded (every
+// VPC it holds deleted; cluster management drained it first) and gets no
+// more updates; its row says UNKNOWN, "not a member of a cluster". Members
+// are sent as standby (no bucket, no designation) unless their role is
+// serving. READY means loaded and its own bridge confirmed in sync
+// (GetStats): cluster management joins only READY members to the buckets. A gateway that changes
 // cluster or address starts again from first contact.
 //
 // Time comes from `Timers` (timers.h); tests drive it.
@@ -105,6 +108,12 @@ class GatewayDriver {
   std::optional<View> view(const std::string& gateway) const;
   // Every driven gateway settled and no write waiting.
   bool settled() const;
+  // Every reachable member of `cluster` that is not draining has been sent
+  // the cluster's current SetCluster and acknowledged it (hosts programmed
+  // by it): a draining member is out of every bucket.
+  bool ClusterSettled(uint32_t cluster) const;
+  // Gateways unloaded after leaving their cluster.
+  uint64_t unloads() const { return unloads_; }
   // After Stop(): every loop has ended.
   bool finished() const { return loops_ == 0; }
 
@@ -126,6 +135,7 @@ class GatewayDriver {
     std::unique_ptr<GatewayClient> client;
     ofconn::Signal wake;
     bool stop = false;
+    bool unload = false;  // When its loop ends: it became a spare.
     bool running = false;
     // Observed.
     GatewayObservation obs;
@@ -164,6 +174,8 @@ class GatewayDriver {
   asio::awaitable<void> Sleep(Gw& g, Millis until);
 
   asio::awaitable<absl::Status> FullLoad(Gw& g);
+  // READY if its bridge holds its flows, else LOADING; whether READY.
+  bool ObserveLoaded(Gw& g, const GatewayStats& stats);
   asio::awaitable<absl::Status> LoadVpc(Gw& g, std::shared_ptr<const VpcContent> content);
   asio::awaitable<absl::Status> ApplyDirty(Gw& g);
   asio::awaitable<absl::Status> ApplyCluster(Gw& g);
@@ -178,6 +190,7 @@ class GatewayDriver {
   asio::awaitable<absl::Status> RemoveStaleVpcs(Gw& g);
   void RecordVpc(Gw& g, const VpcContent& content);
   void ForgetVpc(Gw& g, const std::string& id);
+  asio::awaitable<void> Unload(Gw& g);
   // Outcome of one item: a transport failure is returned (the caller goes
   // DOWN); a refusal is kept in g.refused and OK returned.
   absl::Status Settle(Gw& g, const std::string& item, const absl::Status& s);
@@ -202,7 +215,8 @@ class GatewayDriver {
   bool writing_ = false;
   ofconn::Signal writer_wake_;
   ofconn::Signal poller_wake_;
-  std::string poll_cursor_;  // The last host polled: the next round starts after it.
+  std::string poll_cursor_;
+  uint64_t unloads_ = 0;  // The last host polled: the next round starts after it.
 };
 
 // A fingerprint of a message's content (its serialization), for "was this

@@ -40,6 +40,9 @@ struct GatewayStats {
   uint64_t vpcs = 0;
   uint64_t endpoints = 0;
   uint64_t endpoints_pending = 0;
+  // Its own bridge: the flows it should hold, and whether it holds them.
+  uint64_t bridge_flows = 0;
+  bool bridge_in_sync = false;
 };
 
 struct ListedEndpoint {

@@ -40,6 +40,9 @@ gwv1::SetClusterRequest DesiredCluster(const NbState& state, uint32_t cluster_id
       m->set_name(name);
       m->set_underlay_ip(g->second.underlay_ipv4);
       m->set_tunnel_ofport(g->second.tunnel_ofport);
+      // Only serving members take traffic (buckets, designation); the
+      // others load, or leave.
+      m->set_standby(g->second.role != GatewayRole::kServing);
     }
   }
   std::vector<const model::Host*> hosts;

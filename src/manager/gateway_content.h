@@ -1,6 +1,6 @@
 // What a gateway should hold, as a pure function of the management plane's
 // state: for a gateway of cluster C, the SetCluster request (C, itself, the
-// cluster's members, every registered host) and every VPC served by C with
+// cluster's members, standby unless serving, every registered host) and every VPC served by C with
 // its networks and endpoints, in the gateway API's messages. Gateways of
 // other clusters never see C's VPCs.
 //

@@ -210,6 +210,8 @@ class GrpcGatewayClient final : public GatewayClient {
       stats.vpcs = response.vpcs();
       stats.endpoints = response.endpoints();
       stats.endpoints_pending = response.endpoints_pending();
+      stats.bridge_flows = response.bridge_flows();
+      stats.bridge_in_sync = response.bridge_in_sync();
       return stats;
     };
     co_return co_await OffThread<absl::StatusOr<GatewayStats>>(pool_.pool(), std::move(call));

@@ -25,6 +25,10 @@
 namespace shortcut::manager {
 
 enum class GatewayState { kUnknown, kLoading, kReady, kDown };
+// A member's part in its cluster (cluster management's, cluster_mgmt.h):
+// joining (loading, or failed) takes no traffic; serving is in the buckets
+// and designation; draining is leaving. A spare's role is kJoining.
+enum class GatewayRole { kJoining, kServing, kDraining };
 enum class EndpointStatus { kPending, kOnline };
 
 struct HostRow {
@@ -39,6 +43,8 @@ struct GatewayRow {
   uint64_t capacity = 0;       // VMs it can serve.
   uint32_t cluster_id = 0;     // 0: spare.
   uint32_t tunnel_ofport = 0;  // Hosts' tunnel port toward it; unique, 60001..65279.
+  // Written by cluster management (and by the API when it creates a cluster).
+  GatewayRole role = GatewayRole::kJoining;
   // Written by managerd as it drives the gateway.
   GatewayState state = GatewayState::kUnknown;
   std::string instance_id;

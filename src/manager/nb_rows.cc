@@ -114,6 +114,28 @@ const char* GatewayStateName(GatewayState s) {
   return "unknown";
 }
 
+const char* GatewayRoleName(GatewayRole r) {
+  switch (r) {
+    case GatewayRole::kServing:
+      return "serving";
+    case GatewayRole::kDraining:
+      return "draining";
+    case GatewayRole::kJoining:
+      break;
+  }
+  return "joining";
+}
+
+bool ParseGatewayRole(std::string_view text, GatewayRole* out) {
+  for (GatewayRole r : {GatewayRole::kJoining, GatewayRole::kServing, GatewayRole::kDraining}) {
+    if (text == GatewayRoleName(r)) {
+      *out = r;
+      return true;
+    }
+  }
+  return false;
+}
+
 const char* EndpointStatusName(EndpointStatus s) {
   return s == EndpointStatus::kOnline ? "online" : "pending";
 }
@@ -198,6 +220,8 @@ GatewayRow DecodeGateway(const Json& row,
   ParseGatewayState(ovsdb::StringAtom(Column(row, "state")), &g.state);
   g.instance_id = ovsdb::StringAtom(Column(row, "instance_id"));
   g.detail = ovsdb::StringAtom(Column(row, "detail"));
+  // Optional: absent in rows written before the column existed (joining).
+  for (const std::string& r : ovsdb::StringSet(Column(row, "role"))) ParseGatewayRole(r, &g.role);
   return g;
 }
 
@@ -320,6 +344,31 @@ void WriteHost(JsonText& j, const HostRow& row) {
   j.Raw("}");
 }
 
+namespace {
+// A spare has no role: the column is empty.
+void WriteGatewayRole(JsonText& j, const GatewayRow& row) {
+  if (row.cluster_id == 0) {
+    j.Raw("[\"set\",[]]");
+  } else {
+    j.Str(GatewayRoleName(row.role));
+  }
+}
+}  // namespace
+
+void WriteGatewayObserved(JsonText& j, const GatewayRow& row) {
+  j.Raw("{").Key("state", true).Str(GatewayStateName(row.state));
+  j.Key("instance_id").Str(row.instance_id);
+  j.Key("detail").Str(row.detail);
+  j.Raw("}");
+}
+
+void WriteGatewayMembership(JsonText& j, const GatewayRow& row, const RefText& cluster) {
+  j.Raw("{").Key("cluster", true).Raw(cluster.text);
+  j.Key("role");
+  WriteGatewayRole(j, row);
+  j.Raw("}");
+}
+
 void WriteGateway(JsonText& j, const GatewayRow& row, const RefText& cluster) {
   j.Raw("{").Key("name", true).Str(row.name);
   j.Key("underlay_ip").Str(row.underlay_ipv4);
@@ -330,6 +379,8 @@ void WriteGateway(JsonText& j, const GatewayRow& row, const RefText& cluster) {
   j.Key("state").Str(GatewayStateName(row.state));
   j.Key("instance_id").Str(row.instance_id);
   j.Key("detail").Str(row.detail);
+  j.Key("role");
+  WriteGatewayRole(j, row);
   j.Raw("}");
 }
 

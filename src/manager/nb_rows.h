@@ -30,6 +30,8 @@ const char* GatewayStateName(GatewayState s);
 const char* EndpointStatusName(EndpointStatus s);
 bool ParseGatewayState(std::string_view text, GatewayState* out);
 bool ParseEndpointStatus(std::string_view text, EndpointStatus* out);
+const char* GatewayRoleName(GatewayRole r);
+bool ParseGatewayRole(std::string_view text, GatewayRole* out);
 
 // A uuid in 16 bytes (the Endpoint table's uuid → key map holds a million).
 struct Uuid128 {
@@ -103,6 +105,12 @@ struct RefText {
 // Row objects ({...}) for insert and update.
 void WriteHost(JsonText& j, const HostRow& row);
 void WriteGateway(JsonText& j, const GatewayRow& row, const RefText& cluster);
+// Parts of a gateway row, for updates of only the columns one writer owns:
+// the driver's observation (state, instance_id, detail) and cluster
+// management's membership (cluster, role), so that neither overwrites the
+// other's columns with a stale copy.
+void WriteGatewayObserved(JsonText& j, const GatewayRow& row);
+void WriteGatewayMembership(JsonText& j, const GatewayRow& row, const RefText& cluster);
 void WriteCluster(JsonText& j, const ClusterRow& row);
 void WriteVpc(JsonText& j, const VpcRow& row, const RefText& cluster);
 void WriteNetwork(JsonText& j, const NetworkRow& row, const RefText& vpc);

@@ -25,13 +25,13 @@ class NbStoreDriverStore final : public DriverStore {
     for (const GatewayObservation& o : writes.gateways) {
       auto it = s.gateways.find(o.name);
       if (it == s.gateways.end()) continue;
-      // UpdateGateway writes every column: the others as the replica has
-      // them now, just before the commit.
-      GatewayRow row = it->second;
+      // Only the driver's columns: cluster management writes the others.
+      GatewayRow row;
+      row.name = o.name;
       row.state = o.state;
       row.instance_id = o.instance_id;
       row.detail = o.detail;
-      txn.UpdateGateway(std::move(row));
+      txn.SetGatewayObserved(std::move(row));
     }
     for (auto& [key, status] : writes.endpoints) {
       if (s.FindEndpoint(key) == nullptr) continue;

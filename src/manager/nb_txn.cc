@@ -88,6 +88,25 @@ class Builder {
         j_.Key("row").Raw("{\"status\":").Str(EndpointStatusName(op.status)).Raw("}");
         return End();
       }
+      case Op::Kind::kGatewayObserved:
+      case Op::Kind::kGatewayMembership: {
+        const auto& r = std::get<GatewayRow>(op.row);
+        if (!replica_.state().gateways.contains(r.name)) return NotFound(op);
+        RefText cluster;
+        if (op.kind == Op::Kind::kGatewayMembership) {
+          absl::StatusOr<RefText> c = GatewayCluster(op, r);
+          if (!c.ok()) return c.status();
+          cluster = *c;
+        }
+        Begin("update", "Gateway");
+        j_.Key("where").Raw("[[\"name\",\"==\",").Str(r.name).Raw("]]").Key("row");
+        if (op.kind == Op::Kind::kGatewayObserved) {
+          WriteGatewayObserved(j_, r);
+        } else {
+          WriteGatewayMembership(j_, r, cluster);
+        }
+        return End();
+      }
       case Op::Kind::kSettings: {
         const Settings& s = std::get<Settings>(op.row);
         Begin("update", "NB_Global");
@@ -366,6 +385,12 @@ void NbTxn::InsertGateway(GatewayRow row) {
 void NbTxn::UpdateGateway(GatewayRow row) {
   ops_.push_back(MakeOp(Op::Kind::kUpdate, NbTable::kGateway, std::move(row)));
 }
+void NbTxn::SetGatewayObserved(GatewayRow row) {
+  ops_.push_back(MakeOp(Op::Kind::kGatewayObserved, NbTable::kGateway, std::move(row)));
+}
+void NbTxn::SetGatewayMembership(GatewayRow row) {
+  ops_.push_back(MakeOp(Op::Kind::kGatewayMembership, NbTable::kGateway, std::move(row)));
+}
 void NbTxn::DeleteGateway(std::string name) {
   ops_.push_back(MakeOp(Op::Kind::kDelete, NbTable::kGateway, {}, std::move(name)));
 }
@@ -419,6 +444,12 @@ std::string DescribeOp(const Op& op) {
     case Op::Kind::kUpdate:
     case Op::Kind::kSettings:
       verb = "update";
+      break;
+    case Op::Kind::kGatewayObserved:
+      verb = "set state of";
+      break;
+    case Op::Kind::kGatewayMembership:
+      verb = "set membership of";
       break;
     case Op::Kind::kDelete:
       verb = "delete";

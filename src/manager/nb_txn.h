@@ -26,7 +26,15 @@
 namespace shortcut::manager {
 
 struct NbTxn::Op {
-  enum class Kind { kInsert, kUpdate, kDelete, kSetStatus, kSettings };
+  enum class Kind {
+    kInsert,
+    kUpdate,
+    kDelete,
+    kSetStatus,
+    kSettings,
+    kGatewayObserved,    // Gateway: state, instance_id, detail only.
+    kGatewayMembership,  // Gateway: cluster and role only.
+  };
   Kind kind = Kind::kInsert;
   NbTable table = NbTable::kHost;
   NbRow row;         // kInsert, kUpdate, kSettings.

@@ -236,10 +236,13 @@ asio::awaitable<absl::StatusOr<v1::Cluster>> Northbound::CreateCluster(ClusterIn
     ClusterRow row;
     row.id = id;
     txn.InsertCluster(row);
+    // A new cluster serves no VPC yet: its members have nothing to load
+    // and serve at once.
     for (const std::string& m : checked->value.members) {
       GatewayRow gw = store_->state().gateways.at(m);
       gw.cluster_id = id;
-      txn.UpdateGateway(std::move(gw));
+      gw.role = GatewayRole::kServing;
+      txn.SetGatewayMembership(std::move(gw));
     }
     absl::Status s = co_await Commit(std::move(txn));
     if (!s.ok()) co_return s;
@@ -256,7 +259,8 @@ asio::awaitable<absl::Status> Northbound::DeleteCluster(uint32_t id) {
     for (const std::string& m : it->second) {
       GatewayRow gw = state.gateways.at(m);
       gw.cluster_id = 0;
-      txn.UpdateGateway(std::move(gw));
+      gw.role = GatewayRole::kJoining;
+      txn.SetGatewayMembership(std::move(gw));
     }
   }
   txn.DeleteCluster(id);
@@ -282,6 +286,105 @@ asio::awaitable<absl::StatusOr<v1::ListClustersResponse>> Northbound::ListCluste
   }
   out.set_next_page_token(page.next_token);
   co_return out;
+}
+
+namespace {
+
+bool ServesVpcs(const NbState& state, uint32_t cluster) {
+  for (const auto& [id, vpc] : state.vpcs) {
+    if (vpc.cluster_id == cluster) return true;
+  }
+  return false;
+}
+
+v1::RebalanceResponse PlanView(const cluster::RebalancePlan& plan, bool applied) {
+  v1::RebalanceResponse out;
+  for (const cluster::Action& a : plan.actions) {
+    v1::RebalanceAction* x = out.add_actions();
+    if (const auto* add = std::get_if<cluster::AddGatewayToCluster>(&a)) {
+      x->set_kind(v1::RebalanceAction::ADD_GATEWAY);
+      x->set_gateway(add->gateway);
+      x->set_to_cluster(add->cluster);
+      x->set_reason(cluster::ReasonName(add->reason));
+      x->set_detail(add->detail);
+    } else if (const auto* rm = std::get_if<cluster::RemoveGatewayFromCluster>(&a)) {
+      x->set_kind(v1::RebalanceAction::REMOVE_GATEWAY);
+      x->set_gateway(rm->gateway);
+      x->set_from_cluster(rm->cluster);
+      x->set_reason(cluster::ReasonName(rm->reason));
+      x->set_detail(rm->detail);
+    } else if (const auto* mv = std::get_if<cluster::MoveVpc>(&a)) {
+      x->set_kind(v1::RebalanceAction::MOVE_VPC);
+      x->set_vpc(mv->vpc);
+      x->set_from_cluster(mv->from);
+      x->set_to_cluster(mv->to);
+      x->set_reason(cluster::ReasonName(cluster::Reason::kOverload));
+      x->set_detail(mv->detail);
+    } else if (const auto* leave = std::get_if<cluster::LeaveBuckets>(&a)) {
+      x->set_kind(v1::RebalanceAction::LEAVE_BUCKETS);
+      x->set_gateway(leave->gateway);
+      x->set_from_cluster(leave->cluster);
+      x->set_reason(cluster::ReasonName(cluster::Reason::kFailed));
+      x->set_detail(leave->detail);
+    } else if (const auto* join = std::get_if<cluster::JoinBuckets>(&a)) {
+      x->set_kind(v1::RebalanceAction::JOIN_BUCKETS);
+      x->set_gateway(join->gateway);
+      x->set_to_cluster(join->cluster);
+      x->set_reason(cluster::ReasonName(cluster::Reason::kLoaded));
+      x->set_detail(join->detail);
+    }
+  }
+  out.set_text(cluster::FormatPlan(plan));
+  out.set_applied(applied);
+  return out;
+}
+
+}  // namespace
+
+asio::awaitable<absl::StatusOr<v1::Cluster>> Northbound::AddClusterMember(uint32_t cluster,
+                                                                          std::string gateway) {
+  absl::StatusOr<bool> unchanged = CheckAddClusterMember(store_->state(), cluster, gateway);
+  if (!unchanged.ok()) co_return unchanged.status();
+  if (!*unchanged) {
+    GatewayRow gw = store_->state().gateways.at(gateway);
+    gw.cluster_id = cluster;
+    // It takes traffic once it holds every VPC of the cluster.
+    gw.role = ServesVpcs(store_->state(), cluster) ? GatewayRole::kJoining : GatewayRole::kServing;
+    NbTxn txn;
+    txn.SetGatewayMembership(std::move(gw));
+    absl::Status s = co_await Commit(std::move(txn));
+    if (!s.ok()) co_return s;
+  }
+  co_return ClusterView(store_->state(), cluster);
+}
+
+asio::awaitable<absl::StatusOr<v1::Cluster>> Northbound::RemoveClusterMember(uint32_t cluster,
+                                                                             std::string gateway) {
+  absl::StatusOr<bool> unchanged = CheckRemoveClusterMember(store_->state(), cluster, gateway);
+  if (!unchanged.ok()) co_return unchanged.status();
+  if (!*unchanged) {
+    GatewayRow gw = store_->state().gateways.at(gateway);
+    if (ServesVpcs(store_->state(), cluster)) {
+      gw.role = GatewayRole::kDraining;  // Out of the buckets first.
+    } else {
+      gw.cluster_id = 0;
+      gw.role = GatewayRole::kJoining;
+    }
+    NbTxn txn;
+    txn.SetGatewayMembership(std::move(gw));
+    absl::Status s = co_await Commit(std::move(txn));
+    if (!s.ok()) co_return s;
+  }
+  co_return ClusterView(store_->state(), cluster);
+}
+
+asio::awaitable<absl::StatusOr<v1::RebalanceResponse>> Northbound::Rebalance(bool dry_run) {
+  if (controller_ == nullptr) {
+    co_return absl::UnavailableError("cluster management does not run on this manager");
+  }
+  absl::StatusOr<cluster::RebalancePlan> plan = co_await controller_->Rebalance(dry_run);
+  if (!plan.ok()) co_return plan.status();
+  co_return PlanView(*plan, !dry_run);
 }
 
 // ---- VPCs and networks. ----

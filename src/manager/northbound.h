@@ -39,6 +39,7 @@
 #include "absl/status/statusor.h"
 #include "shortcut/manager/v1/manager.pb.h"
 #include "src/common/clock.h"
+#include "src/manager/cluster_controller.h"
 #include "src/manager/store.h"
 #include "src/manager/validate.h"
 
@@ -78,6 +79,18 @@ class Northbound {
   asio::awaitable<absl::StatusOr<v1::Cluster>> GetCluster(uint32_t id);
   asio::awaitable<absl::StatusOr<v1::ListClustersResponse>> ListClusters(int32_t size,
                                                                          std::string after);
+  // add_gw_to_cluster / del_gw_from_cluster by an operator. A member joins
+  // as JOINING (SERVING at once in a cluster without VPCs: nothing to
+  // load); a removed member is DRAINING (a spare at once in a cluster
+  // without VPCs), and cluster management finishes the drain.
+  asio::awaitable<absl::StatusOr<v1::Cluster>> AddClusterMember(uint32_t cluster,
+                                                                std::string gateway);
+  asio::awaitable<absl::StatusOr<v1::Cluster>> RemoveClusterMember(uint32_t cluster,
+                                                                   std::string gateway);
+  // Cluster management's plan now, applied unless `dry_run`. UNAVAILABLE
+  // when no controller is set (cluster management does not run here).
+  asio::awaitable<absl::StatusOr<v1::RebalanceResponse>> Rebalance(bool dry_run);
+  void SetController(ClusterController* controller) { controller_ = controller; }
 
   asio::awaitable<absl::StatusOr<v1::Vpc>> CreateVpc(VpcInput vpc);
   // The number of endpoints deleted with it.
@@ -121,6 +134,7 @@ class Northbound {
 
   asio::any_io_executor ex_;
   NbStore* store_;
+  ClusterController* controller_ = nullptr;
   Options options_;
   std::shared_ptr<Hub> hub_;
 };

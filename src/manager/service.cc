@@ -237,6 +237,47 @@ grpc::Status ManagerService::CreateCluster(grpc::ServerContext* c,
       c, [nb, k = std::move(*in)]() mutable { return nb->CreateCluster(std::move(k)); }, out);
 }
 
+namespace {
+// A member change names an existing cluster and a gateway.
+absl::Status CheckMemberRequest(uint32_t cluster_id, const std::string& gateway) {
+  if (cluster_id < 1 || cluster_id > kMaxClusterId) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cluster_id: ", cluster_id, " is not in 1..", kMaxClusterId));
+  }
+  return CheckName("gateway", gateway);
+}
+}  // namespace
+
+grpc::Status ManagerService::AddClusterMember(grpc::ServerContext* c,
+                                              const v1::AddClusterMemberRequest* r,
+                                              v1::Cluster* out) {
+  if (absl::Status s = CheckMemberRequest(r->cluster_id(), r->gateway()); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  Northbound* nb = nb_;
+  return Run(
+      c, [nb, id = r->cluster_id(), g = r->gateway()] { return nb->AddClusterMember(id, g); }, out);
+}
+
+grpc::Status ManagerService::RemoveClusterMember(grpc::ServerContext* c,
+                                                 const v1::RemoveClusterMemberRequest* r,
+                                                 v1::Cluster* out) {
+  if (absl::Status s = CheckMemberRequest(r->cluster_id(), r->gateway()); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  Northbound* nb = nb_;
+  return Run(
+      c, [nb, id = r->cluster_id(), g = r->gateway()] { return nb->RemoveClusterMember(id, g); },
+      out);
+}
+
+grpc::Status ManagerService::Rebalance(grpc::ServerContext* c, const v1::RebalanceRequest* r,
+                                       v1::RebalanceResponse* out) {
+  Northbound* nb = nb_;
+  return Run(
+      c, [nb, dry = r->dry_run()] { return nb->Rebalance(dry); }, out);
+}
+
 grpc::Status ManagerService::DeleteCluster(grpc::ServerContext* c,
                                            const v1::DeleteClusterRequest* r,
                                            v1::DeleteClusterResponse*) {

@@ -88,6 +88,12 @@ class ManagerService final : public v1::Manager::Service {
                           v1::Cluster* out) override;
   grpc::Status ListClusters(grpc::ServerContext* c, const v1::ListClustersRequest* r,
                             v1::ListClustersResponse* out) override;
+  grpc::Status AddClusterMember(grpc::ServerContext* c, const v1::AddClusterMemberRequest* r,
+                                v1::Cluster* out) override;
+  grpc::Status RemoveClusterMember(grpc::ServerContext* c, const v1::RemoveClusterMemberRequest* r,
+                                   v1::Cluster* out) override;
+  grpc::Status Rebalance(grpc::ServerContext* c, const v1::RebalanceRequest* r,
+                         v1::RebalanceResponse* out) override;
 
   grpc::Status CreateVpc(grpc::ServerContext* c, const v1::CreateVpcRequest* r,
                          v1::Vpc* out) override;

@@ -42,11 +42,15 @@ class NbTxn {
   void DeleteHost(std::string name);
   void InsertGateway(GatewayRow row);
   void UpdateGateway(GatewayRow row);  // Every column, state included.
+  // Only the driver's columns (state, instance_id, detail) of `row.name`.
+  void SetGatewayObserved(GatewayRow row);
+  // Only cluster management's columns (cluster_id, role) of `row.name`.
+  void SetGatewayMembership(GatewayRow row);
   void DeleteGateway(std::string name);
   void InsertCluster(ClusterRow row);
   void DeleteCluster(uint32_t id);
   void InsertVpc(VpcRow row);
-  void UpdateVpc(VpcRow row);  // Its cluster (a VPC moving between clusters).
+  void UpdateVpc(VpcRow row);      // Its cluster (a VPC moving between clusters).
   void DeleteVpc(std::string id);  // Only the row: delete its networks and endpoints too.
   void InsertNetwork(NetworkRow row);
   void DeleteNetwork(std::string vpc, std::string id);
@@ -79,6 +83,7 @@ class NbStore {
     asio::awaitable<void> Wait();  // Until a change is pending.
     std::vector<NbChange> Take();
     ~Subscription();
+
    private:
     friend class NbStore;
     struct Impl;

@@ -588,6 +588,40 @@ absl::StatusOr<Checked<ClusterInput>> CheckCreateCluster(const NbState& state,
   return Checked<ClusterInput>{std::move(cluster), false};
 }
 
+absl::StatusOr<bool> CheckAddClusterMember(const NbState& state, uint32_t cluster,
+                                           const std::string& gateway) {
+  if (!state.clusters.contains(cluster)) {
+    return absl::NotFoundError(absl::StrCat("cluster_id: no cluster ", cluster));
+  }
+  auto gw = state.gateways.find(gateway);
+  if (gw == state.gateways.end()) {
+    return absl::NotFoundError(absl::StrCat("gateway: no gateway '", gateway, "'"));
+  }
+  if (gw->second.cluster_id == cluster) return true;
+  if (gw->second.cluster_id != 0) {
+    return absl::FailedPreconditionError(absl::StrCat("gateway: '", gateway,
+                                                      "' is a member of cluster ",
+                                                      gw->second.cluster_id, "; remove it first"));
+  }
+  return false;
+}
+
+absl::StatusOr<bool> CheckRemoveClusterMember(const NbState& state, uint32_t cluster,
+                                              const std::string& gateway) {
+  if (!state.clusters.contains(cluster)) {
+    return absl::NotFoundError(absl::StrCat("cluster_id: no cluster ", cluster));
+  }
+  auto gw = state.gateways.find(gateway);
+  if (gw == state.gateways.end()) {
+    return absl::NotFoundError(absl::StrCat("gateway: no gateway '", gateway, "'"));
+  }
+  if (gw->second.cluster_id != cluster) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("gateway: '", gateway, "' is not a member of cluster ", cluster));
+  }
+  return gw->second.role == GatewayRole::kDraining;
+}
+
 absl::Status CheckDeleteCluster(const NbState& state, uint32_t id) {
   if (!state.clusters.contains(id)) {
     return absl::NotFoundError(absl::StrCat("id: no cluster ", id));

@@ -106,6 +106,14 @@ absl::Status CheckUnregisterGateway(const NbState& state, const std::string& nam
 absl::StatusOr<Checked<ClusterInput>> CheckCreateCluster(const NbState& state,
                                                          ClusterInput cluster);
 absl::Status CheckDeleteCluster(const NbState& state, uint32_t id);
+// add_gw_to_cluster by an operator: the cluster and gateway exist and the
+// gateway is a spare; `unchanged` when it is a member already (a retry).
+absl::StatusOr<bool> CheckAddClusterMember(const NbState& state, uint32_t cluster,
+                                           const std::string& gateway);
+// del_gw_from_cluster: the gateway is a member of the cluster; `unchanged`
+// (true) when it is draining already.
+absl::StatusOr<bool> CheckRemoveClusterMember(const NbState& state, uint32_t cluster,
+                                              const std::string& gateway);
 
 // Places the VPC (placement.h) when its cluster_id is 0.
 absl::StatusOr<Checked<VpcInput>> CheckCreateVpc(const NbState& state, VpcInput vpc);

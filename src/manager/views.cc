@@ -77,6 +77,18 @@ v1::Host HostView(const NbState& state, const HostRow& row) {
   return out;
 }
 
+static v1::GatewayRole RoleOf(GatewayRole role) {
+  switch (role) {
+    case GatewayRole::kServing:
+      return v1::GATEWAY_ROLE_SERVING;
+    case GatewayRole::kDraining:
+      return v1::GATEWAY_ROLE_DRAINING;
+    case GatewayRole::kJoining:
+      break;
+  }
+  return v1::GATEWAY_ROLE_JOINING;
+}
+
 v1::Gateway GatewayView(const GatewayRow& row) {
   v1::Gateway out;
   out.set_name(row.name);
@@ -88,6 +100,7 @@ v1::Gateway GatewayView(const GatewayRow& row) {
   out.set_instance_id(row.instance_id);
   out.set_tunnel_ofport(row.tunnel_ofport);
   out.set_detail(row.detail);
+  if (row.cluster_id != 0) out.set_role(RoleOf(row.role));
   return out;
 }
 

@@ -62,12 +62,17 @@ TEST(ClusterHealth, RecordHealthFoldsSamplesInTimeOrder) {
   HealthTable t;
   // Given out of order: sorted before folding.
   RecordHealth(t, {{"g1", false, 2000}, {"g1", true, 0}, {"g1", false, 1000}});
-  EXPECT_EQ(t["g1"], (GatewayHealth{0, 0, 2000, 2}));
+  EXPECT_EQ(t["g1"], (GatewayHealth{0, 0, 2000, 2, std::nullopt}));
   // A late answer (older than the last sample) changes nothing.
   RecordHealth(t, {{"g1", true, 1500}});
-  EXPECT_EQ(t["g1"], (GatewayHealth{0, 0, 2000, 2}));
+  EXPECT_EQ(t["g1"], (GatewayHealth{0, 0, 2000, 2, std::nullopt}));
   RecordHealth(t, {{"g1", true, 2500}});
-  EXPECT_EQ(t["g1"], (GatewayHealth{0, 2500, 2500, 0}));
+  EXPECT_EQ(t["g1"], (GatewayHealth{0, 2500, 2500, 0, 2500}));
+  // The run of ok answers starts at its first one, and a failure ends it.
+  RecordHealth(t, {{"g1", true, 2600}});
+  EXPECT_EQ(t["g1"].ok_since_ms, 2500);
+  RecordHealth(t, {{"g1", false, 2700}});
+  EXPECT_EQ(t["g1"].ok_since_ms, std::nullopt);
 }
 
 TEST(ClusterHealth, FailedAfterTheDeadlineWithoutAnOkAnswer) {
@@ -320,8 +325,13 @@ TEST(ClusterPlan, FailedMemberLeavesRegardlessOfHoldDown) {
   RebalancePlan plan = PlanRebalance(st, h, TestSettings(), kNow, held);
   EXPECT_THAT(plan.failed, ElementsAre("g3"));
   EXPECT_EQ(FormatPlan(plan),
-            "remove gateway g3 from cluster 1: failed (no ok answer for 5000 ms (deadline 3000 "
-            "ms), 2 failures in a row)\n");
+            "take gateway g3 out of cluster 1's buckets: failed (no ok answer for 5000 ms "
+            "(deadline 3000 ms), 2 failures in a row)\n");
+  // It stays a member, out of the buckets: the next plan leaves it alone.
+  NbState after = ProjectPlan(st, plan);
+  EXPECT_EQ(after.gateways["g3"].cluster_id, 1u);
+  EXPECT_EQ(after.gateways["g3"].role, GatewayRole::kJoining);
+  EXPECT_THAT(PlanRebalance(after, h, TestSettings(), kNow, held).actions, IsEmpty());
 }
 
 TEST(ClusterPlan, FailedMemberBelowMinimumIsReplacedFromSpares) {
@@ -334,7 +344,7 @@ TEST(ClusterPlan, FailedMemberBelowMinimumIsReplacedFromSpares) {
   FailG3(h);
   RebalancePlan plan = PlanRebalance(st, h, TestSettings(), kNow, {});
   ASSERT_EQ(plan.actions.size(), 2u);
-  EXPECT_EQ(std::get<RemoveGatewayFromCluster>(plan.actions[0]).gateway, "g3");
+  EXPECT_EQ(std::get<LeaveBuckets>(plan.actions[0]).gateway, "g3");
   EXPECT_EQ(std::get<AddGatewayToCluster>(plan.actions[1]),
             (AddGatewayToCluster{"s1", 1, Reason::kBelowMinMembers, "1 live members, minimum 2"}));
   // Without a spare the failed member still leaves: one live member is
@@ -342,7 +352,38 @@ TEST(ClusterPlan, FailedMemberBelowMinimumIsReplacedFromSpares) {
   st.gateways.erase("s1");
   plan = PlanRebalance(st, h, TestSettings(), kNow, {});
   ASSERT_EQ(plan.actions.size(), 1u);
-  EXPECT_EQ(std::get<RemoveGatewayFromCluster>(plan.actions[0]).reason, Reason::kFailed);
+  EXPECT_EQ(std::get<LeaveBuckets>(plan.actions[0]).gateway, "g3");
+}
+
+TEST(ClusterPlan, ALoadedMemberJoinsTheBucketsAfterADeadlineOfOkAnswers) {
+  testing::NbStateBuilder b = TwoClusters();
+  AddVpc(b, "a", 1, 90);
+  NbState st = b.Build();
+  st.gateways["g3"].role = GatewayRole::kJoining;
+  st.gateways["g3"].state = GatewayState::kLoading;
+  // Every gateway answered ok from kNow - 5000 to kNow.
+  HealthTable h = AllHealthy(st, kNow - 5000);
+  auto answer_all = [&](int64_t at) {
+    for (const auto& [name, gw] : st.gateways) RecordHealth(h, {{name, true, at}});
+  };
+  answer_all(kNow);
+  // Still loading: not yet.
+  EXPECT_THAT(PlanRebalance(st, h, TestSettings(), kNow, {}).actions, IsEmpty());
+  st.gateways["g3"].state = GatewayState::kReady;
+  RebalancePlan plan = PlanRebalance(st, h, TestSettings(), kNow, {});
+  ASSERT_EQ(plan.actions.size(), 1u);
+  EXPECT_EQ(std::get<JoinBuckets>(plan.actions[0]).gateway, "g3");
+  EXPECT_EQ(ProjectPlan(st, plan).gateways["g3"].role, GatewayRole::kServing);
+  // Ok answers for less than a deadline since its last failure: not yet.
+  RecordHealth(h, {{"g3", false, kNow + 1}, {"g3", true, kNow + 2}});
+  answer_all(kNow + 2000);
+  EXPECT_THAT(PlanRebalance(st, h, TestSettings(), kNow + 2000, {}).actions, IsEmpty());
+  answer_all(kNow + 3002);
+  EXPECT_EQ(PlanRebalance(st, h, TestSettings(), kNow + 3002, {}).actions.size(), 1u);
+  // A draining member is not live and never joins back.
+  st.gateways["g3"].role = GatewayRole::kDraining;
+  EXPECT_THAT(PlanRebalance(st, h, TestSettings(), kNow + 3002, {}).actions, IsEmpty());
+  EXPECT_EQ(ClusterLoads(st, {})[0].live_members, 2u);
 }
 
 // Cluster 1: g1 g2 with 202 endpoints (101 per gateway, over 100).
@@ -539,7 +580,7 @@ TEST(ClusterPlan, UpdateClusterSet) {
   FailG3(h);
   plan = UpdateClusterSet(st, h, s, kNow, {}, "g3");
   ASSERT_EQ(plan.actions.size(), 1u);
-  EXPECT_EQ(std::get<RemoveGatewayFromCluster>(plan.actions[0]).reason, Reason::kFailed);
+  EXPECT_EQ(std::get<LeaveBuckets>(plan.actions[0]).gateway, "g3");
   // A healthy member, an unknown gateway, a spare never heard from: nothing.
   EXPECT_THAT(UpdateClusterSet(st, h, s, kNow, {}, "g1").actions, IsEmpty());
   EXPECT_THAT(UpdateClusterSet(st, h, s, kNow, {}, "gone").actions, IsEmpty());
@@ -580,9 +621,8 @@ TEST(ClusterPlanAtScale, TenThousandVpcsOverAHundredClusters) {
   EXPECT_THAT(plan.failed, ElementsAre("gw-050-0", "gw-051-0", "gw-052-0"));
   std::set<std::string> removed, added, moved;
   for (const Action& a : plan.actions) {
-    if (const auto* rm = std::get_if<RemoveGatewayFromCluster>(&a)) {
+    if (const auto* rm = std::get_if<LeaveBuckets>(&a)) {
       EXPECT_TRUE(removed.insert(rm->gateway).second) << rm->gateway;
-      EXPECT_EQ(rm->reason, Reason::kFailed) << rm->gateway;
     } else if (const auto* add = std::get_if<AddGatewayToCluster>(&a)) {
       EXPECT_TRUE(added.insert(add->gateway).second) << add->gateway;
       EXPECT_EQ(add->gateway.rfind("spare-", 0), 0u);

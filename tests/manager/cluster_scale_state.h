@@ -50,6 +50,7 @@ inline NbState BuildScaleState() {
     g.capacity = 2000;
     g.cluster_id = cluster;
     g.state = GatewayState::kReady;
+    g.role = cluster != 0 ? GatewayRole::kServing : GatewayRole::kJoining;
     if (cluster != 0) st.gateways_by_cluster[cluster].insert(name);
   };
   for (uint32_t c = 1; c <= kScaleClusters; ++c) {

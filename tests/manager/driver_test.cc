@@ -187,14 +187,19 @@ TEST_F(DriverTest, HostsAndMembersChangedAreSetClusterOnTheClustersConcerned) {
   EXPECT_EQ(gw("gw-a").Count("SetCluster"), 2u);
   EXPECT_EQ(Row("gw-d").state, GatewayState::kReady);
 
-  // gw-b leaves cluster 1: no more updates; gw-a's members follow.
+  // gw-b leaves cluster 1: unloaded, then no more updates; gw-a's members
+  // follow.
+  ASSERT_FALSE(gw("gw-b").Content().vpcs.empty());
   GatewayRow b = Row("gw-b");
   b.cluster_id = 0;
   store_.PutGateway(b);
-  size_t b_calls = gw("gw-b").calls().size();
   ASSERT_TRUE(RunUntil([&] {
-    return Holds("gw-a") && Row("gw-b").detail == "not a member of a cluster: not driven";
+    return Holds("gw-a") && Row("gw-b").detail == "not a member of a cluster: not driven" &&
+           driver_->unloads() == 1;
   }));
+  EXPECT_TRUE(gw("gw-b").Content().vpcs.empty());
+  EXPECT_EQ(gw("gw-b").Count("DeleteVpc blue"), 1u);
+  size_t b_calls = gw("gw-b").calls().size();
   EXPECT_EQ(Row("gw-b").state, GatewayState::kUnknown);
   store_.PutEndpoint(Ep("b9", "blue", "web", "10.0.0.9", "h1", 9));
   ASSERT_TRUE(RunUntil([&] { return gw("gw-a").HoldsEndpoint("b9") && driver_->settled(); }));

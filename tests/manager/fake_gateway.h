@@ -38,6 +38,7 @@ class FakeGateway {
   int refuse = 0;               // The next N mutating calls are refused (InvalidArgument).
   bool designated = true;       // Its UpdateEndpoint answers `online` (the host's member).
   std::set<std::string> bound;  // Endpoint keys whose port is up on their host.
+  bool bridge_behind = false;   // Its stats say its bridge is not in sync yet.
 
   void Restart() {
     instance_ = absl::StrCat(name_, "-", ++restarts_);
@@ -197,6 +198,9 @@ class FakeGateway {
     s.cluster_id = cluster_ ? cluster_->cluster_id() : 0;
     s.vpcs = vpcs_.size();
     for (const auto& [id, v] : vpcs_) s.endpoints += v.endpoints.size();
+    // Its bridge: a flow per endpoint, confirmed unless the test holds it back.
+    s.bridge_flows = s.endpoints;
+    s.bridge_in_sync = !bridge_behind;
     return s;
   }
 

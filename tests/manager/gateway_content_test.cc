@@ -6,6 +6,7 @@
 #include <google/protobuf/text_format.h>
 #include <google/protobuf/util/message_differencer.h>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tests/manager/memory_store.h"
 #include "tests/manager/test_state.h"
@@ -113,6 +114,31 @@ TEST_F(GatewayContentTest, NetworksAndEndpointsAreSortedWhateverTheInsertOrder) 
   EXPECT_EQ(blue->endpoints[2].key(), "b2");
   // The red VPC's network does not leak into blue, nor blue's into red.
   EXPECT_EQ(DesiredVpc(state(), "red")->vpc.networks_size(), 1);
+}
+
+// Only serving members take traffic: a joining (loading or failed) or a
+// draining member is sent as standby, to itself and to the others alike.
+TEST_F(GatewayContentTest, MembersThatAreNotServingAreStandby) {
+  GatewayRow a = state().gateways.at("gw-a");
+  a.role = GatewayRole::kJoining;
+  store_.PutGateway(a);
+  GatewayRow b = state().gateways.at("gw-b");
+  b.role = GatewayRole::kDraining;
+  store_.PutGateway(b);
+  for (const char* self : {"gw-a", "gw-b"}) {
+    EXPECT_TRUE(Same(Parse<gwv1::SetClusterRequest>(absl::StrCat(R"(
+        cluster_id: 1 self: ")",
+                                                                 self, R"("
+        members { name: "gw-a" underlay_ip: "172.31.2.1" tunnel_ofport: 60001 standby: true }
+        members { name: "gw-b" underlay_ip: "172.31.2.2" tunnel_ofport: 60002 standby: true })",
+                                                                 kHosts)),
+                     DesiredCluster(state(), 1, self)))
+        << self;
+  }
+  b.role = GatewayRole::kServing;
+  store_.PutGateway(b);
+  EXPECT_FALSE(DesiredCluster(state(), 1, "gw-a").members(1).standby());
+  EXPECT_TRUE(DesiredCluster(state(), 1, "gw-a").members(0).standby());
 }
 
 }  // namespace

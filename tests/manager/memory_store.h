@@ -1,5 +1,6 @@
-// MemoryStore: a DriverStore over an in-memory NbState, for unit tests of
-// the driver without ovsdb-server. Tests change rows with Put*/Delete*
+// MemoryStore: a DriverStore and ControllerStore over an in-memory NbState,
+// for unit tests of the driver and the cluster controller without
+// ovsdb-server. Tests change rows with Put*/Delete*
 // (indexes kept as NbStore keeps them); every change, the driver's own
 // writes included, is reported to the driver as NbStore reports it (one
 // NbChange per row, coalesced, `old` the row before). Writes can be made
@@ -13,12 +14,13 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "src/manager/cluster_controller.h"
 #include "src/manager/driver_store.h"
 #include "src/ofconn/signal.h"
 
 namespace shortcut::manager::testing {
 
-class MemoryStore final : public DriverStore {
+class MemoryStore final : public DriverStore, public ControllerStore {
  public:
   explicit MemoryStore(asio::any_io_executor ex) : signal_(ex) {}
 
@@ -55,10 +57,30 @@ class MemoryStore final : public DriverStore {
     co_return absl::OkStatus();
   }
 
+  // ---- ControllerStore. ----
+  asio::awaitable<absl::Status> WriteMembership(std::vector<GatewayRow> rows) override {
+    ++membership_writes;
+    if (fail_writes) co_return absl::UnavailableError("store: not connected");
+    for (const GatewayRow& r : rows) {
+      auto it = s_.gateways.find(r.name);
+      if (it == s_.gateways.end()) continue;
+      GatewayRow row = it->second;
+      row.cluster_id = r.cluster_id;
+      row.role = r.role;
+      PutGateway(row);
+    }
+    co_return absl::OkStatus();
+  }
+
   int writes = 0;
+  int membership_writes = 0;
   bool fail_writes = false;
 
   // ---- Changes. ----
+  void PutSettings(Settings settings) {
+    Note(NbTable::kGlobal, "", s_.settings);
+    s_.settings = settings;
+  }
   void PutHost(model::Host h) {
     Note(NbTable::kHost, h.name, Old(s_.hosts, h.name));
     std::string name = h.name;

@@ -26,6 +26,9 @@ class NbStateBuilder {
     g.capacity = capacity;
     g.cluster_id = cluster;
     g.tunnel_ofport = ofport;
+    // Members serve, as in a settled deployment; tests of joining set the
+    // role themselves.
+    g.role = cluster != 0 ? GatewayRole::kServing : GatewayRole::kJoining;
     if (cluster != 0) state_.gateways_by_cluster[cluster].insert(name);
     return *this;
   }

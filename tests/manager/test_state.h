@@ -23,6 +23,9 @@ inline GatewayRow Gateway(const std::string& name, const std::string& ip, uint32
   g.capacity = 1000;
   g.cluster_id = cluster;
   g.tunnel_ofport = ofport;
+  // A member serves (in the buckets), as cluster management leaves it once
+  // the member is loaded.
+  g.role = cluster != 0 ? GatewayRole::kServing : GatewayRole::kJoining;
   return g;
 }
 
