@@ -111,8 +111,8 @@ std::vector<std::string> GatewayRow(const v1::Gateway& g) {
           GatewayStateName(g.state()),
           GatewayRoleName(g.role())};
 }
-const std::vector<std::string> kGatewayHeader = {"NAME",   "UNDERLAY", "GRPC",  "CAPACITY",
-                                                 "CLUSTER", "OFPORT",  "STATE", "ROLE"};
+const std::vector<std::string> kGatewayHeader = {"NAME",    "UNDERLAY", "GRPC",  "CAPACITY",
+                                                 "CLUSTER", "OFPORT",   "STATE", "ROLE"};
 
 std::vector<std::string> ClusterRow(const v1::Cluster& c) {
   return {std::to_string(c.id()), Join(c.members()), Join(c.vpcs()), std::to_string(c.capacity()),

@@ -59,7 +59,7 @@ std::vector<ovsdb::TableMonitor> NbMonitoredTables() {
       {kHost, {"name", "underlay_ip", "openflow", "ovsdb"}, nullptr},
       {kGateway,
        {"name", "underlay_ip", "grpc_address", "capacity", "cluster", "tunnel_ofport", "state",
-        "instance_id", "detail"},
+        "instance_id", "detail", "role"},
        nullptr},
       {kCluster, {"cluster_id"}, nullptr},
       {kVpc, {"vpc_id", "vni", "router_mac", "cluster"}, nullptr},

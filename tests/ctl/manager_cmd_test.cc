@@ -108,8 +108,8 @@ TEST_F(ManagerCmdTest, GatewaysClustersVpcsNetworks) {
   RunResult r = Ctl({"gw", "list"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out,
-            "NAME  UNDERLAY    GRPC               CAPACITY  CLUSTER  OFPORT  STATE\n"
-            "g1    172.31.2.1  unix:/run/g1.sock  100       1        60001   UNKNOWN\n");
+            "NAME  UNDERLAY    GRPC               CAPACITY  CLUSTER  OFPORT  STATE    ROLE\n"
+            "g1    172.31.2.1  unix:/run/g1.sock  100       1        60001   UNKNOWN  SERVING\n");
   r = Ctl({"cluster", "show", "1"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out,
@@ -145,6 +145,41 @@ TEST_F(ManagerCmdTest, GatewaysClustersVpcsNetworks) {
             "blue  web  10.0.0.0/16  fd00::/64\n");
   Ok({"network", "delete", "blue", "db"});
   EXPECT_EQ(Count("Network"), 1u);
+}
+
+TEST_F(ManagerCmdTest, ClusterMembersAddedJoiningAndRemovedDraining) {
+  Basic();  // Cluster 1 = g1, serving VPC blue.
+  Ok({"gw", "register", "g2", "--underlay-ip", "172.31.2.2", "--grpc", "unix:/run/g2.sock",
+      "--capacity", "100"});
+  RunResult r = Ctl({"cluster", "add-member", "1", "g2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "gateway g2 added to cluster 1\n");
+  // Read back from the database itself: a member that must load blue first.
+  nlohmann::json g2 = Select("Gateway", "name", "g2");
+  ASSERT_EQ(g2.size(), 1u);
+  EXPECT_EQ(g2[0]["role"], "joining");
+  EXPECT_EQ(g2[0]["cluster"], Select("Cluster", "cluster_id", 1)[0]["_uuid"]);
+  EXPECT_EQ(Ctl({"cluster", "add-member", "1", "g2"}).exit_code, 0);  // A retry.
+
+  r = Ctl({"cluster", "add-member", "9", "g2"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "shortcutctl: NOT_FOUND: cluster_id: no cluster 9\n");
+  r = Ctl({"cluster", "add-member", "1", "bad name"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("INVALID_ARGUMENT: gateway:"));
+
+  r = Ctl({"cluster", "remove-member", "1", "g2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "gateway g2 leaving cluster 1\n");
+  EXPECT_EQ(Select("Gateway", "name", "g2")[0]["role"], "draining");
+  r = Ctl({"cluster", "remove-member", "1", "nosuch"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "shortcutctl: NOT_FOUND: gateway: no gateway 'nosuch'\n");
+
+  // This server runs no cluster management (no controller): said so.
+  r = Ctl({"cluster", "rebalance", "--dry-run"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("UNAVAILABLE: cluster management does not run"));
 }
 
 TEST_F(ManagerCmdTest, EndpointsCreateMoveUpdateDelete) {
