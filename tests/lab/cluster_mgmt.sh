@@ -1,0 +1,193 @@
+#!/usr/bin/env bash
+# Cluster management end to end (seed 004 sections 3.3 and 5.4), driven
+# through shortcut-managerd only, real OVS and real packets: 3 hosts,
+# gw1+gw2 serve vpc1 (cluster 1), gw3 serves vpc2 (cluster 2), pings
+# running in both VPCs throughout. Usage: cluster_mgmt.sh BIN_DIR
+#   1. gw1's daemon killed (kill -9): traffic goes on through gw2 (BFD);
+#      after the health deadline managerd takes gw1 out of the buckets
+#      (role JOINING, every host's group 1 has gw2's bucket only) and a new
+#      VM on every host, the one gw1 programmed included, comes ONLINE;
+#   2. gw1 restarted empty: reloaded, then back in the buckets (SERVING,
+#      two buckets on every host);
+#   3. gw2 removed from cluster 1: drained (out of the buckets first, no
+#      ping lost), then unloaded (a spare holding nothing);
+#   4. gw2 added to cluster 2: it loads vpc2 before it joins (no ping of
+#      vpc2 lost); host3, which holds no VM of vpc2 any more, receives no
+#      OpenFlow change (counted in its ovs-vswitchd's own log of received
+#      messages), while host1 and host2 get their group 2 rewritten.
+# shellcheck source=tests/lab/lib.sh
+source "$(dirname "$0")/lib.sh" "$1" cmgmt
+export SHORTCUT_GATEWAYD=$BIN/shortcut-gatewayd SHORTCUT_MANAGERD=$BIN/shortcut-managerd
+
+lab up --hosts 3 --gateways 3 --clusters 2 --vpcs 2 --vms-per-host 2 > /dev/null 2>&1 ||
+  fail "up failed"
+lab start || fail "start failed"
+ok "management plane and gateways started, every VM online"
+
+OF="ovs-ofctl -O OpenFlow13"
+br() { echo "unix:$LAB_DIR/$1/br-int.mgmt"; }
+mgr() { SHORTCUT_MANAGER="unix:$LAB_DIR/mgr/managerd.sock" "$SHORTCUTCTL" "$@"; }
+gwctl() { "$SHORTCUTCTL" gateway --server "unix:$LAB_DIR/$1/gatewayd.sock" "${@:2}"; }
+vm() {
+  python3 -c 'import json, sys
+for v in json.load(open(sys.argv[1]))["vms"]:
+    if v["name"] == sys.argv[2]: print(v[sys.argv[3]])' "$LAB_DIR/lab.json" "$1" "$2"
+}
+wait_for() { # wait_for SECONDS COMMAND...
+  local end=$((SECONDS + $1))
+  while ! "${@:2}"; do
+    [ "$SECONDS" -lt "$end" ] || return 1
+    sleep 0.1
+  done
+}
+now_ms() { date +%s%3N; }
+HOSTS="host1 host2 host3"
+gw_field() { # gw_field GW FIELD
+  mgr --json gw show "$1" | python3 -c 'import json, sys; print(json.load(sys.stdin).get(sys.argv[1], ""))' "$2"
+}
+role_is() { [ "$(gw_field "$1" role)" = "GATEWAY_ROLE_$2" ]; }
+buckets() { # buckets HOST GROUP: its number of buckets ("" without the group)
+  $OF dump-groups "$(br "$1")" | grep "group_id=$2," | grep -o 'bucket=' | wc -l
+}
+all_buckets() { # all_buckets GROUP N HOSTS...: every host's group has N buckets
+  local g=$1 n=$2 h
+  for h in "${@:3}"; do [ "$(buckets "$h" "$g")" = "$n" ] || return 1; done
+}
+gw_endpoints() { gwctl "$1" --json stats | python3 -c 'import json, sys; print(json.load(sys.stdin).get("endpoints", 0))'; }
+
+# Management plane settings: a cluster of one member is fine here (so that
+# a spare is not taken at once to refill one), health deadline 1.5 s.
+ovsdb-client transact "unix:$LAB_DIR/mgr/nb.sock" \
+  '["Shortcut_Northbound", {"op": "update", "table": "NB_Global", "where": [],
+    "row": {"min_cluster_members": 1, "health_deadline_ms": 1500}}]' > /dev/null ||
+  fail "could not set NB_Global"
+
+# Pings in both VPCs for the whole test, 20 per second, bounded in count.
+a=host1-vm1 b=host3-vm1 # vpc1: host1 -> host3
+c=host1-vm2 d=host2-vm2 # vpc2: host1 -> host2
+[ "$(vm "$a" vpc)" = 1 ] && [ "$(vm "$c" vpc)" = 2 ] || fail "unexpected VM plan"
+start_pings() { # start_pings FROM TO OUT: 20/s for at most 60 s
+  lab exec "$1" -- ping -D -O -i 0.05 -c 1200 -W 1 "$2" > "$3" 2>&1 &
+  echo $!
+}
+lost_in() { # lost_in FILE: replies missing so far (answered seqs vs the last sent)
+  python3 - "$1" << 'PY'
+import re, sys
+seen, last = set(), 0
+for line in open(sys.argv[1]):
+    m = re.search(r"icmp_seq=(\d+)", line)
+    if not m: continue
+    s = int(m.group(1)); last = max(last, s)
+    if "bytes from" in line: seen.add(s)
+# The last second may still be in flight.
+print(sum(1 for s in range(1, max(1, last - 20)) if s not in seen))
+PY
+}
+
+# ---- 1. gw1 killed: out of the buckets after the deadline; VMs still come online.
+ping_ok() { lab exec "$1" -- ping -c 1 -W 2 -q "$2" > /dev/null 2>&1; }
+ping_ok "$a" "$(vm "$b" ip)" || fail "no first ping in vpc1"
+ping_ok "$c" "$(vm "$d" ip)" || fail "no first ping in vpc2"
+all_buckets 1 2 $HOSTS || fail "group 1 has not 2 buckets everywhere before the kill"
+role_is gw1 SERVING || fail "gw1 is not serving: $(mgr gw show gw1)"
+p1=$(start_pings "$a" "$(vm "$b" ip)" "$LAB_DIR/ping-vpc1.txt")
+p2=$(start_pings "$c" "$(vm "$d" ip)" "$LAB_DIR/ping-vpc2.txt")
+sleep 1
+t_kill=$(now_ms)
+kill -9 "$(< "$LAB_DIR/gw1/gatewayd.pid")"
+wait_for 10 role_is gw1 JOINING || fail "managerd did not take gw1 out: $(mgr gw show gw1)"
+t_role=$(now_ms)
+wait_for 10 all_buckets 1 1 $HOSTS || fail "hosts' group 1 still has gw1's bucket"
+t_groups=$(now_ms)
+ok "gw1 killed: out of the buckets after $((t_role - t_kill)) ms (deadline 1500), every host's group rewritten after $((t_groups - t_kill)) ms"
+n=0
+for h in $HOSTS; do
+  n=$((n + 1))
+  ip=10.0.9.$n
+  status=$(mgr --json endpoint create "late$n" --vpc vpc1 --network net1 --ipv4 "$ip" \
+    --mac "02:5c:99:00:00:0$n" --host "$h" --iface-id "late$n" --timeout-ms 100 |
+    python3 -c 'import json, sys; print(json.load(sys.stdin).get("status", ""))')
+  [ -n "$status" ] || fail "endpoint late$n not created"
+  # Its port appears after the endpoint: it goes online when bound.
+  nvm=$LAB_NAME-late$n
+  ip netns add "$nvm"
+  ip -n "$(lab_ns "$h")" link add "vm-late$n" type veth peer name eth0 netns "$nvm"
+  ip -n "$(lab_ns "$h")" link set "vm-late$n" up
+  ip -n "$nvm" link set lo up
+  ip -n "$nvm" link set eth0 address "02:5c:99:00:00:0$n"
+  ip -n "$nvm" link set eth0 up
+  ip -n "$nvm" addr add "$ip/16" dev eth0
+  ip -n "$nvm" route add default via 10.0.0.1 dev eth0
+  ip netns exec "$nvm" ethtool -K eth0 tx off > /dev/null
+  ovs-vsctl --db="unix:$LAB_DIR/$h/db.sock" --timeout=10 add-port br-int "vm-late$n" \
+    -- set Interface "vm-late$n" "external_ids:iface-id=late$n"
+done
+online() { [ "$(mgr --json endpoint show "$1" | python3 -c 'import json, sys; print(json.load(sys.stdin).get("status", ""))')" = ENDPOINT_STATUS_ONLINE ]; }
+for n in 1 2 3; do
+  wait_for 15 online "late$n" || fail "late$n (on host$n) did not come online with gw1 dead"
+done
+ping_ok "$a" 10.0.9.3 || fail "late3 not reached"
+ok "with gw1 dead, a new VM on each host came ONLINE and is reached"
+
+# ---- 2. gw1 back, empty: reloaded, then in the buckets again.
+ip netns exec "$(lab_ns gw1)" setsid "$SHORTCUT_GATEWAYD" --config "$LAB_DIR/gw1/gatewayd.json" \
+  > "$LAB_DIR/gw1/gatewayd-2.log" 2>&1 < /dev/null &
+echo $! > "$LAB_DIR/gw1/gatewayd.pid"
+disown
+wait_for 30 role_is gw1 SERVING || fail "gw1 did not rejoin: $(mgr gw show gw1)"
+[ "$(gw_endpoints gw1)" = "$(gw_endpoints gw2)" ] || fail "gw1 rejoined holding $(gw_endpoints gw1) endpoints, gw2 $(gw_endpoints gw2)"
+wait_for 10 all_buckets 1 2 $HOSTS || fail "hosts' group 1 did not get gw1's bucket back"
+ok "gw1 restarted: reloaded ($(gw_endpoints gw1) endpoints), back in every host's group 1"
+
+# ---- 3. gw2 drained out of cluster 1, then unloaded.
+lost1=$(lost_in "$LAB_DIR/ping-vpc1.txt")
+mgr cluster remove-member 1 gw2 > /dev/null || fail "remove-member refused"
+wait_for 15 all_buckets 1 1 $HOSTS || fail "gw2 not drained from group 1"
+spare() { [ "$(gw_field gw2 cluster_id)" = "" ] || [ "$(gw_field gw2 cluster_id)" = 0 ]; }
+wait_for 15 spare || fail "gw2 never became a spare: $(mgr gw show gw2)"
+empty() { [ "$(gw_endpoints gw2)" = 0 ]; }
+wait_for 15 empty || fail "gw2 still holds $(gw_endpoints gw2) endpoints after leaving"
+sleep 2 # Replies to the pings sent during the drain.
+lost1b=$(lost_in "$LAB_DIR/ping-vpc1.txt")
+[ "$lost1b" = "$lost1" ] || fail "vpc1 lost $((lost1b - lost1)) pings while gw2 was drained"
+ok "gw2 drained from cluster 1 (no ping lost), then unloaded and a spare"
+
+# ---- 4. gw2 added to cluster 2: loaded before it joins; host3 untouched.
+# host3 gives up its VM of vpc2: it holds nothing of cluster 2 any more.
+key3=$(mgr --json endpoint list --host host3 | python3 -c 'import json, sys
+for e in json.load(sys.stdin).get("endpoints", []):
+    if e["vpc"] == "vpc2": print(e["key"])')
+[ -n "$key3" ] || fail "no vpc2 endpoint on host3"
+for k in $key3; do mgr endpoint delete "$k" > /dev/null; done
+no_group2() { [ "$(buckets host3 2)" = 0 ]; }
+wait_for 10 no_group2 || fail "host3 still holds group 2 without a VM of vpc2"
+for h in $HOSTS; do
+  ovs-appctl -t "$LAB_DIR/$h/ovs-vswitchd.ctl" vlog/set vconn:file:dbg > /dev/null
+  wc -l < "$LAB_DIR/$h/ovs-vswitchd.log" > "$LAB_DIR/$h/log.mark"
+done
+lost2=$(lost_in "$LAB_DIR/ping-vpc2.txt")
+mgr cluster add-member 2 gw2 > /dev/null || fail "add-member refused"
+wait_for 30 role_is gw2 SERVING || fail "gw2 did not join cluster 2: $(mgr gw show gw2)"
+wait_for 10 all_buckets 2 2 host1 host2 || fail "group 2 on host1/host2 did not get gw2's bucket"
+[ "$(gw_endpoints gw2)" = "$(gw_endpoints gw3)" ] || fail "gw2 holds $(gw_endpoints gw2) endpoints, gw3 $(gw_endpoints gw3)"
+sleep 2
+changes() { # changes HOST: OpenFlow changes it received since the mark
+  tail -n +"$(($(< "$LAB_DIR/$1/log.mark") + 1))" "$LAB_DIR/$1/ovs-vswitchd.log" |
+    grep -c 'received: OFPT_\(FLOW_MOD\|GROUP_MOD\|BUNDLE\)' || true
+}
+c1=$(changes host1) c2=$(changes host2) c3=$(changes host3)
+for h in $HOSTS; do ovs-appctl -t "$LAB_DIR/$h/ovs-vswitchd.ctl" vlog/set vconn:file:info > /dev/null; done
+[ "$c3" = 0 ] || fail "host3 (no VM of cluster 2) received $c3 OpenFlow changes"
+[ "$c1" -gt 0 ] && [ "$c2" -gt 0 ] || fail "host1/host2 got $c1/$c2 OpenFlow changes: the counter saw none"
+lost2b=$(lost_in "$LAB_DIR/ping-vpc2.txt")
+[ "$lost2b" = "$lost2" ] || fail "vpc2 lost $((lost2b - lost2)) pings while gw2 joined"
+ok "gw2 joined cluster 2 after loading vpc2 (no ping lost); OpenFlow changes received: host1 $c1, host2 $c2, host3 $c3"
+
+kill "$p1" "$p2" 2> /dev/null || true
+for h in $HOSTS gw1 gw2 gw3; do
+  if grep -E 'ofp_|OFPERR|bad request' "$LAB_DIR/$h/ovs-vswitchd.log" | grep -qi 'err'; then
+    fail "$h's ovs-vswitchd logged an OpenFlow error: $(grep -Ei 'OFPERR' "$LAB_DIR/$h/ovs-vswitchd.log" | head -2)"
+  fi
+done
+ok "no OpenFlow error in any ovs-vswitchd log; vpc1 lost $(lost_in "$LAB_DIR/ping-vpc1.txt") pings in all (gw1's death included)"
+echo "PASS cluster_mgmt"
