@@ -409,8 +409,12 @@ int GatewayCli::Run(std::ostream& out, std::ostream& err) const {
     return Unary<v1::SetClusterRequest, v1::SetClusterResponse>(
         client, o, &v1::Gateway::Stub::SetCluster, request,
         [&](const v1::SetClusterResponse&) {
+          int standby = 0;
+          for (const v1::GatewayMember& m : request.members()) standby += m.standby();
           return absl::StrCat("cluster ", request.cluster_id(), " set: ", request.members_size(),
-                              " members, ", request.hosts_size(), " hosts\n");
+                              " members",
+                              standby == 0 ? "" : absl::StrCat(" (", standby, " standby)"), ", ",
+                              request.hosts_size(), " hosts\n");
         },
         out, err);
   }

@@ -31,6 +31,7 @@ absl::StatusOr<ClusterConfig> ClusterFromProto(const v1::SetClusterRequest& requ
     member.name = m.name();
     member.underlay_ipv4 = m.underlay_ip();
     member.tunnel_ofport = m.tunnel_ofport();
+    member.standby = m.standby();
     config.members.push_back(std::move(member));
   }
   for (int i = 0; i < request.hosts_size(); ++i) {

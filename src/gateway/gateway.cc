@@ -38,6 +38,7 @@ std::string DesignatedMember(const std::string& host, const std::vector<ClusterM
   std::string best;
   uint64_t best_score = 0;
   for (const ClusterMember& m : members) {
+    if (m.standby) continue;  // Takes no traffic, programs no host.
     uint64_t s = Score(host, m.name);
     if (best.empty() || s > best_score || (s == best_score && m.name < best)) {
       best = m.name;
@@ -55,6 +56,19 @@ std::vector<uint32_t> MemberOfports(std::vector<ClusterMember> members) {
     ofports.push_back(members[i].tunnel_ofport != 0
                           ? members[i].tunnel_ofport
                           : kGatewayOfportBase + static_cast<uint32_t>(i));
+  }
+  return ofports;
+}
+
+std::vector<uint32_t> BucketOfports(std::vector<ClusterMember> members) {
+  std::sort(members.begin(), members.end(),
+            [](const ClusterMember& a, const ClusterMember& b) { return a.name < b.name; });
+  // Numbered over all members, then filtered: a member's port is the same
+  // whether it serves or stands by.
+  const std::vector<uint32_t> all = MemberOfports(members);
+  std::vector<uint32_t> ofports;
+  for (size_t i = 0; i < members.size(); ++i) {
+    if (!members[i].standby) ofports.push_back(all[i]);
   }
   return ofports;
 }
@@ -231,10 +245,27 @@ asio::awaitable<absl::Status> Gateway::SetCluster(ClusterConfig config) {
     std::vector<VpcAddresses> stale = AddressesOnHost(h);
     for (VpcAddresses& a : stale) co_await InvalidateAll(a.vpc, a.vni, std::move(a.ips));
   }
-  // The group's buckets follow the members: every designated host again.
+  ReleaseUndesignated();
+  // The group's buckets follow the serving members: the designated hosts
+  // that hold the cluster's VPCs again (the others hold no group, and are
+  // sent nothing). Each gets its group rewritten whole in one bundle; one
+  // whose rules did not change is sent nothing.
+  co_return co_await ProgramAll(HostsConcerned(), false);
+}
+
+std::vector<std::string> Gateway::HostsConcerned() const {
   std::vector<std::string> names;
-  for (const Host& h : cluster_.hosts) names.push_back(h.name);
-  co_return co_await ProgramAll(std::move(names), false);
+  for (const Host& h : cluster_.hosts) {
+    auto vpcs = db_.VpcsOfHost(h.name);
+    if (vpcs.ok() && !vpcs->empty()) names.push_back(h.name);
+  }
+  return names;
+}
+
+void Gateway::ReleaseUndesignated() {
+  for (auto& [name, p] : programmers_) {
+    if (!Designated(name)) p->Release();
+  }
 }
 
 absl::Status Gateway::AddVpc(const Vpc& vpc, const std::vector<Network>& networks) {
@@ -246,7 +277,7 @@ absl::Status Gateway::AddVpc(const Vpc& vpc, const std::vector<Network>& network
 pipeline::HostRules Gateway::RulesFor(const std::string& host) const {
   pipeline::HostRules rules;
   rules.cluster_id = cluster_.cluster_id;
-  rules.gateway_ports = MemberOfports(cluster_.members);
+  rules.gateway_ports = BucketOfports(cluster_.members);
   auto vpcs = db_.VpcsOfHost(host);
   if (!vpcs.ok()) return rules;
   for (const Holding& h : *vpcs) {
@@ -515,9 +546,12 @@ void Gateway::UpdateTunnelPorts() {
   if (!on_hosts.ok()) Fatal("tunnel ports of a checked cluster: " + on_hosts.status().ToString());
   for (auto& [name, node] : nodes_) {
     // The designated gateway keeps a host's tunnel ports; the others would
-    // want the same ones, but one writer avoids racing transactions.
+    // want the same ones, but one writer avoids racing transactions. One
+    // that kept them before (designated then) stops: a member turned
+    // standby and then removed from the cluster gets no SetCluster any
+    // more, and would otherwise keep its old ports there forever.
     if (!Designated(name)) {
-      node->SetStatusCluster(ClusterTag(cluster_.cluster_id));  // For ListHosts.
+      node->ReleaseTunnelPorts(ClusterTag(cluster_.cluster_id));
       continue;
     }
     absl::Status s = node->SetTunnelPorts(*on_hosts, ClusterTag(cluster_.cluster_id));

@@ -6,16 +6,31 @@
 //     (no ofport seen through the host's OVSDB) is stored and goes online
 //     when BindPort() reports its port;
 //   - only the gateway designated for a host (rendezvous hashing of the
-//     host's name over the cluster's members) programs its standing rules;
-//     every gateway may send direct paths;
+//     host's name over the cluster's serving members) programs its standing
+//     rules; every gateway may send direct paths. A gateway that stops being
+//     designated (a member turned standby, a new member taking the host)
+//     stops keeping the host's rules and tunnel ports, so that one writer
+//     keeps each host;
+//   - a standby member (ClusterMember::standby) holds the cluster's VPCs in
+//     its DB and its own bridge, and its tunnel ports with BFD exist on
+//     hosts, but it has no bucket in the hosts' group and is designated for
+//     no host: it joins (turns serving) with its state loaded and its BFD
+//     sessions up;
+//   - the group and the standing rules of the cluster are only on hosts
+//     that hold a VM of one of its VPCs (seed 3.3): a SetCluster reprograms
+//     those hosts only, and a host whose last such VM goes loses them all
+//     (the shared table-miss drops stay). The tunnel ports toward the
+//     members are on every host of the cluster;
 //   - when an endpoint moves or goes, or its host gets a new underlay
 //     address (SetCluster), the direct paths toward its old address are
 //     deleted on every host of its VPC (non-strict delete on VNI and
 //     destination), whoever installed them.
-// Bucket ports: a host reaches each member through a tunnel port of its
-// own at the member's tunnel_ofport (assigned by the management plane,
-// unique across clusters), or, when no member has one, at
-// kGatewayOfportBase + i (members in name order). Several clusters may
+// Bucket ports: a host reaches each member (standby ones included) through
+// a tunnel port of its own at the member's tunnel_ofport (assigned by the
+// management plane, unique across clusters), or, when no member has one, at
+// kGatewayOfportBase + i (all members in name order, whatever their role,
+// so that a bucket's port does not change when a member changes role); the
+// group's buckets name the serving members' ports only. Several clusters may
 // serve VPCs on one host: each keeps only its own part of it (its cookie
 // space, its group, its tunnel ports, tagged external_ids
 // shortcut-cluster=<cluster id>).
@@ -53,6 +68,9 @@ struct ClusterMember {
   std::string underlay_ipv4;
   // Its tunnel port's ofport on hosts; 0: kGatewayOfportBase + i.
   uint32_t tunnel_ofport = 0;
+  // Holds (or loads) the cluster's state but takes no traffic: no bucket,
+  // designated for no host; its tunnel ports exist all the same.
+  bool standby = false;
 };
 
 struct ClusterConfig {
@@ -66,25 +84,31 @@ struct ClusterConfig {
 
 // What SetCluster accepts: cluster_id in 1..65535, self among the members,
 // members named once with IPv4 underlays, tunnel_ofport set in all members
-// or none, in 60001..65279 and unique, hosts named once with IPv4
+// or none, in 60001..65279 and unique (any mix of serving and standby
+// members: self may be standby, all may be), hosts named once with IPv4
 // underlays and valid OpenFlow and OVSDB targets. InvalidArgument
 // (AlreadyExists for a member or host listed twice) naming the field. Also
 // used to check a daemon's config file.
 absl::Status CheckClusterConfig(const ClusterConfig& config);
 
-// The member designated for `host`: highest rendezvous score. Empty if none.
+// The member designated for `host`: the serving (non-standby) member with
+// the highest rendezvous score. Empty if no member serves.
 std::string DesignatedMember(const std::string& host, const std::vector<ClusterMember>& members);
 
-// The ofports of the members' tunnel ports on hosts, members in name
-// order: each member's tunnel_ofport, or kGatewayOfportBase + i when none
-// is set. The hosts' select group buckets name these.
+// The ofports of the members' tunnel ports on hosts, all members (standby
+// included) in name order: each member's tunnel_ofport, or
+// kGatewayOfportBase + i when none is set.
 std::vector<uint32_t> MemberOfports(std::vector<ClusterMember> members);
+// The ports the hosts' select group buckets name: those of MemberOfports
+// that belong to serving members, in the same order.
+std::vector<uint32_t> BucketOfports(std::vector<ClusterMember> members);
 // The value of external_ids:shortcut-cluster on the tunnel ports a
 // cluster's designated gateway keeps on a host.
 std::string ClusterTag(uint32_t cluster_id);
 
 // The gateway tunnel ports (with BFD) NodeOvsdb keeps: on every compute
-// host, one toward each member at its MemberOfports() ofport; on each
+// host, one toward each member (standby included, so that BFD is up before
+// it serves) at its MemberOfports() ofport; on each
 // gateway's own OVS, one toward each host, at an ofport OVS chooses.
 // InvalidArgument for an address that is not IPv4.
 absl::StatusOr<std::vector<host::TunnelPort>> TunnelPortsOnHost(std::vector<ClusterMember> members);
@@ -175,6 +199,12 @@ class Gateway {
   // Program() on every host at once (arming them first if `arm`); the first
   // error, if any.
   asio::awaitable<absl::Status> ProgramAll(std::vector<std::string> hosts, bool arm);
+  // The cluster's hosts that hold a VM of one of its VPCs: the only ones
+  // the group's buckets matter to.
+  std::vector<std::string> HostsConcerned() const;
+  // Hosts this gateway is no longer designated for: their programmers stop
+  // keeping the rules (another member programs them now).
+  void ReleaseUndesignated();
   // Deletes direct paths toward (vni, ipv4) on every host that holds `vpc`.
   asio::awaitable<void> Invalidate(const std::string& vpc, uint32_t vni, Ipv4 ipv4);
   // The same for many destinations: one batch of flow_mods per host.
@@ -189,7 +219,8 @@ class Gateway {
   std::vector<VpcAddresses> AddressesOnHost(const std::string& host) const;
 
   // One NodeOvsdb per host with an OVSDB target; each reports bindings to
-  // OnBind. Tunnel ports: on the hosts this gateway is designated for.
+  // OnBind. Tunnel ports: kept on the hosts this gateway is designated
+  // for, released on the others.
   void StartNodes();
   void UpdateTunnelPorts();
   asio::awaitable<void> OnBind(std::string host, std::string iface_id,

@@ -65,13 +65,17 @@ asio::awaitable<void> HostProgrammer::SyncLoop(
     [[maybe_unused]] std::shared_ptr<HostProgrammer> self) {
   while (!stopped_) {
     std::shared_ptr<ofconn::Connection> conn = session_->connection();
-    bool pending = installed_gen_ != wanted_gen_ && failed_gen_ != wanted_gen_;
+    bool pending = !released_ && installed_gen_ != wanted_gen_ && failed_gen_ != wanted_gen_;
     if (!pending || conn == nullptr) {
       co_await work_.Wait();
       continue;
     }
     uint64_t gen = wanted_gen_;
     uint64_t connection = connections_;
+    if (reread_) {
+      reconciler_.ForgetInstalled();
+      reread_ = false;
+    }
     UpdateDesired();
     absl::StatusOr<reconcile::SyncResult> result;
     if (changed_all_) {
@@ -124,11 +128,24 @@ void HostProgrammer::UpdateDesired() {
   }
 }
 
+void HostProgrammer::Release() {
+  if (released_) return;
+  released_ = true;
+  released_gen_ = wanted_gen_;
+  // Whoever programs the host meanwhile changes it: the next sync, if this
+  // gateway is designated again, starts from what the switch holds. Noted
+  // for the sync loop rather than told to the reconciler now: a sync in
+  // flight would take it back when its read ends.
+  reread_ = true;
+  done_.Notify();
+}
+
 asio::awaitable<absl::Status> HostProgrammer::SetRules(pipeline::HostRules rules) {
   auto self = shared_from_this();
   rules_ = std::move(rules);
   uint64_t gen = ++wanted_gen_;
   failed_gen_ = 0;
+  released_ = false;
   work_.Notify();
   asio::steady_timer deadline(ex_);
   bool expired = false;
@@ -145,6 +162,13 @@ asio::awaitable<absl::Status> HostProgrammer::SetRules(pipeline::HostRules rules
       break;
     }
     if (installed_gen_ >= gen) break;
+    if (released_gen_ >= gen) {
+      status = absl::FailedPreconditionError(
+          absl::StrCat("host ", options_.name,
+                       ": released before its rules were confirmed (another gateway "
+                       "programs it now)"));
+      break;
+    }
     if (failed_gen_ >= gen) {
       status = last_error_;
       break;

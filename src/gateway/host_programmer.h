@@ -16,6 +16,11 @@
 // On every new connection (a restarted ovs-vswitchd, a lost link) the reconciler re-reads the
 // switch and converges again.
 //
+// Release() stops keeping the rules (another gateway of the cluster is
+// designated for the host now): nothing is synced, not even after a
+// reconnect, until the next SetRules(), whose first sync reads the switch
+// again (the other gateway changed it meanwhile).
+//
 // SendDirectPaths() sends flow_mods (adds and deletes of direct paths) and
 // a barrier, batched with concurrent callers (FlowBatcher); they are not
 // reconciled: idle timeouts remove them.
@@ -67,12 +72,16 @@ class HostProgrammer : public std::enable_shared_from_this<HostProgrammer> {
   // Unavailable while the host cannot be reached within call_timeout; the
   // rules stay wanted and are installed when it comes back.
   asio::awaitable<absl::Status> SetRules(pipeline::HostRules rules);
+  // Stops keeping the rules; what the host holds stays. SetRules() calls
+  // still waiting end with FailedPrecondition.
+  void Release();
   // Sends `mods` and a barrier on the current connection.
   asio::awaitable<absl::Status> SendDirectPaths(std::vector<of::FlowMod> mods);
 
   bool connected() const { return session_->connection() != nullptr; }
   // The host holds what was last asked for.
   bool in_sync() const { return installed_gen_ == wanted_gen_; }
+  bool released() const { return released_; }
   const pipeline::HostRules& rules() const { return rules_; }
   const Counters& counters() const { return counters_; }
   const FlowBatcher::Counters& batcher_counters() const { return batcher_.counters(); }
@@ -100,6 +109,10 @@ class HostProgrammer : public std::enable_shared_from_this<HostProgrammer> {
   uint64_t wanted_gen_ = 0;     // Bumped by SetRules.
   uint64_t installed_gen_ = 0;  // The generation the switch confirmed.
   uint64_t failed_gen_ = 0;     // The generation whose last attempt failed.
+  // Release(): no sync until SetRules; waiters up to released_gen_ give up.
+  bool released_ = false;
+  uint64_t released_gen_ = 0;
+  bool reread_ = false;  // Released since the last sync: read the switch first.
   absl::Status last_error_;
   uint64_t connections_ = 0;  // New connections seen by WatchConnections.
   ofconn::Signal work_;       // SetRules or a new connection: the sync loop looks.

@@ -95,8 +95,10 @@ absl::Status NodeOvsdb::SetTunnelPorts(std::vector<host::TunnelPort> ports, std:
   return absl::OkStatus();
 }
 
-void NodeOvsdb::SetStatusCluster(std::string cluster) {
-  if (desired_ || cluster_ == cluster) return;
+void NodeOvsdb::ReleaseTunnelPorts(std::string cluster) {
+  if (!desired_ && cluster_ == cluster) return;
+  desired_.reset();
+  in_place_ = false;
   cluster_ = std::move(cluster);
   Wake();
 }

@@ -81,10 +81,10 @@ class NodeOvsdb : public std::enable_shared_from_this<NodeOvsdb> {
   // PlanTunnelPorts: tagged with it, ports of other clusters left alone;
   // empty: untagged). InvalidArgument (ValidateTunnelPorts) changes nothing.
   absl::Status SetTunnelPorts(std::vector<host::TunnelPort> ports, std::string cluster = "");
-  // The cluster whose ports tunnel_status() describes, on a node whose
-  // ports this gateway does not keep (no SetTunnelPorts yet); nothing is
-  // written.
-  void SetStatusCluster(std::string cluster);
+  // Stops keeping tunnel ports on the node (another gateway keeps them
+  // now): nothing is written any more, what is there stays, until the next
+  // SetTunnelPorts(). `cluster` names the ports tunnel_status() describes.
+  void ReleaseTunnelPorts(std::string cluster);
   // Returns once the last look at the node's database found it holding the
   // ports wanted at the time of the call (or later ones). DeadlineExceeded
   // after `timeout_ms` (the ports stay wanted); FailedPrecondition if none

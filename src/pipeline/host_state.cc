@@ -99,6 +99,15 @@ std::optional<std::vector<reconcile::FlowKey>> HostStateBuilder::Update(const Ho
   for (const VmPart& p : new_vms) {
     if (!add(VmFlows(p.vm, p.router_mac, p.cluster_id))) return Rebuild(rules);
   }
+  // The shared drops come with the first VPC and go with the last (as in
+  // BuildHostState); their keys are no part's.
+  const bool want_base = !rules.vpcs.empty();
+  if (want_base && !base_) {
+    if (!add(BaseFlows())) return Rebuild(rules);
+  } else if (!want_base && base_) {
+    remove(BaseFlows());
+  }
+  base_ = want_base;
   SetGroup(rules);
   return changed;
 }
@@ -118,7 +127,8 @@ std::nullopt_t HostStateBuilder::Rebuild(const HostRules& rules) {
     }
   };
   state_.ReserveFlows(2 + 3 * rules.vpcs.size() + 4 * rules.vms.size());
-  put(BaseFlows());
+  base_ = !rules.vpcs.empty();
+  if (base_) put(BaseFlows());
   const VpcIndex by_vni = IndexVpcs(rules);
   for (const HostVpc& vpc : rules.vpcs) {
     VpcPart part{vpc, rules.cluster_id};

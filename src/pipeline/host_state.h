@@ -74,6 +74,7 @@ class HostStateBuilder {
   uint64_t pass_ = 0;
   bool built_ = false;      // state_ was built once.
   bool colliding_ = false;  // Some parts of state_ share flow keys.
+  bool base_ = false;       // state_ holds BaseFlows() (rules with a VPC).
 };
 
 }  // namespace shortcut::pipeline

@@ -28,6 +28,7 @@ std::string ArpResponder(const of::MacAddr& router) {
 
 std::vector<std::string> HostStateText(const HostRules& rules) {
   std::vector<std::string> lines;
+  if (rules.vpcs.empty()) return lines;  // As BuildHostState.
   auto add = [&lines](uint64_t cookie, const std::string& text) {
     lines.push_back(absl::StrCat("cookie=", Hex(cookie), ",", text));
   };

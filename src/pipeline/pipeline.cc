@@ -151,7 +151,11 @@ std::vector<reconcile::FlowEntry> VmFlows(const HostVm& vm, const of::MacAddr& r
 }
 
 std::optional<reconcile::GroupEntry> GatewayGroup(const HostRules& rules) {
-  if (rules.cluster_id == 0 || rules.gateway_ports.empty()) return std::nullopt;
+  // Only a host holding one of the cluster's VPCs needs the group (seed
+  // 3.3): elsewhere a change of members must touch nothing.
+  if (rules.cluster_id == 0 || rules.gateway_ports.empty() || rules.vpcs.empty()) {
+    return std::nullopt;
+  }
   reconcile::GroupEntry group;
   group.id = rules.cluster_id;
   group.type = of::GroupType::kSelect;
@@ -167,6 +171,7 @@ std::optional<reconcile::GroupEntry> GatewayGroup(const HostRules& rules) {
 
 reconcile::SwitchState BuildHostState(const HostRules& rules) {
   reconcile::SwitchState s;
+  if (rules.vpcs.empty()) return s;  // Nothing of the cluster on this host.
   s.ReserveFlows(2 + 3 * rules.vpcs.size() + 4 * rules.vms.size());
   for (reconcile::FlowEntry& f : BaseFlows()) s.AddFlow(std::move(f));
   absl::flat_hash_map<uint32_t, const HostVpc*> by_vni;

@@ -14,8 +14,9 @@
 //                      group of the VPC's gateway cluster (priority 10)
 //   table 30 ingress   local VM's IP → eth_src=router MAC, eth_dst=VM MAC, its port
 // So a VM costs 4 flows and a VPC 3, whatever the VPC's size; the group
-// (one per gateway cluster, id = cluster id) has one bucket per gateway,
-// each through that gateway's own tunnel port with BFD and watch_port.
+// (one per gateway cluster, id = cluster id) has one bucket per serving
+// gateway, each through that gateway's own tunnel port with BFD and
+// watch_port, and exists only on hosts holding a VPC of the cluster.
 //
 // Cookies: the top 16 bits 0x5c00 mark Shortcut's flows, the next 8 the
 // kind, each kind a cookie space of its own:
@@ -90,14 +91,17 @@ struct HostVm {
 
 struct HostRules {
   uint32_t cluster_id = 0;              // Group id; 0: no gateway group.
-  std::vector<uint32_t> gateway_ports;  // Bucket ports, one per live gateway.
+  std::vector<uint32_t> gateway_ports;  // Bucket ports, one per serving gateway.
   std::vector<HostVpc> vpcs;            // VPCs with a VM on the host.
   std::vector<HostVm> vms;              // VMs bound to a port on the host.
 };
 
 // Everything the host should hold for cluster rules.cluster_id (its space
 // of kCookieBase, the shared flows, its group): the union of the parts
-// below. Fatal if a VM's VPC is not in rules.vpcs.
+// below. Fatal if a VM's VPC is not in rules.vpcs. Empty when rules.vpcs
+// is: a host holding none of the cluster's VPCs gets nothing of it, not
+// even the shared drops (its reconciler never deletes those, so a host
+// that loses its last VPC keeps them).
 reconcile::SwitchState BuildHostState(const HostRules& rules);
 // The same, in ovs-ofctl syntax: one line per flow (with its cookie) and
 // one for the group (group_id=...), as an operator compares them with
@@ -119,7 +123,8 @@ std::vector<reconcile::FlowEntry> VpcFlows(const HostVpc& vpc, uint32_t cluster_
 // `router_mac` is that of the VM's VPC; cookie HostCookie(cluster_id, vni);
 std::vector<reconcile::FlowEntry> VmFlows(const HostVm& vm, const of::MacAddr& router_mac,
                                           uint32_t cluster_id);
-// the gateway cluster's select group, if there is a cluster and a gateway.
+// the gateway cluster's select group, if there is a cluster, a bucket port
+// (a serving gateway) and a VPC of the cluster on the host.
 std::optional<reconcile::GroupEntry> GatewayGroup(const HostRules& rules);
 
 // The direct path toward `dst_ipv4` of VPC `vni`, living on `dst_host_ip`.

@@ -184,6 +184,26 @@ TEST_F(GatewayCmdTest, ACallErrorPrintsItsCodeAndExitsOne) {
   EXPECT_THAT(r.out, HasSubstr("vpcs                    0\n"));
 }
 
+TEST_F(GatewayCmdTest, SetClusterTakesStandbyMembers) {
+  // This gateway stands by: the cluster is set, and it programs no host.
+  std::string file = File("standby.json", absl::StrCat(R"({"cluster_id": 9, "self": "gw1",
+      "members": [{"name": "gw1", "underlay_ip": "172.31.2.1", "standby": true},
+                  {"name": "gw2", "underlay_ip": "172.31.2.2"}],
+      "hosts": [{"name": "host1", "underlay_ip": "172.31.1.1", "openflow": ")",
+                                                       targets_["host1"], R"("}]})"));
+  CtlResult r = Ctl({"set-cluster", file});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "cluster 9 set: 2 members (1 standby), 1 hosts\n");
+  r = Ctl({"hosts"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::vector<std::string> lines = absl::StrSplit(r.out, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 2u) << r.out;
+  std::vector<std::string> cells = absl::StrSplit(lines[1], ' ', absl::SkipEmpty());
+  ASSERT_GE(cells.size(), 6u) << lines[1];
+  EXPECT_EQ(cells[0], "host1");
+  EXPECT_EQ(cells[5], "no") << r.out;  // DESIGNATED.
+}
+
 TEST_F(GatewayCmdTest, BadInputFilesExitTwo) {
   CtlResult r = Ctl({"set-cluster", dir_.File("missing.json")});
   EXPECT_EQ(r.code, 2);

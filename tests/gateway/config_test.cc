@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "src/gateway/api_convert.h"
 #include "tests/support/temp_dir.h"
 
 namespace shortcut::gateway {
@@ -74,6 +75,24 @@ TEST(DaemonConfigTest, MembersMayCarryTheirTunnelOfport) {
   EXPECT_THAT(Error(Config("unix:/gw.sock", R"({"cluster_id": 70000, "self": "gw3",
           "members": [{"name": "gw3", "underlay_ip": "172.31.3.3"}]})")),
               HasSubstr("cluster_id: 70000"));
+}
+
+TEST(DaemonConfigTest, MembersMayStandBy) {
+  // A gateway may start as a standby member of its cluster (loading, no
+  // bucket, designated for no host).
+  auto config = ParseDaemonConfig(Config("127.0.0.1:0", R"({"clusterId": 2, "self": "gw3",
+          "members": [{"name": "gw3", "underlayIp": "172.31.3.3", "standby": true},
+                      {"name": "gw4", "underlay_ip": "172.31.3.4"}]})"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(config->cluster->members(0).standby());
+  EXPECT_FALSE(config->cluster->members(1).standby());
+  auto cluster = ClusterFromProto(*config->cluster);
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  EXPECT_TRUE(cluster->members[0].standby);
+  EXPECT_FALSE(cluster->members[1].standby);
+  EXPECT_THAT(Error(Config("unix:/gw.sock", R"({"cluster_id": 2, "self": "gw3",
+          "members": [{"name": "gw3", "underlay_ip": "172.31.3.3", "standby": [true]}]})")),
+              HasSubstr("standby"));
 }
 
 TEST(DaemonConfigTest, ErrorsNameTheField) {

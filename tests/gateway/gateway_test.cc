@@ -446,9 +446,10 @@ TEST_F(GatewayTest, AMoveInvalidatesDirectPathsOnEveryHostOfTheVpc) {
     EXPECT_EQ(gw_->counters().invalidations, 1u);
     // host2: the stale path is gone and ep01's 4 rules are there.
     EXPECT_EQ(Flows("host2"), host2_with_path - 1 + 4);
-    // host1 no longer holds the VPC: only its table-miss drops remain.
+    // host1 no longer holds the VPC: only its table-miss drops remain, and
+    // the cluster's group went with its last VPC.
     EXPECT_EQ(Flows("host1"), 2u);
-    EXPECT_EQ(switches_["host1"]->group_count(), 1u);
+    EXPECT_EQ(switches_["host1"]->group_count(), 0u);
   });
 }
 

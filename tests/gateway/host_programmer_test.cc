@@ -128,6 +128,59 @@ TEST_F(HostProgrammerTest, ARestartedSwitchIsConvergedAgain) {
   });
 }
 
+// Released (another gateway is designated for the host now): the next
+// SetRules starts from what the switch holds, not from what was installed
+// before the release; a restarted switch is not given the rules back.
+TEST_F(HostProgrammerTest, AReleasedHostIsLeftToItsNewProgrammer) {
+  StartSwitch();
+  RunCoroutine(io_, [&]() -> asio::awaitable<void> {
+    auto p = StartProgrammer();
+    CO_ASSERT_OK(co_await p->SetRules(Rules(2)));
+    p->Release();
+    EXPECT_TRUE(p->released());
+    // Meanwhile the host's new programmer changed it: the group is gone.
+    of::GroupMod drop;
+    drop.command = of::GroupModCommand::kDelete;
+    drop.group_id = 3;
+    CO_ASSERT_OK(sw_->Apply(drop));
+    CO_ASSERT_TRUE(sw_->group_count() == 0u);
+    // Designated again: the same rules, and the group is put back (an
+    // installed state kept from before the release would say it is there).
+    CO_ASSERT_OK(co_await p->SetRules(Rules(2)));
+    EXPECT_FALSE(p->released());
+    EXPECT_EQ(sw_->group_count(), 1u);
+    EXPECT_EQ(sw_->flow_count(), Expected(2));
+
+    p->Release();
+    // The control: a programmer of another cluster on the same switch,
+    // still keeping its rules.
+    HostProgrammer::Options o;
+    o.name = "host1-cluster4";
+    o.target = *ofconn::ParseTarget("unix:" + socket_);
+    o.session.min_backoff = 50;
+    o.session.connection.probe_interval = 0;
+    o.call_timeout = 1000;
+    o.cluster_id = 4;
+    auto control = HostProgrammer::Start(io_.get_executor(), o);
+    pipeline::HostRules other = Rules(1);
+    other.cluster_id = 4;
+    other.vms[0].ofport = 9;
+    CO_ASSERT_OK(co_await control->SetRules(other));
+    const size_t other_flows = pipeline::BuildHostState(other).flows().size();
+
+    sw_->Restart();  // Empty, and both sessions reconnect.
+    CO_ASSERT_TRUE(co_await WaitUntil(
+        [&] { return p->connected() && control->in_sync() && sw_->flow_count() == other_flows; },
+        10000));
+    // The control put its rules back; the released one did not.
+    EXPECT_EQ(sw_->group_count(), 1u);
+    EXPECT_EQ(sw_->Groups()[0].group_id, 4u);
+    EXPECT_EQ(sw_->flow_count(), other_flows);
+    control->Stop();
+    p->Stop();
+  });
+}
+
 TEST_F(HostProgrammerTest, DirectPathsLiveBesideTheReconciledRules) {
   StartSwitch();
   RunCoroutine(io_, [&]() -> asio::awaitable<void> {

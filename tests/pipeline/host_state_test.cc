@@ -99,8 +99,31 @@ TEST_F(HostStateBuilderTest, FollowsEveryKindOfChange) {
 
   r.vms.clear();
   r.vpcs.clear();
+  EXPECT_TRUE(Step(r));  // Nothing of the cluster left: no flow, no group.
+  EXPECT_EQ(builder_.state().flow_count(), 0u);
+  EXPECT_EQ(builder_.state().group_count(), 0u);
   EXPECT_TRUE(Step(r));
-  EXPECT_EQ(builder_.state().flow_count(), 2u);
+  EXPECT_EQ(last_keys_, 0u);
+  r.vpcs.push_back(HostVpc{0x64, {2, 0x5c, 0, 0, 0, 1}});  // A VPC again: drops and group too.
+  EXPECT_TRUE(Step(r));
+  EXPECT_EQ(last_keys_, 2u + 3);
+  EXPECT_EQ(builder_.state().group_count(), 1u);
+}
+
+// A first update without any VPC builds an empty state; the first VPC
+// brings the shared drops and the group.
+TEST_F(HostStateBuilderTest, StartsEmptyWithoutAVpc) {
+  HostRules r;
+  r.cluster_id = 7;
+  r.gateway_ports = {101};
+  EXPECT_FALSE(Step(r));
+  EXPECT_EQ(builder_.state().flow_count(), 0u);
+  EXPECT_EQ(builder_.state().group_count(), 0u);
+  r.vpcs.push_back(HostVpc{0x64, {2, 0x5c, 0, 0, 0, 1}});
+  r.vms.push_back(Vm(0x64, 1));
+  EXPECT_TRUE(Step(r));
+  EXPECT_EQ(builder_.state().flow_count(), 2u + 3 + 4);
+  EXPECT_EQ(builder_.state().group_count(), 1u);
 }
 
 // Parts that share flow keys: the later one wins, as in BuildHostState, by

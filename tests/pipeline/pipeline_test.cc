@@ -3,6 +3,7 @@
 // tests/e2e/host_pipeline_test.cc.
 #include "src/pipeline/pipeline.h"
 
+#include <optional>
 #include <variant>
 
 #include "gmock/gmock.h"
@@ -178,6 +179,39 @@ TEST(PipelineTest, OneSelectGroupWithABucketPerGateway) {
   none.cluster_id = 0;
   EXPECT_TRUE(BuildHostState(none).groups().empty());
   EXPECT_EQ(BuildHostState(none).flows().size(), BuildHostState(Rules(1)).flows().size() - 1);
+}
+
+// A host holding none of the cluster's VPCs gets nothing of it: no group
+// (a change of members must not touch it, seed 3.3), no flows, not even
+// the shared drops; the text form agrees.
+TEST(PipelineTest, NoVpcOfTheClusterOnTheHostNoGroupNorFlows) {
+  HostRules none;
+  none.cluster_id = 7;
+  none.gateway_ports = {101, 102};
+  EXPECT_FALSE(GatewayGroup(none).has_value());
+  reconcile::SwitchState s = BuildHostState(none);
+  EXPECT_EQ(s.flow_count(), 0u);
+  EXPECT_EQ(s.group_count(), 0u);
+  EXPECT_TRUE(HostStateText(none).empty());
+  // With a VPC, the group is there with a bucket per port given.
+  HostRules one = Rules(0);
+  std::optional<reconcile::GroupEntry> group = GatewayGroup(one);
+  ASSERT_TRUE(group.has_value());
+  EXPECT_EQ(group->buckets.size(), 2u);
+  // No serving gateway (no bucket port): no group either.
+  one.gateway_ports.clear();
+  EXPECT_FALSE(GatewayGroup(one).has_value());
+
+  // A host that loses its last VPC of the cluster: the plan against what
+  // it held deletes the cluster's flows and its group, and keeps the
+  // shared drops.
+  const reconcile::Ownership own = HostOwnership(7);
+  reconcile::Plan plan = reconcile::ComputePlan(s, BuildHostState(Rules(2)), own);
+  EXPECT_EQ(plan.summary.groups.deleted, 1u);
+  EXPECT_EQ(plan.summary.flows.deleted, 3u + 2 * 4);
+  EXPECT_EQ(plan.summary.flows.added + plan.summary.flows.modified, 0u);
+  // Held nothing, wants nothing: nothing to send.
+  EXPECT_TRUE(reconcile::ComputePlan(s, reconcile::SwitchState{}, own).empty());
 }
 
 // The host's flows are built field by field; their ovs-ofctl text, parsed,
