@@ -7,6 +7,7 @@
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/fakes/fake_switch.h"
@@ -44,15 +45,16 @@ class HostProgrammerTest : public ::testing::Test {
     sw_ = std::make_unique<fakes::FakeSwitch>(io_.get_executor());
     ASSERT_TRUE(sw_->ListenUnix(socket_).ok());
   }
-  std::shared_ptr<HostProgrammer> StartProgrammer() {
+  // Rules()'s cluster unless told otherwise.
+  std::shared_ptr<HostProgrammer> StartProgrammer(uint32_t cluster_id = 3) {
     HostProgrammer::Options o;
-    o.name = "host1";
+    o.name = absl::StrCat("host1-cluster", cluster_id);
     o.target = *ofconn::ParseTarget("unix:" + socket_);
     o.session.min_backoff = 50;
     o.session.max_backoff = 200;
     o.session.connection.probe_interval = 0;
     o.call_timeout = 1000;
-    o.cluster_id = 3;  // Rules()'s.
+    o.cluster_id = cluster_id;
     return HostProgrammer::Start(io_.get_executor(), o);
   }
 
@@ -154,14 +156,7 @@ TEST_F(HostProgrammerTest, AReleasedHostIsLeftToItsNewProgrammer) {
     p->Release();
     // The control: a programmer of another cluster on the same switch,
     // still keeping its rules.
-    HostProgrammer::Options o;
-    o.name = "host1-cluster4";
-    o.target = *ofconn::ParseTarget("unix:" + socket_);
-    o.session.min_backoff = 50;
-    o.session.connection.probe_interval = 0;
-    o.call_timeout = 1000;
-    o.cluster_id = 4;
-    auto control = HostProgrammer::Start(io_.get_executor(), o);
+    auto control = StartProgrammer(4);
     pipeline::HostRules other = Rules(1);
     other.cluster_id = 4;
     other.vms[0].ofport = 9;
