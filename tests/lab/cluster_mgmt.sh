@@ -99,7 +99,8 @@ wait_for 10 role_is gw1 JOINING || fail "managerd did not take gw1 out: $(mgr gw
 t_role=$(now_ms)
 wait_for 10 all_buckets 1 1 $HOSTS || fail "hosts' group 1 still has gw1's bucket"
 t_groups=$(now_ms)
-ok "gw1 killed: out of the buckets after $((t_role - t_kill)) ms (deadline 1500), every host's group rewritten after $((t_groups - t_kill)) ms"
+why=$(grep -o "take gateway gw1 out of cluster 1's buckets.*" "$LAB_DIR/mgr/managerd.log" | head -1)
+ok "gw1 killed: out of the buckets after $((t_role - t_kill)) ms (deadline 1500), every host's group rewritten after $((t_groups - t_kill)) ms; managerd: $why"
 n=0
 for h in $HOSTS; do
   n=$((n + 1))
@@ -173,7 +174,7 @@ wait_for 10 all_buckets 2 2 host1 host2 || fail "group 2 on host1/host2 did not 
 sleep 2
 changes() { # changes HOST: OpenFlow changes it received since the mark
   tail -n +"$(($(< "$LAB_DIR/$1/log.mark") + 1))" "$LAB_DIR/$1/ovs-vswitchd.log" |
-    grep -c 'received: OFPT_\(FLOW_MOD\|GROUP_MOD\|BUNDLE\)' || true
+    grep -c 'received: [A-Z]*_\(FLOW_MOD\|GROUP_MOD\|BUNDLE\)' || true
 }
 c1=$(changes host1) c2=$(changes host2) c3=$(changes host3)
 for h in $HOSTS; do ovs-appctl -t "$LAB_DIR/$h/ovs-vswitchd.ctl" vlog/set vconn:file:info > /dev/null; done
