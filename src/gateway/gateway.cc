@@ -198,6 +198,8 @@ asio::awaitable<absl::Status> Gateway::SetCluster(ClusterConfig config) {
   if (!valid.ok()) co_return valid;
   std::sort(config.members.begin(), config.members.end(),
             [](const ClusterMember& a, const ClusterMember& b) { return a.name < b.name; });
+  if (cluster_programmed_ && config == cluster_) co_return absl::OkStatus();
+  cluster_programmed_ = false;
   std::vector<std::string> moved_hosts;
   for (const Host& h : config.hosts) {
     auto updated = db_.UpsertHost(h);
@@ -234,7 +236,11 @@ asio::awaitable<absl::Status> Gateway::SetCluster(ClusterConfig config) {
   // The group's buckets follow the members: every designated host again.
   std::vector<std::string> names;
   for (const Host& h : cluster_.hosts) names.push_back(h.name);
-  co_return co_await ProgramAll(std::move(names), false);
+  const uint64_t version = cluster_version_;
+  absl::Status programmed = co_await ProgramAll(std::move(names), false);
+  // Only if no other SetCluster came meanwhile.
+  cluster_programmed_ = programmed.ok() && version == cluster_version_;
+  co_return programmed;
 }
 
 absl::Status Gateway::AddVpc(const Vpc& vpc, const std::vector<Network>& networks) {

@@ -53,6 +53,7 @@ struct ClusterMember {
   std::string underlay_ipv4;
   // Its tunnel port's ofport on hosts; 0: kGatewayOfportBase + i.
   uint32_t tunnel_ofport = 0;
+  friend bool operator==(const ClusterMember&, const ClusterMember&) = default;
 };
 
 struct ClusterConfig {
@@ -62,6 +63,7 @@ struct ClusterConfig {
   std::string self;  // This gateway's name among `members`.
   std::vector<ClusterMember> members;
   std::vector<Host> hosts;
+  friend bool operator==(const ClusterConfig&, const ClusterConfig&) = default;
 };
 
 // What SetCluster accepts: cluster_id in 1..65535, self among the members,
@@ -215,6 +217,9 @@ class Gateway {
   absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, uint32_t>> ports_;
   Counters counters_;
   uint64_t cluster_version_ = 0;
+  // The last SetCluster programmed every host: the same config again
+  // (a manager taking over, a resend) changes nothing and is not redone.
+  bool cluster_programmed_ = false;
   std::string instance_id_;
   // Hosts whose endpoints changed since start (ProgramChanged): the only
   // ones programmed.
