@@ -8,12 +8,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <memory>
 #include <sstream>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -152,6 +154,28 @@ std::vector<std::string> EndpointRow(const v1::Endpoint& e) {
 const std::vector<std::string> kEndpointHeader = {"KEY", "VPC",  "NETWORK",  "IPV4",  "IPV6",
                                                   "MAC", "HOST", "IFACE-ID", "STATUS"};
 
+// Wall-clock ms since the epoch as UTC "YYYY-MM-DDTHH:MM:SSZ"; 0: "-".
+std::string Utc(int64_t ms) {
+  if (ms <= 0) return "-";
+  std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string RoleName(v1::ManagerRole r) {
+  switch (r) {
+    case v1::MANAGER_ROLE_ACTIVE:
+      return "ACTIVE";
+    case v1::MANAGER_ROLE_STANDBY:
+      return "STANDBY";
+    default:
+      return "-";
+  }
+}
+
 // One resource, for `show`: the list's header over its row, as FIELD VALUE lines.
 std::string Show(const std::vector<std::string>& header, const std::vector<std::string>& row) {
   std::vector<std::vector<std::string>> rows;
@@ -221,15 +245,68 @@ absl::Status ParseNetworkArg(const std::string& arg, v1::Network* network) {
 
 // ---- Calls. ----
 
+// One or several managers (`--server a,b,c`): a call goes to the active
+// one. With several, the first call asks each in turn for its status until
+// one says ACTIVE, and every call then starts with it; a call answered
+// UNAVAILABLE (a standby refusing a write, a dead server) moves on to the
+// next, and the call fails only when all did, with each one's answer.
 class Client {
  public:
-  Client(const std::string& server, double timeout_s) : timeout_s_(timeout_s) {
-    std::string target = server;
-    if (target.starts_with("tcp:")) target = target.substr(4);
-    grpc::ChannelArguments args;
-    args.SetMaxReceiveMessageSize(-1);
-    stub_ = v1::Manager::NewStub(
-        grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args));
+  Client(const std::string& servers, double timeout_s) : timeout_s_(timeout_s) {
+    for (absl::string_view part : absl::StrSplit(servers, ',', absl::SkipWhitespace())) {
+      std::string server(absl::StripAsciiWhitespace(part));
+      std::string target = server;
+      if (target.starts_with("tcp:")) target = target.substr(4);
+      grpc::ChannelArguments args;
+      args.SetMaxReceiveMessageSize(-1);
+      servers_.push_back(server);
+      stubs_.push_back(v1::Manager::NewStub(
+          grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args)));
+    }
+  }
+  size_t size() const { return stubs_.size(); }
+  const std::string& server(size_t i) const { return servers_[i]; }
+  Stub& stub(size_t i) { return *stubs_[i]; }
+
+  // The servers in the order to try them: the active one first.
+  std::vector<size_t> Order() {
+    if (!discovered_ && stubs_.size() > 1) {
+      discovered_ = true;
+      for (size_t i = 0; i < stubs_.size(); ++i) {
+        grpc::ClientContext context;
+        context.set_deadline(std::chrono::system_clock::now() +
+                             std::chrono::milliseconds(
+                                 std::min<int64_t>(2000, static_cast<int64_t>(timeout_s_ * 1000))));
+        v1::ManagerStatus status;
+        if (stubs_[i]->GetManagerStatus(&context, v1::GetManagerStatusRequest(), &status).ok() &&
+            status.role() == v1::MANAGER_ROLE_ACTIVE) {
+          first_ = i;
+          break;
+        }
+      }
+    }
+    std::vector<size_t> order = {first_};
+    for (size_t i = 0; i < stubs_.size(); ++i) {
+      if (i != first_) order.push_back(i);
+    }
+    return order;
+  }
+
+  // attempt(stub) on each server in turn, until one answers other than
+  // UNAVAILABLE.
+  template <typename Attempt>
+  grpc::Status Try(Attempt attempt) {
+    if (stubs_.size() == 1) return attempt(*stubs_[0]);
+    std::vector<std::string> answers;
+    for (size_t i : Order()) {
+      grpc::Status status = attempt(*stubs_[i]);
+      if (status.error_code() != grpc::StatusCode::UNAVAILABLE) {
+        first_ = i;
+        return status;
+      }
+      answers.push_back(absl::StrCat(servers_[i], ": ", status.error_message()));
+    }
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, absl::StrJoin(answers, "; "));
   }
   // A fresh context with the call's deadline.
   std::unique_ptr<grpc::ClientContext> Context(bool deadline = true) const {
@@ -241,11 +318,13 @@ class Client {
     }
     return context;
   }
-  Stub& stub() { return *stub_; }
 
  private:
   double timeout_s_;
-  std::unique_ptr<Stub> stub_;
+  std::vector<std::string> servers_;
+  std::vector<std::unique_ptr<Stub>> stubs_;
+  bool discovered_ = false;
+  size_t first_ = 0;
 };
 
 int RpcError(const grpc::Status& status, std::ostream& err) {
@@ -265,9 +344,12 @@ template <typename Request, typename Response, typename Human>
 int Unary(Client& client, bool json,
           grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
           const Request& request, Human human, std::ostream& out, std::ostream& err) {
-  auto context = client.Context();
   Response response;
-  grpc::Status status = (client.stub().*method)(context.get(), request, &response);
+  grpc::Status status = client.Try([&](Stub& stub) {
+    auto context = client.Context();
+    response.Clear();
+    return (stub.*method)(context.get(), request, &response);
+  });
   if (!status.ok()) return RpcError(status, err);
   out << (json ? ToJson(response) + "\n" : human(response));
   return 0;
@@ -282,9 +364,12 @@ int List(Client& client, bool json,
          std::ostream& out, std::ostream& err) {
   Response all;
   for (;;) {
-    auto context = client.Context();
     Response page;
-    grpc::Status status = (client.stub().*method)(context.get(), request, &page);
+    grpc::Status status = client.Try([&](Stub& stub) {
+      auto context = client.Context();
+      page.Clear();
+      return (stub.*method)(context.get(), request, &page);
+    });
     if (!status.ok()) return RpcError(status, err);
     for (auto& item : *items(page)) *items(all)->Add() = std::move(item);
     if (page.next_page_token().empty()) break;
@@ -302,19 +387,22 @@ int List(Client& client, bool json,
 
 int LoadEndpoints(Client& client, bool json, const std::vector<v1::Endpoint>& endpoints,
                   std::ostream& out, std::ostream& err) {
-  auto context = client.Context();
   v1::CreateEndpointsResponse response;
-  auto writer = client.stub().CreateEndpoints(context.get(), &response);
-  bool open = true;
-  for (size_t i = 0; i < endpoints.size() && open; i += kLoadBatch) {
-    v1::CreateEndpointsRequest batch;
-    size_t end = std::min(endpoints.size(), i + kLoadBatch);
-    for (size_t j = i; j < end; ++j) *batch.add_endpoints() = endpoints[j];
-    // A failed write means the server ended the call: Finish() says why.
-    open = writer->Write(batch);
-  }
-  if (open) writer->WritesDone();
-  grpc::Status status = writer->Finish();
+  grpc::Status status = client.Try([&](Stub& stub) {
+    auto context = client.Context();
+    response.Clear();
+    auto writer = stub.CreateEndpoints(context.get(), &response);
+    bool open = true;
+    for (size_t i = 0; i < endpoints.size() && open; i += kLoadBatch) {
+      v1::CreateEndpointsRequest batch;
+      size_t end = std::min(endpoints.size(), i + kLoadBatch);
+      for (size_t j = i; j < end; ++j) *batch.add_endpoints() = endpoints[j];
+      // A failed write means the server ended the call: Finish() says why.
+      open = writer->Write(batch);
+    }
+    if (open) writer->WritesDone();
+    return writer->Finish();
+  });
   if (!status.ok()) return RpcError(status, err);
   if (json) {
     out << ToJson(response) << "\n";
@@ -324,13 +412,74 @@ int LoadEndpoints(Client& client, bool json, const std::vector<v1::Endpoint>& en
   return 0;
 }
 
+// `manager status`: every server of the list, each as it sees itself.
+int ManagerStatus(Client& client, bool json, std::ostream& out, std::ostream& err) {
+  std::vector<std::vector<std::string>> rows = {
+      {"SERVER", "NAME", "ROLE", "SINCE", "ACTIVE", "ACTIVE-ADDRESS", "STORE", "LEADER"}};
+  nlohmann::json all = nlohmann::json::array();
+  size_t answered = 0;
+  for (size_t i = 0; i < client.size(); ++i) {
+    auto context = client.Context();
+    v1::ManagerStatus status;
+    grpc::Status s =
+        client.stub(i).GetManagerStatus(context.get(), v1::GetManagerStatusRequest(), &status);
+    if (!s.ok()) {
+      rows.push_back(
+          {client.server(i), "-",
+           absl::StrCat("(",
+                        absl::StatusCodeToString(static_cast<absl::StatusCode>(s.error_code())),
+                        ": ", s.error_message(), ")")});
+      all.push_back({{"server", client.server(i)}, {"error", s.error_message()}});
+      continue;
+    }
+    ++answered;
+    rows.push_back({client.server(i), OrDash(status.name()), RoleName(status.role()),
+                    Utc(status.role_since_ms()), OrDash(status.active_name()),
+                    OrDash(status.active_address()), OrDash(status.store_server()),
+                    status.store_server().empty() ? "-" : (status.store_leader() ? "yes" : "no")});
+    all.push_back(
+        {{"server", client.server(i)}, {"status", nlohmann::json::parse(ToJson(status))}});
+  }
+  if (json) {
+    out << nlohmann::json({{"managers", all}}).dump() << "\n";
+  } else {
+    out << Table(rows);
+  }
+  if (answered == 0) {
+    err << "shortcutctl: UNAVAILABLE: no manager answered\n";
+    return 1;
+  }
+  return 0;
+}
+
 int Watch(Client& client, bool json, const v1::WatchEndpointsRequest& request, uint64_t count,
           std::ostream& out, std::ostream& err) {
-  auto context = client.Context(/*deadline=*/false);
-  auto reader = client.stub().WatchEndpoints(context.get(), request);
+  // The first manager that answers (a standby serves watches too); after
+  // the first event, a lost stream ends the command rather than repeat
+  // events from another.
+  std::unique_ptr<grpc::ClientContext> context;
+  std::unique_ptr<grpc::ClientReader<v1::EndpointEvent>> reader;
   v1::EndpointEvent event;
   uint64_t seen = 0;
-  while ((count == 0 || seen < count) && reader->Read(&event)) {
+  bool first = false;
+  std::vector<std::string> answers;
+  for (size_t i : client.Order()) {
+    context = client.Context(/*deadline=*/false);
+    reader = client.stub(i).WatchEndpoints(context.get(), request);
+    first = reader->Read(&event);
+    if (first) break;
+    grpc::Status status = reader->Finish();
+    if (status.error_code() != grpc::StatusCode::UNAVAILABLE || client.size() == 1) {
+      if (!status.ok()) return RpcError(status, err);
+      return 0;
+    }
+    answers.push_back(absl::StrCat(client.server(i), ": ", status.error_message()));
+  }
+  if (!first) {
+    return RpcError(grpc::Status(grpc::StatusCode::UNAVAILABLE, absl::StrJoin(answers, "; ")), err);
+  }
+  while ((count == 0 || seen < count) && (first || reader->Read(&event))) {
+    first = false;
     ++seen;
     if (json) {
       out << ToJson(event) << std::endl;  // Flushed: a reader acts on each event.
@@ -355,7 +504,8 @@ int Watch(Client& client, bool json, const v1::WatchEndpointsRequest& request, u
 ManagerCli::ManagerCli(CLI::App& app, CLI::App* host, CLI::App* host_show)
     : app_(&app), host_show_(host_show) {
   app.add_option("--server", server_,
-                 "the manager's address: unix:/abs/path or HOST:PORT (env SHORTCUT_MANAGER)")
+                 "the manager's address: unix:/abs/path or HOST:PORT, or a comma-separated "
+                 "list of the managers of one database (env SHORTCUT_MANAGER)")
       ->envname("SHORTCUT_MANAGER");
   app.add_flag("--json", json_, "print the manager's responses as JSON");
   app.add_option("--timeout", timeout_s_, "seconds to wait for each call to the manager (30)");
@@ -384,6 +534,9 @@ ManagerCli::ManagerCli(CLI::App& app, CLI::App* host, CLI::App* host_show)
   leaf(host, "list", "List the manager's hosts");
   host_show->add_option("NAME", a_.name, "a host registered with the manager (else use --db)");
   host_show->fallthrough();
+
+  CLI::App* mgr = group("manager", "The managers serving the API (active and standby)");
+  leaf(mgr, "status", "Each manager's role, the active one, and its database server");
 
   CLI::App* gw = group("gw", "Gateway nodes registered with the manager");
   c = leaf(gw, "register", "Register a gateway node");
@@ -495,9 +648,14 @@ int ManagerCli::Run(std::ostream& out, std::ostream& err) const {
     return InputError("the manager's address is needed: --server ADDR or SHORTCUT_MANAGER", err);
   }
   Client client(server_, timeout_s_);
+  if (client.size() == 0) {
+    return InputError("--server: no address in '" + server_ + "'", err);
+  }
   const bool j = json_ || (host_show_->parsed() && host_show_->count("--json") > 0);
   const Args& a = a_;
   auto said = [](std::string text) { return [text](const auto&) { return text + "\n"; }; };
+
+  if (is("manager status")) return ManagerStatus(client, j, out, err);
 
   // ---- Hosts. ----
   if (is("host register")) {

@@ -2,7 +2,11 @@
 // (shortcut.manager.v1, served by shortcut-managerd), in ovn-nbctl's
 // style: one verb per operation.
 //
-//   shortcutctl [--server ADDR] [--json] [--timeout SECONDS] COMMAND
+//   shortcutctl [--server ADDR[,ADDR...]] [--json] [--timeout SECONDS] COMMAND
+//     manager status            every listed manager: its role (ACTIVE or
+//                               STANDBY) and since when, the active one as
+//                               the database names it, its database server
+//                               and whether that one is the Raft leader
 //     host register NAME --underlay-ip IP [--openflow T] [--ovsdb T]
 //     host unregister NAME | host list | host show NAME
 //     gw register NAME --underlay-ip IP --grpc ADDR --capacity N
@@ -27,12 +31,14 @@
 // manager's gateway records are `gw`.
 //
 // ADDR: --server, else the environment's SHORTCUT_MANAGER; unix:/abs/path or
-// HOST:PORT (tcp:HOST:PORT accepted). Output: aligned columns with a header
-// for lists (every page followed), one line for changes; --json prints the
-// response in protobuf's JSON mapping on one line (a list: all its pages
-// as one response; watch: one event per line). Exit status: 0 success; 1
-// the call failed (`shortcutctl: NOT_FOUND: ...` on stderr); 2 usage or
-// input errors (no server, a malformed --network, an unreadable FILE).
+// HOST:PORT (tcp:HOST:PORT accepted). A comma-separated list names the
+// managers of one database (active and standby): a call goes to the
+// active one (found by asking each its status), and one answered
+// UNAVAILABLE (a standby, a dead server) is tried on the next. Output: aligned columns with a
+// header for lists (every page followed), one line for changes; --json prints the response in
+// protobuf's JSON mapping on one line (a list: all its pages as one response; watch: one event per
+// line). Exit status: 0 success; 1 the call failed (`shortcutctl: NOT_FOUND: ...` on stderr); 2
+// usage or input errors (no server, a malformed --network, an unreadable FILE).
 //
 // Thread-safety: a ManagerCli is used by one thread.
 #pragma once

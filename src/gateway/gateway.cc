@@ -212,6 +212,8 @@ asio::awaitable<absl::Status> Gateway::SetCluster(ClusterConfig config) {
   if (!valid.ok()) co_return valid;
   std::sort(config.members.begin(), config.members.end(),
             [](const ClusterMember& a, const ClusterMember& b) { return a.name < b.name; });
+  if (cluster_programmed_ && config == cluster_) co_return absl::OkStatus();
+  cluster_programmed_ = false;
   std::vector<std::string> moved_hosts;
   for (const Host& h : config.hosts) {
     auto updated = db_.UpsertHost(h);
@@ -250,7 +252,11 @@ asio::awaitable<absl::Status> Gateway::SetCluster(ClusterConfig config) {
   // that hold the cluster's VPCs again (the others hold no group, and are
   // sent nothing). Each gets its group rewritten whole in one bundle; one
   // whose rules did not change is sent nothing.
-  co_return co_await ProgramAll(HostsConcerned(), false);
+  const uint64_t version = cluster_version_;
+  absl::Status programmed = co_await ProgramAll(HostsConcerned(), false);
+  // Only if no other SetCluster came meanwhile.
+  cluster_programmed_ = programmed.ok() && version == cluster_version_;
+  co_return programmed;
 }
 
 std::vector<std::string> Gateway::HostsConcerned() const {

@@ -71,6 +71,7 @@ struct ClusterMember {
   // Holds (or loads) the cluster's state but takes no traffic: no bucket,
   // designated for no host; its tunnel ports exist all the same.
   bool standby = false;
+  friend bool operator==(const ClusterMember&, const ClusterMember&) = default;
 };
 
 struct ClusterConfig {
@@ -80,6 +81,7 @@ struct ClusterConfig {
   std::string self;  // This gateway's name among `members`.
   std::vector<ClusterMember> members;
   std::vector<Host> hosts;
+  friend bool operator==(const ClusterConfig&, const ClusterConfig&) = default;
 };
 
 // What SetCluster accepts: cluster_id in 1..65535, self among the members,
@@ -246,6 +248,9 @@ class Gateway {
   absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, uint32_t>> ports_;
   Counters counters_;
   uint64_t cluster_version_ = 0;
+  // The last SetCluster programmed every host: the same config again
+  // (a manager taking over, a resend) changes nothing and is not redone.
+  bool cluster_programmed_ = false;
   std::string instance_id_;
   // Hosts whose endpoints changed since start (ProgramChanged): the only
   // ones programmed.

@@ -1,7 +1,9 @@
 #include "src/manager/config.h"
 
 #include <sys/un.h>
+#include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -69,14 +71,36 @@ absl::StatusOr<std::vector<std::string>> ParseServerList(const std::string& fiel
   return out;
 }
 
+absl::Status CheckManagerName(const std::string& field, const std::string& name) {
+  if (name.empty() || name.size() > 64) {
+    return Invalid(absl::StrCat(field, ": '", name, "' must be 1 to 64 characters"));
+  }
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') {
+      return Invalid(
+          absl::StrCat(field, ": '", name, "' may hold only letters, digits, '.', '_' and '-'"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<ManagerConfig> ParseManagerConfig(const std::string& text) {
+  char host[256] = {};
+  std::string name = gethostname(host, sizeof(host) - 1) == 0 ? host : "";
+  return ParseManagerConfig(text, name.empty() ? "managerd" : name);
+}
+
+absl::StatusOr<ManagerConfig> ParseManagerConfig(const std::string& text,
+                                                 const std::string& default_name) {
   nlohmann::json json;
   if (absl::Status s = ParseJson(text, &json); !s.ok()) return s;
   if (!json.is_object()) return Invalid("the configuration must be a JSON object");
   for (const auto& [key, value] : json.items()) {
-    if (key != "listen" && key != "nb" && key != "health_interval_ms" && key != "log_level") {
-      return Invalid(absl::StrCat("unknown field '", key,
-                                  "' (known: listen, nb, health_interval_ms, log_level)"));
+    if (key != "listen" && key != "nb" && key != "health_interval_ms" && key != "log_level" &&
+        key != "name" && key != "advertise") {
+      return Invalid(
+          absl::StrCat("unknown field '", key,
+                       "' (known: listen, nb, health_interval_ms, name, advertise, log_level)"));
     }
   }
   ManagerConfig config;
@@ -98,6 +122,21 @@ absl::StatusOr<ManagerConfig> ParseManagerConfig(const std::string& text) {
       return Invalid("health_interval_ms: must be an integer from 50 to 60000");
     }
     config.health_interval_ms = it->get<uint32_t>();
+  }
+  config.name = default_name;
+  if (auto it = json.find("name"); it != json.end()) {
+    if (!it->is_string()) return Invalid("name: must be a string");
+    config.name = it->get<std::string>();
+    if (absl::Status s = CheckManagerName("name", config.name); !s.ok()) return s;
+  } else if (absl::Status s = CheckManagerName("name", config.name); !s.ok()) {
+    return Invalid(absl::StrCat("name is not given and the hostname will not do (", s.message(),
+                                "): set \"name\""));
+  }
+  config.advertise = config.listen;
+  if (auto it = json.find("advertise"); it != json.end()) {
+    if (!it->is_string()) return Invalid("advertise: must be a string");
+    config.advertise = it->get<std::string>();
+    if (absl::Status s = CheckListen("advertise", config.advertise); !s.ok()) return s;
   }
   if (auto it = json.find("log_level"); it != json.end()) {
     if (!it->is_string()) return Invalid("log_level: must be a string");

@@ -5,6 +5,12 @@
 //                                                  cluster's, comma-separated)
 //    "health_interval_ms": 500,                   (optional: how often each
 //                                                  gateway is asked for its stats)
+//    "name": "m1",                                (optional: this manager's name
+//                                                  among the managers of the
+//                                                  database; default: hostname)
+//    "advertise": "unix:/abs/managerd.sock",      (optional: the API address
+//                                                  others should use to reach
+//                                                  it; default: listen)
 //    "log_level": "info"}                         (optional)
 // Loading checks everything that can be checked without running anything:
 // JSON syntax, unknown or missing fields, types, the listen address and the
@@ -26,6 +32,8 @@ struct ManagerConfig {
   std::string listen;           // unix:/abs/path or HOST:PORT.
   std::vector<std::string> nb;  // OVSDB targets (unix:/abs, tcp:IP:PORT, ssl:IP:PORT).
   uint32_t health_interval_ms = 500;
+  std::string name;       // Never empty after parsing.
+  std::string advertise;  // Never empty after parsing.
   spdlog::level::level_enum log_level = spdlog::level::info;
 };
 
@@ -36,6 +44,12 @@ absl::Status CheckListen(const std::string& field, const std::string& listen);
 absl::StatusOr<std::vector<std::string>> ParseServerList(const std::string& field,
                                                          const std::string& list);
 
+// A manager's name: 1 to 64 of [A-Za-z0-9._-]; InvalidArgument naming `field`.
+absl::Status CheckManagerName(const std::string& field, const std::string& name);
+
+// `default_name`: the name when the file gives none (the hostname).
+absl::StatusOr<ManagerConfig> ParseManagerConfig(const std::string& text,
+                                                 const std::string& default_name);
 absl::StatusOr<ManagerConfig> ParseManagerConfig(const std::string& text);
 // Reads and parses a file; errors start with its path.
 absl::StatusOr<ManagerConfig> LoadManagerConfig(const std::string& path);

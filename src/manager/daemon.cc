@@ -1,35 +1,49 @@
 #include "src/manager/daemon.h"
 
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
 #include <asio/executor_work_guard.hpp>
+#include <asio/experimental/as_tuple.hpp>
 #include <asio/post.hpp>
 #include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+#include <chrono>
 #include <csignal>
 
 #include "spdlog/spdlog.h"
 
 namespace shortcut::manager {
+namespace {
+
+// Wall clock (shown to people as "since"), not the monotonic one.
+int64_t WallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string NameOr(const ManagerConfig& c) { return c.name.empty() ? "managerd" : c.name; }
+std::string AdvertiseOr(const ManagerConfig& c) {
+  return c.advertise.empty() ? c.listen : c.advertise;
+}
+
+}  // namespace
 
 ManagerDaemon::ManagerDaemon(ManagerConfig config, Options options)
-    : config_(std::move(config)), options_(options) {
+    : config_(std::move(config)),
+      options_(options),
+      role_(NameOr(config_), AdvertiseOr(config_), WallMs()) {
   NbStore::Options store;
   for (const std::string& target : config_.nb) {
     // Checked by the config's loader.
     store.servers.push_back(*ofconn::ParseTarget(target));
   }
+  store.lock = kLockName;
+  store.on_lock = [this](bool held) { OnLock(held); };
   store_ = std::make_unique<NbStore>(io_.get_executor(), std::move(store));
-  driver_store_ = std::make_unique<NbStoreDriverStore>(*store_);
-  GatewayDriver::Options driver;
-  driver.health_interval = config_.health_interval_ms;
-  driver_ = std::make_unique<GatewayDriver>(io_.get_executor(), *driver_store_,
-                                            GrpcGatewayClientFactory(pool_), timers_, driver);
-  controller_store_ = std::make_unique<NbStoreControllerStore>(*store_);
-  GatewayDriver* driver_ptr = driver_.get();
-  controller_ = std::make_unique<ClusterController>(
-      io_.get_executor(), *controller_store_, GrpcGatewayClientFactory(pool_), timers_,
-      [driver_ptr](uint32_t cluster) { return driver_ptr->ClusterSettled(cluster); },
-      ClusterController::Options{});
   northbound_ = std::make_unique<Northbound>(io_.get_executor(), store_.get());
-  northbound_->SetController(controller_.get());
+  northbound_->SetRole(&role_);
   service_ = std::make_unique<ManagerService>(io_.get_executor(), northbound_.get());
 }
 
@@ -41,7 +55,8 @@ absl::Status ManagerDaemon::Run() {
   auto server = ManagerServer::Start(config_.listen, service_.get());
   if (!server.ok()) return server.status();
   server_ = std::move(*server);
-  spdlog::info("serving the manager API on {}", config_.listen);
+  spdlog::info("{}: serving the manager API on {} (standby until it holds lock {})", role_.name(),
+               config_.listen, kLockName);
 
   asio::signal_set signals(io_);
   if (options_.handle_signals) {
@@ -56,8 +71,6 @@ absl::Status ManagerDaemon::Run() {
   asio::post(io_, [this] {
     store_->Start();
     northbound_->Start();
-    driver_->Start();
-    controller_->Start();
   });
   // Serving is work the io_context cannot see (calls arrive on gRPC's
   // threads): it runs until BeginShutdown stops it, not until it is idle.
@@ -68,10 +81,8 @@ absl::Status ManagerDaemon::Run() {
   server_.reset();
   service_.reset();
   northbound_.reset();
-  controller_.reset();
-  controller_store_.reset();
-  driver_.reset();
-  driver_store_.reset();
+  active_ = ActivePart{};
+  retired_.clear();
   store_.reset();
   return absl::OkStatus();
 }
@@ -80,11 +91,83 @@ void ManagerDaemon::Stop() {
   asio::post(io_, [this] { BeginShutdown(); });
 }
 
+void ManagerDaemon::OnLock(bool held) {
+  if (stopping_) return;
+  if (held && !role_.active()) StartActive();
+  if (!held && role_.active()) StopActive();
+}
+
+void ManagerDaemon::StartActive() {
+  role_.Set(true, WallMs());
+  ++term_;
+  spdlog::info("{}: active (holding lock {} on {})", role_.name(), kLockName,
+               store_->server().target);
+  // Everything from the replica as it is now: the driver's first contact
+  // with each gateway verifies what it holds rather than reloading it.
+  active_.driver_store = std::make_unique<NbStoreDriverStore>(*store_);
+  GatewayDriver::Options driver;
+  driver.health_interval = config_.health_interval_ms;
+  active_.driver = std::make_unique<GatewayDriver>(
+      io_.get_executor(), *active_.driver_store, GrpcGatewayClientFactory(pool_), timers_, driver);
+  active_.driver->Start();
+  active_.controller_store = std::make_unique<NbStoreControllerStore>(*store_);
+  GatewayDriver* d = active_.driver.get();
+  active_.controller = std::make_unique<ClusterController>(
+      io_.get_executor(), *active_.controller_store, GrpcGatewayClientFactory(pool_), timers_,
+      [d](uint32_t cluster) { return d->ClusterSettled(cluster); }, ClusterController::Options{});
+  active_.controller->Start();
+  northbound_->SetController(active_.controller.get());
+  asio::co_spawn(io_, Announce(term_), asio::detached);
+}
+
+void ManagerDaemon::StopActive() {
+  if (role_.active() && !stopping_) {
+    spdlog::warn("{}: standby (lock {} lost)", role_.name(), kLockName);
+  }
+  role_.Set(false, WallMs());
+  if (active_.driver == nullptr) return;
+  // At once: no gateway call is started from here on (calls in flight
+  // end, and their writes are refused by the lock's assert).
+  northbound_->SetController(nullptr);
+  active_.controller->Stop();
+  active_.driver->Stop();
+  retired_.push_back(std::move(active_));
+  active_ = ActivePart{};
+  if (!reaping_) {
+    reaping_ = true;
+    asio::co_spawn(io_, Reap(), asio::detached);
+  }
+}
+
+asio::awaitable<void> ManagerDaemon::Announce(uint64_t term) {
+  asio::steady_timer timer(io_);
+  while (!stopping_ && role_.active() && term == term_) {
+    NbTxn txn;
+    txn.SetActiveManager(ActiveManager{role_.name(), role_.address(), role_.since_ms()});
+    absl::Status s = co_await store_->Commit(std::move(txn));
+    if (s.ok()) co_return;
+    spdlog::warn("{}: writing the active manager into NB_Global: {}", role_.name(),
+                 std::string(s.message()));
+    timer.expires_after(std::chrono::milliseconds(200));
+    co_await timer.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+  }
+}
+
+asio::awaitable<void> ManagerDaemon::Reap() {
+  asio::steady_timer timer(io_);
+  while (!retired_.empty()) {
+    std::erase_if(retired_, [](const ActivePart& p) { return p.finished(); });
+    if (retired_.empty()) break;
+    timer.expires_after(std::chrono::milliseconds(20));
+    co_await timer.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+  }
+  reaping_ = false;
+}
+
 void ManagerDaemon::BeginShutdown() {
   if (stopping_ || server_ == nullptr) return;
   stopping_ = true;
-  controller_->Stop();
-  driver_->Stop();
+  StopActive();
   // gRPC's Shutdown returns once running calls have, and they wait on this
   // io_context: so it runs on a thread of its own while this one serves them.
   shutdown_thread_ = std::thread([this] {

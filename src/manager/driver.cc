@@ -596,8 +596,19 @@ bool GatewayDriver::ObserveLoaded(Gw& g, const GatewayStats& stats) {
 asio::awaitable<absl::Status> GatewayDriver::FullLoad(Gw& g) {
   auto stats = co_await g.client->GetStats();
   if (!stats.ok()) co_return stats.status();
+  // The instance the store names, in our cluster: loaded by a manager
+  // before this one (active before it, or this one before it lost the
+  // lock). Verified against what it lists rather than reloaded, so a
+  // manager taking over changes nothing on gateways and hosts.
+  const bool adopt = !stats->instance_id.empty() && stats->instance_id == g.obs.instance_id &&
+                     stats->cluster_id == g.cluster;
   g.instance = stats->instance_id;
-  Observe(g, GatewayState::kLoading, "");
+  if (adopt) {
+    spdlog::info("gateway {}: instance {} already loaded: verifying what it holds", g.name,
+                 g.instance);
+  } else {
+    Observe(g, GatewayState::kLoading, "");
+  }
   g.sent_cluster.clear();
   g.vpcs.clear();
   g.endpoints.clear();
@@ -609,19 +620,42 @@ asio::awaitable<absl::Status> GatewayDriver::FullLoad(Gw& g) {
   g.dirty_endpoints.clear();
   absl::Status s = co_await ApplyCluster(g);
   if (!s.ok()) co_return s;
+  // What it holds: endpoints by VPC, each as serialized.
+  std::vector<ListedEndpoint> listed;
+  std::map<std::string, std::vector<gwv1::Endpoint>> held;
+  if (adopt || stats->vpcs > 0) {
+    std::string all;
+    std::string any_host;
+    auto got = co_await g.client->ListEndpoints(all, any_host);
+    if (!got.ok()) co_return got.status();
+    listed = *std::move(got);
+    if (adopt) {
+      for (const ListedEndpoint& e : listed) {
+        held[e.endpoint.vpc()].push_back(e.endpoint);
+      }
+    }
+  }
   for (const std::string& id : VpcsOfCluster(store_.state(), g.cluster)) {
     if (g.stop) co_return absl::OkStatus();
     if (g.vpcs.contains(id)) continue;
     std::optional<VpcContent> content = DesiredVpc(store_.state(), id);
     if (!content) continue;
     auto shared = std::make_shared<const VpcContent>(std::move(*content));
+    if (auto it = held.find(id); adopt && it != held.end()) {
+      // Held (it lists endpoints of it): taken as sent as it is; only the
+      // endpoints that differ go, one by one. (A VPC without endpoints
+      // cannot be told from an absent one by listing: it goes through
+      // LoadVpc, whose AddVpc is refused if held.)
+      AdoptVpc(g, *shared, it->second);
+      continue;
+    }
     absl::Status loaded = co_await LoadVpc(g, shared);
     absl::Status settled = Settle(g, "vpc " + id, loaded);
     if (!settled.ok()) co_return settled;
     if (loaded.ok()) RecordVpc(g, *shared);
   }
   if (stats->vpcs > 0) {
-    absl::Status stale = co_await RemoveStaleVpcs(g);
+    absl::Status stale = co_await RemoveStaleVpcs(g, listed);
     if (!stale.ok()) co_return stale;
   }
   g.loaded = true;
@@ -632,16 +666,13 @@ asio::awaitable<absl::Status> GatewayDriver::FullLoad(Gw& g) {
   co_return absl::OkStatus();
 }
 
-asio::awaitable<absl::Status> GatewayDriver::RemoveStaleVpcs(Gw& g) {
+asio::awaitable<absl::Status> GatewayDriver::RemoveStaleVpcs(
+    Gw& g, const std::vector<ListedEndpoint>& listed) {
   // What the gateway held before this load: VPCs it lists endpoints of and
   // which it should not hold. (A stale VPC without endpoints cannot be
   // named through the gateway API and stays.)
-  std::string all;
-  std::string any_host;
-  auto listed = co_await g.client->ListEndpoints(all, any_host);
-  if (!listed.ok()) co_return listed.status();
   std::set<std::string> stale;
-  for (const ListedEndpoint& e : *listed) {
+  for (const ListedEndpoint& e : listed) {
     if (!g.vpcs.contains(e.endpoint.vpc())) stale.insert(e.endpoint.vpc());
   }
   for (const std::string& id : stale) {
@@ -655,7 +686,7 @@ asio::awaitable<absl::Status> GatewayDriver::RemoveStaleVpcs(Gw& g) {
     }
   }
   // Stale endpoints inside desired VPCs (a gateway that kept an older copy).
-  for (const ListedEndpoint& e : *listed) {
+  for (const ListedEndpoint& e : listed) {
     if (g.vpcs.contains(e.endpoint.vpc()) && !g.endpoints.contains(e.endpoint.key())) {
       g.dirty_endpoints.insert(e.endpoint.key());
     }
@@ -698,6 +729,26 @@ void GatewayDriver::RecordVpc(Gw& g, const VpcContent& content) {
   for (const gwv1::Endpoint& e : content.endpoints) {
     g.endpoints[e.key()] = SentEndpoint{e.vpc(), e.network(), Fingerprint(e)};
     sent.keys.insert(e.key());
+  }
+}
+
+void GatewayDriver::AdoptVpc(Gw& g, const VpcContent& desired,
+                             const std::vector<gwv1::Endpoint>& held) {
+  SentVpc& sent = g.vpcs[desired.vpc.id()];
+  sent.vpc = desired.vpc;
+  for (const gwv1::Endpoint& e : held) {
+    g.endpoints[e.key()] = SentEndpoint{e.vpc(), e.network(), Fingerprint(e)};
+    sent.keys.insert(e.key());
+    // Compared with the desired one (or deleted) by ApplyEndpoint.
+    g.dirty_endpoints.insert(e.key());
+  }
+  for (const gwv1::Endpoint& e : desired.endpoints) {
+    auto it = g.endpoints.find(e.key());
+    if (it == g.endpoints.end() || it->second.fingerprint != Fingerprint(e)) {
+      g.dirty_endpoints.insert(e.key());
+    } else {
+      g.dirty_endpoints.erase(e.key());
+    }
   }
 }
 

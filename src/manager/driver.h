@@ -9,6 +9,15 @@
 //   gateway, empty): a full load: SetCluster, then every VPC of its
 //   cluster as an AddVpc stream (batches of `batch` endpoints); VPCs the
 //   gateway holds and should not (seen through ListEndpoints) are deleted.
+//   First contact with the instance the store names (loaded by the manager
+//   active before this one) is a verification instead: no LOADING, the
+//   same SetCluster (a no-op for the gateway), and each VPC the gateway
+//   lists endpoints of is taken as loaded with what it lists: only the
+//   endpoints that differ from the desired ones are then sent (updated,
+//   added or deleted one by one), nothing is reloaded. (The gateway API lists endpoints, not a
+//   VPC's own fields: a network added without endpoints that the previous
+//   manager had not yet sent when it stopped is not seen, as for a VPC
+//   found held by AddVpc's ALREADY_EXISTS.)
 // - then the changes the store reports, as differences between the desired
 //   content and what was sent to this gateway (kept per gateway as
 //   fingerprints), so a burst of changes to one row is one call and a
@@ -187,10 +196,15 @@ class GatewayDriver {
   asio::awaitable<absl::Status> AddNewEndpoints(Gw& g, std::vector<std::string>& keys);
   static constexpr size_t kBulkMin = 16;
   static constexpr size_t kBulkCall = 50000;  // Endpoints per AddEndpoints call.
-  asio::awaitable<absl::Status> RemoveStaleVpcs(Gw& g);
+  // `listed`: every endpoint the gateway held before this load.
+  asio::awaitable<absl::Status> RemoveStaleVpcs(Gw& g, const std::vector<ListedEndpoint>& listed);
   void RecordVpc(Gw& g, const VpcContent& content);
   void ForgetVpc(Gw& g, const std::string& id);
   asio::awaitable<void> Unload(Gw& g);
+  // A VPC found held on first contact with a known instance: recorded as
+  // sent with the endpoints it holds, those that differ from `desired`
+  // marked for ApplyDirty.
+  void AdoptVpc(Gw& g, const VpcContent& desired, const std::vector<gwv1::Endpoint>& held);
   // Outcome of one item: a transport failure is returned (the caller goes
   // DOWN); a refusal is kept in g.refused and OK returned.
   absl::Status Settle(Gw& g, const std::string& item, const absl::Status& s);

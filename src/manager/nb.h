@@ -85,6 +85,15 @@ struct Settings {
   friend bool operator==(const Settings&, const Settings&) = default;
 };
 
+// Also in the global row: which managerd is active (holds the database
+// lock), as that one wrote it; empty before any has been.
+struct ActiveManager {
+  std::string name;
+  std::string address;   // Its API address, as others should dial it.
+  int64_t since_ms = 0;  // Wall clock, ms since the epoch.
+  friend bool operator==(const ActiveManager&, const ActiveManager&) = default;
+};
+
 using NetworkKey = std::pair<std::string, std::string>;  // (vpc, network id).
 
 // The whole database as rows, with the secondary indexes readers need.
@@ -99,6 +108,7 @@ struct NbState {
   // their size in empty slots after each doubling.
   absl::node_hash_map<std::string, EndpointRow> endpoints;
   Settings settings;
+  ActiveManager active_manager;
 
   // Indexes, kept by the store: endpoint keys by VPC and by host (sorted,
   // for stable paging), gateways by cluster.

@@ -54,7 +54,8 @@ std::vector<ovsdb::TableMonitor> NbMonitoredTables() {
   return {
       {kGlobal,
        {"overload_vms_per_gateway", "underload_vms_per_gateway", "min_cluster_members",
-        "health_deadline_ms", "hold_down_ms", "seqno"},
+        "health_deadline_ms", "hold_down_ms", "seqno", "active_manager", "active_manager_address",
+        "active_since_ms"},
        nullptr},
       {kHost, {"name", "underlay_ip", "openflow", "ovsdb"}, nullptr},
       {kGateway,
@@ -192,9 +193,11 @@ void NbReplica::RebuildSmall() {
   std::string global_uuid;
   Settings settings;
   int64_t seqno = -1;
+  state_.active_manager = ActiveManager{};
   for (const auto& [uuid, row] : r.Rows(kGlobal)) {
     global_uuid = uuid;
     settings = DecodeSettings(row, &seqno);
+    state_.active_manager = DecodeActiveManager(row);
   }
   SetGlobal(std::move(global_uuid), settings);
   seqno_ = seqno;
@@ -287,6 +290,7 @@ absl::Status NbReplica::ApplySmallChanges(std::vector<RowChange> changes) {
         if (deleted) {
           seqno_ = -1;
           SetGlobal("", Settings{});
+          state_.active_manager = ActiveManager{};
         }
       } else if (table == kCluster) {
         auto it = cluster_by_uuid_.find(c.uuid);
@@ -331,6 +335,7 @@ absl::Status NbReplica::ApplySmallChanges(std::vector<RowChange> changes) {
       if (c.table != table || c.kind == RowChange::Kind::kDelete) continue;
       if (table == kGlobal) {
         SetGlobal(c.uuid, DecodeSettings(c.new_row, &seqno_));
+        state_.active_manager = DecodeActiveManager(c.new_row);
       } else if (table == kCluster) {
         ClusterRow row = DecodeCluster(c.new_row);
         cluster_by_uuid_[c.uuid] = row.id;

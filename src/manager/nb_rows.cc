@@ -259,6 +259,14 @@ Settings DecodeSettings(const Json& row, int64_t* seqno) {
   return s;
 }
 
+ActiveManager DecodeActiveManager(const Json& row) {
+  ActiveManager m;
+  m.name = ovsdb::StringAtom(Column(row, "active_manager"));
+  m.address = ovsdb::StringAtom(Column(row, "active_manager_address"));
+  m.since_ms = ovsdb::IntegerAtom(Column(row, "active_since_ms"));
+  return m;
+}
+
 absl::StatusOr<EndpointRow> DecodeEndpoint(const Json& row, const EndpointRefs& refs) {
   if (!row.is_object()) return absl::InvalidArgumentError("Endpoint row: not an object");
   EndpointRow out;

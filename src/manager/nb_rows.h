@@ -62,6 +62,8 @@ VpcRow DecodeVpc(const ovsdb::Json& row,
 NetworkRow DecodeNetwork(const ovsdb::Json& row, const UuidToKey& vpc_id);
 // NB_Global: the settings and the commit sequence number.
 Settings DecodeSettings(const ovsdb::Json& row, int64_t* seqno);
+// NB_Global: the active manager's columns.
+ActiveManager DecodeActiveManager(const ovsdb::Json& row);
 
 // How an Endpoint's references read back.
 struct EndpointRefs {

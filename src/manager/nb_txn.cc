@@ -114,12 +114,25 @@ class Builder {
         WriteSettings(j_, s);
         return End();
       }
+      case Op::Kind::kActiveManager: {
+        Begin("update", "NB_Global");
+        j_.Key("where").Raw("[]").Key("row").Raw("{");
+        j_.Key("active_manager", true).Str(op.manager.name);
+        j_.Key("active_manager_address").Str(op.manager.address);
+        j_.Key("active_since_ms").Int(op.manager.since_ms);
+        j_.Raw("}");
+        return End();
+      }
     }
     return absl::InternalError("unknown operation");
   }
 
-  void Prologue(bool insert_global) {
+  void Prologue(bool insert_global, const std::string& lock) {
     j_.Raw("[").Str(kDbName);
+    if (!lock.empty()) {
+      j_.Raw(",{").Key("op", true).Str("assert").Key("lock").Str(lock);
+      (void)End();
+    }
     if (insert_global) {
       Begin("insert", "NB_Global");
       j_.Key("row");
@@ -435,6 +448,13 @@ void NbTxn::DeleteEndpoint(std::string key) {
 void NbTxn::SetSettings(Settings settings) {
   ops_.push_back(MakeOp(Op::Kind::kSettings, NbTable::kGlobal, settings));
 }
+void NbTxn::SetActiveManager(ActiveManager manager) {
+  auto op = std::make_shared<Op>();
+  op->kind = Op::Kind::kActiveManager;
+  op->table = NbTable::kGlobal;
+  op->manager = std::move(manager);
+  ops_.push_back(std::move(op));
+}
 
 std::string DescribeOp(const Op& op) {
   const char* verb = "insert";
@@ -443,6 +463,7 @@ std::string DescribeOp(const Op& op) {
       break;
     case Op::Kind::kUpdate:
     case Op::Kind::kSettings:
+    case Op::Kind::kActiveManager:
       verb = "update";
       break;
     case Op::Kind::kGatewayObserved:
@@ -463,10 +484,10 @@ std::string DescribeOp(const Op& op) {
 }
 
 absl::StatusOr<BuiltTxn> BuildTransaction(const std::vector<std::shared_ptr<const Op>>& ops,
-                                          const NbReplica& replica) {
+                                          const NbReplica& replica, const std::string& lock) {
   Builder b(replica);
   const bool insert_global = !replica.has_global();
-  b.Prologue(insert_global);
+  b.Prologue(insert_global, lock);
   BuiltTxn built;
   built.first_user_op = b.ops();
   for (const auto& op : ops) {
@@ -492,6 +513,9 @@ absl::StatusOr<int64_t> ParseTransactReply(const Json& results, const BuiltTxn& 
       where = absl::StrCat("commit of ", ops.size(), " operation(s)");
     } else if (i >= built.first_user_op && i - built.first_user_op < ops.size()) {
       where = DescribeOp(*ops[i - built.first_user_op]);
+    } else if (error == "not owner") {
+      // The prologue's assert: this connection does not hold the lock.
+      where = "assert of the manager lock (not held: another manager is active)";
     } else {
       where = "NB_Global sequence";
     }

@@ -34,6 +34,7 @@ struct NbTxn::Op {
     kSettings,
     kGatewayObserved,    // Gateway: state, instance_id, detail only.
     kGatewayMembership,  // Gateway: cluster and role only.
+    kActiveManager,
   };
   Kind kind = Kind::kInsert;
   NbTable table = NbTable::kHost;
@@ -41,6 +42,7 @@ struct NbTxn::Op {
   std::string key;   // kDelete, kSetStatus: the row's key (a network: its VPC).
   std::string key2;  // kDelete of a network: its id.
   EndpointStatus status = EndpointStatus::kPending;  // kSetStatus.
+  ActiveManager manager;                             // kActiveManager.
 };
 
 struct BuiltTxn {
@@ -49,13 +51,16 @@ struct BuiltTxn {
   size_t first_user_op = 0;  // Index of the NbTxn's first operation.
 };
 
+// `lock`: when not empty, the transaction starts with an `assert` of that
+// OVSDB lock, so that the server refuses it ("not owner") unless this
+// connection holds the lock (a deposed manager cannot write).
 // NotFound (an update or delete of a key the replica does not hold and the
 // transaction does not insert), FailedPrecondition (a gateway naming a
 // cluster that does not exist: a weak reference the database would drop).
 // A strong reference to a missing row is written as a uuid that names no
 // row, so the database itself refuses it (referential integrity).
 absl::StatusOr<BuiltTxn> BuildTransaction(const std::vector<std::shared_ptr<const NbTxn::Op>>& ops,
-                                          const NbReplica& replica);
+                                          const NbReplica& replica, const std::string& lock = "");
 
 // The reply's first error as a status (AlreadyExists for a duplicate in an
 // index, FailedPrecondition for referential integrity, InvalidArgument for

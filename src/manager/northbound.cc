@@ -108,9 +108,36 @@ void Northbound::Start() {
   asio::co_spawn(ex_, Pump(hub_), asio::detached);
 }
 
+absl::Status Northbound::Writable() const {
+  return role_ == nullptr ? absl::OkStatus() : role_->CheckWritable(store_->state());
+}
+
 asio::awaitable<absl::Status> Northbound::Commit(NbTxn txn) {
+  // Checked again here: the role may have changed while the call waited.
+  if (absl::Status s = Writable(); !s.ok()) co_return s;
   absl::Status s = co_await store_->Commit(std::move(txn));
   co_return s;
+}
+
+asio::awaitable<absl::StatusOr<v1::ManagerStatus>> Northbound::GetManagerStatus() {
+  v1::ManagerStatus out;
+  const ActiveManager& a = store_->state().active_manager;
+  if (role_ != nullptr) {
+    out.set_name(role_->name());
+    out.set_address(role_->address());
+    out.set_role(role_->active() ? v1::MANAGER_ROLE_ACTIVE : v1::MANAGER_ROLE_STANDBY);
+    out.set_role_since_ms(role_->since_ms());
+  } else {
+    out.set_role(v1::MANAGER_ROLE_ACTIVE);
+  }
+  out.set_active_name(a.name);
+  out.set_active_address(a.address);
+  out.set_active_since_ms(a.since_ms);
+  NbStore::ServerInfo server = store_->server();
+  out.set_store_server(server.target);
+  out.set_store_leader(server.leader);
+  out.set_store_clustered(server.clustered);
+  co_return out;
 }
 
 asio::awaitable<void> Northbound::WaitOnline(std::string key,
@@ -135,6 +162,7 @@ asio::awaitable<void> Northbound::WaitOnline(std::string key,
 // ---- Hosts. ----
 
 asio::awaitable<absl::StatusOr<v1::Host>> Northbound::RegisterHost(HostRow host) {
+  if (absl::Status s = Writable(); !s.ok()) co_return s;
   auto checked = CheckRegisterHost(store_->state(), std::move(host));
   if (!checked.ok()) co_return checked.status();
   std::string name = checked->value.host.name;
@@ -151,6 +179,7 @@ asio::awaitable<absl::StatusOr<v1::Host>> Northbound::RegisterHost(HostRow host)
 }
 
 asio::awaitable<absl::Status> Northbound::UnregisterHost(std::string name) {
+  if (absl::Status s = Writable(); !s.ok()) co_return s;
   if (absl::Status s = CheckUnregisterHost(store_->state(), name); !s.ok()) co_return s;
   NbTxn txn;
   txn.DeleteHost(name);
@@ -181,6 +210,7 @@ asio::awaitable<absl::StatusOr<v1::ListHostsResponse>> Northbound::ListHosts(int
 // ---- Gateways. ----
 
 asio::awaitable<absl::StatusOr<v1::Gateway>> Northbound::RegisterGateway(GatewayRow gateway) {
+  if (absl::Status s = Writable(); !s.ok()) co_return s;
   auto checked = CheckRegisterGateway(store_->state(), std::move(gateway));
   if (!checked.ok()) co_return checked.status();
   std::string name = checked->value.name;
@@ -198,6 +228,7 @@ asio::awaitable<absl::StatusOr<v1::Gateway>> Northbound::RegisterGateway(Gateway
 }
 
 asio::awaitable<absl::Status> Northbound::UnregisterGateway(std::string name) {
+  if (absl::Status s = Writable(); !s.ok()) co_return s;
   if (absl::Status s = CheckUnregisterGateway(store_->state(), name); !s.ok()) co_return s;
   NbTxn txn;
   txn.DeleteGateway(name);
@@ -228,6 +259,7 @@ asio::awaitable<absl::StatusOr<v1::ListGatewaysResponse>> Northbound::ListGatewa
 // ---- Clusters. ----
 
 asio::awaitable<absl::StatusOr<v1::Cluster>> Northbound::CreateCluster(ClusterInput cluster) {
+  if (absl::Status s = Writable(); !s.ok()) co_return s;
   auto checked = CheckCreateCluster(store_->state(), std::move(cluster));
   if (!checked.ok()) co_return checked.status();
   uint32_t id = checked->value.id;
@@ -251,6 +283,7 @@ asio::awaitable<absl::StatusOr<v1::Cluster>> Northbound::CreateCluster(ClusterIn
 }
 
 asio::awaitable<absl::Status> Northbound::DeleteCluster(uint32_t id) {
+  if (absl::Status s = Writable(); !s.ok()) co_return s;
   const NbState& state = store_->state();
   if (absl::Status s = CheckDeleteCluster(state, id); !s.ok()) co_return s;
   NbTxn txn;
@@ -343,6 +376,7 @@ v1::RebalanceResponse PlanView(const cluster::RebalancePlan& plan, bool applied)
 
 asio::awaitable<absl::StatusOr<v1::Cluster>> Northbound::AddClusterMember(uint32_t cluster,
                                                                           std::string gateway) {
+  if (absl::Status s = Writable(); !s.ok()) co_return s;
   absl::StatusOr<bool> unchanged = CheckAddClusterMember(store_->state(), cluster, gateway);
   if (!unchanged.ok()) co_return unchanged.status();
   if (!*unchanged) {
@@ -360,6 +394,7 @@ asio::awaitable<absl::StatusOr<v1::Cluster>> Northbound::AddClusterMember(uint32
 
 asio::awaitable<absl::StatusOr<v1::Cluster>> Northbound::RemoveClusterMember(uint32_t cluster,
                                                                              std::string gateway) {
+  if (absl::Status s = Writable(); !s.ok()) co_return s;
   absl::StatusOr<bool> unchanged = CheckRemoveClusterMember(store_->state(), cluster, gateway);
   if (!unchanged.ok()) co_return unchanged.status();
   if (!*unchanged) {
@@ -379,6 +414,8 @@ asio::awaitable<absl::StatusOr<v1::Cluster>> Northbound::RemoveClusterMember(uin
 }
 
 asio::awaitable<absl::StatusOr<v1::RebalanceResponse>> Northbound::Rebalance(bool dry_run) {
+  // Cluster management runs on the active manager only.
+  if (absl::Status s = Writable(); !s.ok()) co_return s;
   if (controller_ == nullptr) {
     co_return absl::UnavailableError("cluster management does not run on this manager");
   }
@@ -390,6 +427,7 @@ asio::awaitable<absl::StatusOr<v1::RebalanceResponse>> Northbound::Rebalance(boo
 // ---- VPCs and networks. ----
 
 asio::awaitable<absl::StatusOr<v1::Vpc>> Northbound::CreateVpc(VpcInput vpc) {
+  if (absl::Status s = Writable(); !s.ok()) co_return s;
   auto checked = CheckCreateVpc(store_->state(), std::move(vpc));
   if (!checked.ok()) co_return checked.status();
   std::string id = checked->value.vpc.vpc.id;
@@ -407,6 +445,7 @@ asio::awaitable<absl::StatusOr<v1::Vpc>> Northbound::CreateVpc(VpcInput vpc) {
 }
 
 asio::awaitable<absl::StatusOr<uint64_t>> Northbound::DeleteVpc(std::string id) {
+  if (absl::Status s = Writable(); !s.ok()) co_return s;
   const NbState& state = store_->state();
   if (absl::Status s = CheckVpcExists(state, "id", id); !s.ok()) co_return s;
   NbTxn txn;
@@ -449,6 +488,7 @@ asio::awaitable<absl::StatusOr<v1::ListVpcsResponse>> Northbound::ListVpcs(int32
 }
 
 asio::awaitable<absl::StatusOr<v1::Network>> Northbound::CreateNetwork(NetworkRow network) {
+  if (absl::Status s = Writable(); !s.ok()) co_return s;
   auto checked = CheckCreateNetwork(store_->state(), std::move(network));
   if (!checked.ok()) co_return checked.status();
   NetworkKey key{checked->value.vpc, checked->value.network.id};
@@ -466,6 +506,7 @@ asio::awaitable<absl::StatusOr<v1::Network>> Northbound::CreateNetwork(NetworkRo
 
 asio::awaitable<absl::StatusOr<uint64_t>> Northbound::DeleteNetwork(std::string vpc,
                                                                     std::string id) {
+  if (absl::Status s = Writable(); !s.ok()) co_return s;
   const NbState& state = store_->state();
   if (absl::Status s = CheckNetworkExists(state, vpc, id); !s.ok()) co_return s;
   NbTxn txn;
@@ -515,6 +556,7 @@ asio::awaitable<absl::StatusOr<v1::ListNetworksResponse>> Northbound::ListNetwor
 
 asio::awaitable<absl::StatusOr<v1::Endpoint>> Northbound::CreateEndpoint(EndpointRow endpoint,
                                                                          Millis wait) {
+  if (absl::Status s = Writable(); !s.ok()) co_return s;
   // The wait counts from the call's start: the commit is part of it.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait);
   auto checked = CheckCreateEndpoint(store_->state(), std::move(endpoint));
@@ -537,6 +579,7 @@ asio::awaitable<absl::StatusOr<v1::Endpoint>> Northbound::CreateEndpoint(Endpoin
 
 asio::awaitable<absl::StatusOr<v1::Endpoint>> Northbound::UpdateEndpoint(EndpointPatch patch,
                                                                          Millis wait) {
+  if (absl::Status s = Writable(); !s.ok()) co_return s;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait);
   auto checked = CheckUpdateEndpoint(store_->state(), patch);
   if (!checked.ok()) co_return checked.status();
@@ -560,6 +603,7 @@ asio::awaitable<absl::StatusOr<v1::Endpoint>> Northbound::UpdateEndpoint(Endpoin
 }
 
 asio::awaitable<absl::Status> Northbound::DeleteEndpoint(std::string key) {
+  if (absl::Status s = Writable(); !s.ok()) co_return s;
   if (absl::Status s = CheckEndpointExists(store_->state(), "key", key); !s.ok()) co_return s;
   NbTxn txn;
   txn.DeleteEndpoint(key);
@@ -585,6 +629,7 @@ asio::awaitable<absl::StatusOr<v1::ListEndpointsResponse>> Northbound::ListEndpo
 
 asio::awaitable<absl::StatusOr<v1::CreateEndpointsResponse>> Northbound::CreateEndpoints(
     std::vector<EndpointRow> endpoints) {
+  if (absl::Status s = Writable(); !s.ok()) co_return s;
   auto checked = CheckCreateEndpoints(store_->state(), std::move(endpoints));
   if (!checked.ok()) co_return checked.status();
   std::vector<EndpointRow>& create = checked->create;

@@ -21,6 +21,11 @@
 // of the earlier ones are deleted again before the error is returned, so
 // the call still leaves nothing behind.
 //
+// Roles: with a ManagerRole (SetRole), every mutating call of a standby
+// answers Unavailable naming the active manager before it looks at its
+// request, and its commits are refused the same way; reads are served from
+// the replica whatever the role.
+//
 // Ownership: borrows the store, which must outlive it; it must itself
 // outlive every call in flight (stop serving, then destroy). Thread-safety: none;
 // every method on the store's executor.
@@ -40,6 +45,7 @@
 #include "shortcut/manager/v1/manager.pb.h"
 #include "src/common/clock.h"
 #include "src/manager/cluster_controller.h"
+#include "src/manager/role.h"
 #include "src/manager/store.h"
 #include "src/manager/validate.h"
 
@@ -62,6 +68,11 @@ class Northbound {
 
   // Subscribes to the store and starts the pump. Call on the executor.
   void Start();
+  // Borrowed; outlives this. Null (the default): always writable.
+  void SetRole(const ManagerRole* role) { role_ = role; }
+
+  // This manager's role, the active one's, and its store's connection.
+  asio::awaitable<absl::StatusOr<v1::ManagerStatus>> GetManagerStatus();
 
   asio::awaitable<absl::StatusOr<v1::Host>> RegisterHost(HostRow host);
   asio::awaitable<absl::Status> UnregisterHost(std::string name);
@@ -131,11 +142,13 @@ class Northbound {
   static asio::awaitable<void> Pump(std::shared_ptr<Hub> hub);
   asio::awaitable<void> WaitOnline(std::string key, std::chrono::steady_clock::time_point deadline);
   asio::awaitable<absl::Status> Commit(NbTxn txn);
+  absl::Status Writable() const;
 
   asio::any_io_executor ex_;
   NbStore* store_;
   ClusterController* controller_ = nullptr;
   Options options_;
+  const ManagerRole* role_ = nullptr;
   std::shared_ptr<Hub> hub_;
 };
 

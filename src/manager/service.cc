@@ -540,4 +540,12 @@ grpc::Status ManagerService::WatchEndpoints(grpc::ServerContext* c,
   return status;
 }
 
+grpc::Status ManagerService::GetManagerStatus(grpc::ServerContext* c,
+                                              const v1::GetManagerStatusRequest* /*r*/,
+                                              v1::ManagerStatus* out) {
+  Northbound* nb = nb_;
+  return Run(
+      c, [nb] { return nb->GetManagerStatus(); }, out);
+}
+
 }  // namespace shortcut::manager

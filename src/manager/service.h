@@ -26,6 +26,9 @@
 // (Options::max_watch_backlog events of changes): a client that falls that
 // far behind gets RESOURCE_EXHAUSTED rather than the server's memory.
 //
+// GetManagerStatus: this manager's role (northbound.h, role.h); every
+// RPC is served by a standby too, mutating ones answering UNAVAILABLE.
+//
 // Health: SERVING from the start (managerd starts the server once its
 // store is synced), for the server ("") and for the service by name.
 //
@@ -127,6 +130,9 @@ class ManagerService final : public v1::Manager::Service {
                                v1::CreateEndpointsResponse* out) override;
   grpc::Status WatchEndpoints(grpc::ServerContext* c, const v1::WatchEndpointsRequest* r,
                               grpc::ServerWriter<v1::EndpointEvent>* writer) override;
+
+  grpc::Status GetManagerStatus(grpc::ServerContext* c, const v1::GetManagerStatusRequest* r,
+                                v1::ManagerStatus* out) override;
 
  private:
   // Runs make_work() (a coroutine returning absl::StatusOr<T>) on the

@@ -33,6 +33,7 @@ using ovsdb::Json;
 
 constexpr auto kTuple = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr char kMonitorId[] = "shortcut-nb";
+constexpr char kServerMonitorId[] = "shortcut-server";
 constexpr Millis kMinBackoff = 250;
 constexpr Millis kMaxBackoff = 8000;
 
@@ -134,6 +135,10 @@ struct NbStore::Impl {
   asio::awaitable<void> Run(std::shared_ptr<Impl> self);
   asio::awaitable<absl::Status> Serve(const ofconn::Target& target);
   asio::awaitable<absl::Status> CheckLeader();
+  asio::awaitable<absl::Status> MonitorLeader();
+  // Why a _Server update means leaving this server; OK if it does not.
+  absl::Status LeaderUpdate(const Json& table_updates2) const;
+  void SetLock(bool held);
 
   asio::any_io_executor ex;
   Options options;
@@ -148,6 +153,8 @@ struct NbStore::Impl {
   bool connected = false;
   bool synced = false;
   bool inserting_global = false;  // A Commit is inserting the NB_Global row.
+  bool has_lock = false;
+  ServerInfo server;
   std::vector<std::weak_ptr<Subscription::Impl>> subs;
 };
 
@@ -163,8 +170,57 @@ asio::awaitable<absl::Status> NbStore::Impl::CheckLeader() {
   if (!rows.is_array() || rows.empty()) co_return absl::OkStatus();
   const Json& row = rows[0];
   if (row.value("model", "") != "clustered") co_return absl::OkStatus();
+  server.clustered = true;
   if (row.value("leader", false) && row.value("connected", false)) co_return absl::OkStatus();
   co_return absl::UnavailableError("not the leader of the clustered database");
+}
+
+asio::awaitable<absl::Status> NbStore::Impl::MonitorLeader() {
+  // The leader can change while we are connected (an election after a
+  // partition, a leadership transfer): watch this server's own view of the
+  // database and leave as soon as it is no longer the leader. Otherwise
+  // two managers could hold the lock on two servers at once.
+  Json monitor_id = kServerMonitorId;
+  Json requests = Json::object();
+  requests["Database"] = Json::array(
+      {Json::object({{"columns", Json::array({"name", "leader", "connected"})},
+                     {"where", Json::array({ovsdb::Cond("name", "==", options.db)})}})});
+  auto initial = co_await client->MonitorCond("_Server", monitor_id, std::move(requests));
+  if (!initial.ok()) co_return initial.status();
+  co_return LeaderUpdate(*initial);
+}
+
+absl::Status NbStore::Impl::LeaderUpdate(const Json& table_updates2) const {
+  if (!table_updates2.is_object()) return absl::OkStatus();
+  auto rows = table_updates2.find("Database");
+  if (rows == table_updates2.end() || !rows->is_object()) return absl::OkStatus();
+  for (const auto& [uuid, change] : rows->items()) {
+    if (!change.is_object()) continue;
+    if (change.contains("delete")) return absl::UnavailableError("the database was removed");
+    for (const char* kind : {"initial", "insert", "modify"}) {
+      auto row = change.find(kind);
+      if (row == change.end() || !row->is_object()) continue;
+      if (auto leader = row->find("leader"); leader != row->end() && *leader == false) {
+        return absl::UnavailableError("no longer the leader of the clustered database");
+      }
+      if (auto up = row->find("connected"); up != row->end() && *up == false) {
+        return absl::UnavailableError("disconnected from its cluster");
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+void NbStore::Impl::SetLock(bool held) {
+  if (held == has_lock) return;
+  has_lock = held;
+  if (held) {
+    spdlog::info("{}: holding lock {}", server.target, options.lock);
+  } else {
+    spdlog::warn("{}: lock {} lost", server.target.empty() ? "database" : server.target,
+                 options.lock);
+  }
+  if (options.on_lock) options.on_lock(held);
 }
 
 asio::awaitable<absl::Status> NbStore::Impl::Serve(const ofconn::Target& target) {
@@ -197,7 +253,12 @@ asio::awaitable<absl::Status> NbStore::Impl::Serve(const ofconn::Target& target)
   }
   if (schema && schema->version != parsed->version) last_txn_id.clear();
   schema = *std::move(parsed);
+  server = ServerInfo{target.ToString(), false, false};
   if (auto s = co_await CheckLeader(); !s.ok()) co_return s;
+  if (server.clustered) {
+    if (auto s = co_await MonitorLeader(); !s.ok()) co_return s;
+  }
+  server.leader = true;
 
   Json monitor_id = kMonitorId;
   Json requests = ovsdb::MonitorRequestsJson(NbMonitoredTables());
@@ -217,10 +278,30 @@ asio::awaitable<absl::Status> NbStore::Impl::Serve(const ofconn::Target& target)
   spdlog::info("{}: {} synced ({} endpoints)", target.ToString(), options.db,
                replica.state().endpoints.size());
   Changed();
+  if (!options.lock.empty()) {
+    // Asked for only now: a manager takes over with its replica complete.
+    auto locked = co_await client->Lock(options.lock);
+    if (!locked.ok()) co_return locked.status();
+    if (*locked) SetLock(true);
+  }
 
   while (true) {
     auto note = co_await client->NextNotification();
     if (!note.ok()) co_return note.status();
+    if (note->method == "locked" || note->method == "stolen") {
+      const Json& p = note->params;
+      if (p.is_array() && !p.empty() && p[0] == options.lock) {
+        // Stolen: the server keeps us waiting behind the thief; "locked"
+        // comes again when it lets go.
+        SetLock(note->method == "locked");
+      }
+      continue;
+    }
+    if (note->method == "update2" && note->params.is_array() && note->params.size() == 2 &&
+        note->params[0] == kServerMonitorId) {
+      if (auto s = LeaderUpdate(note->params[1]); !s.ok()) co_return s;
+      continue;
+    }
     if (note->method != "update3" && note->method != "update2") continue;
     Json& params = note->params;
     if (!params.is_array() || params.empty() || params[0] != monitor_id) continue;
@@ -257,6 +338,10 @@ asio::awaitable<void> NbStore::Impl::Run([[maybe_unused]] std::shared_ptr<Impl> 
     ++next;
     absl::Status why = co_await Serve(target);
     const bool was_synced = synced;
+    // The lock went with the connection (the server releases it when the
+    // session closes): stop acting on it before anything else.
+    SetLock(false);
+    server = ServerInfo{};
     synced = false;
     connected = false;
     if (client) {
@@ -297,6 +382,9 @@ void NbStore::Stop() {
   Impl& s = *impl_;
   if (s.stopped) return;
   s.stopped = true;
+  // The owner stops acting on the lock itself; no call back while it goes.
+  s.options.on_lock = nullptr;
+  s.has_lock = false;
   if (s.client) s.client->Close();
   s.backoff_timer.cancel();
   s.changed.Notify();
@@ -307,6 +395,12 @@ void NbStore::Stop() {
 
 bool NbStore::synced() const { return impl_->synced; }
 bool NbStore::connected() const { return impl_->connected; }
+bool NbStore::has_lock() const { return impl_->has_lock; }
+NbStore::ServerInfo NbStore::server() const {
+  ServerInfo info = impl_->server;
+  if (!impl_->synced) info.leader = false;
+  return info;
+}
 const NbState& NbStore::state() const { return impl_->replica.state(); }
 
 asio::awaitable<absl::Status> NbStore::WaitSynced(Millis timeout) {
@@ -338,8 +432,12 @@ asio::awaitable<absl::Status> NbStore::Commit(NbTxn txn) {
     co_return absl::UnavailableError(absl::StrCat("not connected to database ", s->options.db,
                                                   " at ", ServersText(s->options.servers)));
   }
+  if (!s->options.lock.empty() && !s->has_lock) {
+    co_return absl::UnavailableError(
+        absl::StrCat("not holding lock ", s->options.lock, ": another manager is active"));
+  }
   const bool inserting_global = !s->replica.has_global();
-  absl::StatusOr<BuiltTxn> built = BuildTransaction(txn.ops_, s->replica);
+  absl::StatusOr<BuiltTxn> built = BuildTransaction(txn.ops_, s->replica, s->options.lock);
   if (!built.ok()) co_return built.status();
   std::shared_ptr<ovsdb::OvsdbClient> client = s->client;
   std::string params = std::move(built->params);

@@ -14,6 +14,22 @@
 // (indexes, strong references); such a refusal comes back as
 // AlreadyExists / FailedPrecondition with the database's words.
 //
+// Lock (Options::lock): managerd's active/standby election, as ovn-northd
+// does it. On every connection (to the Raft leader only: a server's locks
+// are its own, so every contender must ask the same server) the store asks
+// for the OVSDB lock once synced; has_lock() says whether this connection
+// holds it ("locked" replies and notifications), and it is lost at once
+// when the connection goes or another client steals it ("stolen"). Every
+// Commit() then starts with an `assert` of the lock, so that a write sent
+// by a manager that lost it is refused by the server itself; without the
+// lock Commit() sends nothing and answers Unavailable. on_lock is called
+// (on the executor, from the store's own loop) whenever has_lock() changes.
+//
+// Leadership: a clustered server is used only while it is the leader of
+// the database: checked at connect, then followed through a monitor of its
+// _Server database; a server that stops being the leader (or loses its
+// cluster) is left for the next one, as ovsdb-cs's leader_only does.
+//
 // Thread-safety: none; everything on the executor given at construction.
 #pragma once
 
@@ -21,6 +37,7 @@
 #include <asio/awaitable.hpp>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -59,6 +76,7 @@ class NbTxn {
   void SetEndpointStatus(std::string key, EndpointStatus status);
   void DeleteEndpoint(std::string key);
   void SetSettings(Settings settings);
+  void SetActiveManager(ActiveManager manager);  // NB_Global's active manager columns.
 
   bool empty() const { return ops_.empty(); }
   size_t size() const { return ops_.size(); }
@@ -75,6 +93,15 @@ class NbStore {
     std::vector<ofconn::Target> servers;  // Tried in turn; the Raft leader is followed.
     std::string db = "Shortcut_Northbound";
     Millis commit_timeout = 30000;
+    std::string lock;  // The OVSDB lock to ask for on every connection; empty: none.
+    std::function<void(bool held)> on_lock;  // has_lock() changed.
+  };
+
+  // The server of the current connection.
+  struct ServerInfo {
+    std::string target;  // Empty while not connected.
+    bool clustered = false;
+    bool leader = false;  // The Raft leader (a standalone server: true once synced).
   };
 
   // Changes since the subscriber's last Take(), each row once, coalesced.
@@ -102,12 +129,16 @@ class NbStore {
   asio::awaitable<absl::Status> WaitSynced(Millis timeout);
   bool synced() const;
   bool connected() const;
+  bool has_lock() const;
+  ServerInfo server() const;
 
   const NbState& state() const;
   std::unique_ptr<Subscription> Subscribe();
 
-  // Unavailable when not connected (nothing was sent, or the outcome is
-  // unknown: the caller may retry an idempotent write).
+  // Unavailable when not connected or, with a lock, not holding it (nothing
+  // was sent), or when the outcome is unknown (the caller may retry an
+  // idempotent write); Unavailable too when the server refused the lock's
+  // assert (lost meanwhile: nothing was written).
   asio::awaitable<absl::Status> Commit(NbTxn txn);
 
  private:

@@ -36,7 +36,36 @@ TEST(ManagerConfigTest, Defaults) {
   EXPECT_EQ(config->log_level, spdlog::level::info);
 }
 
+TEST(ManagerConfigTest, NameAndAdvertise) {
+  auto config = ParseManagerConfig(
+      R"({"listen": "0.0.0.0:7000", "nb": "unix:/nb.sock", "name": "m1",
+          "advertise": "10.0.0.5:7000"})");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->name, "m1");
+  EXPECT_EQ(config->advertise, "10.0.0.5:7000");
+  // Defaults: the host's name, and the listen address.
+  auto defaults =
+      ParseManagerConfig(R"({"listen": "unix:/m.sock", "nb": "unix:/nb.sock"})", "box-1.lan");
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(defaults->name, "box-1.lan");
+  EXPECT_EQ(defaults->advertise, "unix:/m.sock");
+  // A hostname that is no manager name: the file must give one.
+  auto bad_host = ParseManagerConfig(R"({"listen": "unix:/m.sock", "nb": "unix:/nb.sock"})", "a b");
+  ASSERT_FALSE(bad_host.ok());
+  EXPECT_THAT(bad_host.status().message(), HasSubstr("set \"name\""));
+}
+
 TEST(ManagerConfigTest, ErrorsNameTheField) {
+  EXPECT_THAT(Error(R"({"listen": "unix:/m.sock", "nb": "unix:/nb.sock", "name": ""})"),
+              HasSubstr("name: '' must be 1 to 64 characters"));
+  EXPECT_THAT(Error(R"({"listen": "unix:/m.sock", "nb": "unix:/nb.sock", "name": "m 1"})"),
+              HasSubstr("name: 'm 1' may hold only"));
+  EXPECT_THAT(Error(R"({"listen": "unix:/m.sock", "nb": "unix:/nb.sock", "name": 7})"),
+              HasSubstr("name: must be a string"));
+  EXPECT_THAT(Error(R"({"listen": "unix:/m.sock", "nb": "unix:/nb.sock", "advertise": "x"})"),
+              HasSubstr("advertise: 'x' is neither"));
+  EXPECT_THAT(Error(R"({"listen": "unix:/m.sock", "nb": "unix:/nb.sock", "advertise": 1})"),
+              HasSubstr("advertise: must be a string"));
   EXPECT_THAT(Error("{\"listen\": "), HasSubstr("not valid JSON"));
   EXPECT_THAT(Error("[]"), HasSubstr("JSON object"));
   EXPECT_THAT(Error(R"({"nb": "unix:/nb.sock"})"), HasSubstr("listen is missing"));

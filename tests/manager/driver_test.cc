@@ -220,6 +220,47 @@ TEST_F(DriverTest, ARestartedGatewayIsReloadedToExactlyTheDesiredContent) {
   EXPECT_EQ(driver_->view("gw-b")->full_loads, 1u);
 }
 
+// A manager taking over: a new driver over the same store, gateways loaded
+// by the previous one (instance ids in their rows). It verifies what they
+// hold, sends only what changed meanwhile, and never writes LOADING; a
+// gateway that restarted during the handover is reloaded.
+TEST_F(DriverTest, ANewDriverVerifiesGatewaysLoadedBeforeInsteadOfReloadingThem) {
+  StartDriver();
+  ASSERT_TRUE(Settle());
+  driver_->Stop();
+  ASSERT_TRUE(RunUntil([&] { return driver_->finished(); }));
+  driver_.reset();
+  (void)store_.TakeChanges();
+  // Meanwhile: a VM created, and gw-c restarted empty.
+  store_.PutEndpoint(Ep("b5", "blue", "web", "10.0.0.5", "h2", 6));
+  gw("gw-c").Restart();
+  std::map<std::string, size_t> before;
+  for (const char* name : {"gw-a", "gw-b", "gw-c"}) before[name] = gw(name).calls().size();
+  (void)store_.TakeChanges();
+
+  StartDriver();
+  bool saw_loading_ab = false;
+  ASSERT_TRUE(RunUntil([&] {
+    saw_loading_ab = saw_loading_ab || Row("gw-a").state == GatewayState::kLoading ||
+                     Row("gw-b").state == GatewayState::kLoading;
+    return driver_->settled() && Holds("gw-a") && Holds("gw-b") && Holds("gw-c");
+  }));
+  EXPECT_FALSE(saw_loading_ab);
+  for (const char* name : {"gw-a", "gw-b"}) {
+    for (size_t i = before[name]; i < gw(name).calls().size(); ++i) {
+      const std::string& call = gw(name).calls()[i];
+      EXPECT_FALSE(call.starts_with("AddVpc") || call.starts_with("DeleteVpc") ||
+                   call.starts_with("DeleteEndpoint") || call.starts_with("AddEndpoints"))
+          << name << ": " << call;
+    }
+    EXPECT_EQ(gw(name).Count("UpdateEndpoint b5"), 1u) << name;
+    EXPECT_EQ(Row(name).state, GatewayState::kReady);
+  }
+  // The restarted one: loaded again, all of it.
+  EXPECT_GT(gw("gw-c").Count("AddVpc"), 0u);
+  EXPECT_EQ(Row("gw-c").instance_id, gw("gw-c").instance_id());
+}
+
 TEST_F(DriverTest, ARestartWithoutChangesIsFoundByTheHealthCheck) {
   StartDriver();
   ASSERT_TRUE(Settle());
