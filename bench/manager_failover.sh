@@ -97,9 +97,9 @@ for run in $(seq "$RUNS"); do
   rm -f "$M/nb$i.sock" "$M/nb$i.ctl"
   ip netns exec "$NAME-mgr" ovsdb-server "$M/nb$i.db" --remote="punix:$M/nb$i.sock" \
     --pidfile="$M/ovsdb-server-nb$i.pid" --unixctl="$M/nb$i.ctl" \
-    --log-file="$M/ovsdb-server-nb$i.log" -vconsole:warn --detach --no-chdir
+    --log-file="$M/ovsdb-server-nb$i.log" -vconsole:off --detach --no-chdir 2> /dev/null
   timeout 30 ovsdb-client --timeout=30 wait "unix:$M/nb$i.sock" Shortcut_Northbound connected \
-    > /dev/null || die "nb$i did not rejoin"
+    > /dev/null 2>&1 || die "nb$i did not rejoin"
 done
 summary() {
   printf '%s\n' "${@:2}" | sort -n | awk -v what="$1" '{ v[NR] = $1 }
