@@ -15,7 +15,8 @@
 int main(int argc, char** argv) {
   CLI::App app{"shortcut-managerd: Shortcut's management plane (orchestrator API, gateways)"};
   std::string config_path;
-  app.add_option("--config", config_path, "JSON file: listen address, nb servers, name, advertise, log_level")
+  app.add_option("--config", config_path,
+                 "JSON file: listen address, nb servers, name, advertise, log_level")
       ->required();
   try {
     app.parse(argc, argv);

@@ -424,12 +424,13 @@ int ManagerStatus(Client& client, bool json, std::ostream& out, std::ostream& er
     grpc::Status s =
         client.stub(i).GetManagerStatus(context.get(), v1::GetManagerStatusRequest(), &status);
     if (!s.ok()) {
-      rows.push_back(
-          {client.server(i), "-",
-           absl::StrCat("(",
-                        absl::StatusCodeToString(static_cast<absl::StatusCode>(s.error_code())),
-                        ": ", s.error_message(), ")")});
+      // Its row says DOWN; why goes to stderr (a long message would widen
+      // every column).
+      rows.push_back({client.server(i), "-", "DOWN", "-", "-", "-", "-", "-"});
       all.push_back({{"server", client.server(i)}, {"error", s.error_message()}});
+      err << "shortcutctl: " << client.server(i) << ": "
+          << absl::StatusCodeToString(static_cast<absl::StatusCode>(s.error_code())) << ": "
+          << s.error_message() << "\n";
       continue;
     }
     ++answered;

@@ -7,6 +7,8 @@
 //                               STANDBY) and since when, the active one as
 //                               the database names it, its database server
 //                               and whether that one is the Raft leader
+//                               (one that does not answer: DOWN, and why
+//                               on stderr; exit 1 only if none answered)
 //     host register NAME --underlay-ip IP [--openflow T] [--ovsdb T]
 //     host unregister NAME | host list | host show NAME
 //     gw register NAME --underlay-ip IP --grpc ADDR --capacity N

@@ -212,7 +212,10 @@ asio::awaitable<absl::Status> Gateway::SetCluster(ClusterConfig config) {
   if (!valid.ok()) co_return valid;
   std::sort(config.members.begin(), config.members.end(),
             [](const ClusterMember& a, const ClusterMember& b) { return a.name < b.name; });
-  if (cluster_programmed_ && config == cluster_) co_return absl::OkStatus();
+  if (cluster_programmed_ && config == cluster_) {
+    ++cluster_version_;  // Counts every SetCluster, as the API says.
+    co_return absl::OkStatus();
+  }
   cluster_programmed_ = false;
   std::vector<std::string> moved_hosts;
   for (const Host& h : config.hosts) {
@@ -254,8 +257,9 @@ asio::awaitable<absl::Status> Gateway::SetCluster(ClusterConfig config) {
   // whose rules did not change is sent nothing.
   const uint64_t version = cluster_version_;
   absl::Status programmed = co_await ProgramAll(HostsConcerned(), false);
-  // Only if no other SetCluster came meanwhile.
-  cluster_programmed_ = programmed.ok() && version == cluster_version_;
+  // Only if no other SetCluster came meanwhile (it clears the flag if it
+  // changed anything; an identical one leaves it as this one sets it).
+  if (version == cluster_version_) cluster_programmed_ = programmed.ok();
   co_return programmed;
 }
 

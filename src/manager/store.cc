@@ -154,6 +154,7 @@ struct NbStore::Impl {
   bool synced = false;
   bool inserting_global = false;  // A Commit is inserting the NB_Global row.
   bool has_lock = false;
+  bool saw_follower = false;  // In this round of servers, one answered as a follower.
   ServerInfo server;
   std::vector<std::weak_ptr<Subscription::Impl>> subs;
 };
@@ -254,7 +255,10 @@ asio::awaitable<absl::Status> NbStore::Impl::Serve(const ofconn::Target& target)
   if (schema && schema->version != parsed->version) last_txn_id.clear();
   schema = *std::move(parsed);
   server = ServerInfo{target.ToString(), false, false};
-  if (auto s = co_await CheckLeader(); !s.ok()) co_return s;
+  if (auto s = co_await CheckLeader(); !s.ok()) {
+    saw_follower = true;
+    co_return s;
+  }
   if (server.clustered) {
     if (auto s = co_await MonitorLeader(); !s.ok()) co_return s;
   }
@@ -360,6 +364,11 @@ asio::awaitable<void> NbStore::Impl::Run([[maybe_unused]] std::shared_ptr<Impl> 
     }
     // After every server failed once, wait before the next round.
     if (!was_synced && ++failed % n == 0) {
+      // Servers that answer but are not the leader: an election is under
+      // way and will end within an election timeout; keep asking at the
+      // shortest interval rather than back off past its end.
+      if (saw_follower) backoff = kMinBackoff;
+      saw_follower = false;
       backoff_timer.expires_after(std::chrono::milliseconds(backoff));
       co_await backoff_timer.async_wait(kTuple);
       backoff = std::min(backoff * 2, kMaxBackoff);

@@ -289,5 +289,50 @@ TEST_F(ManagerCmdTest, WatchPrintsEvents) {
             "DELETED vm1 blue web 10.0.0.5 - 02:00:00:00:00:05 h1 vm1 PENDING\n");
 }
 
+// --server with several managers: a dead one is skipped (its UNAVAILABLE
+// moves the call on), `manager status` shows each, and when none answers
+// the error names every one.
+TEST_F(ManagerCmdTest, AServerListSkipsADeadManager) {
+  const std::string dead = "unix:" + dir_.File("dead.sock");
+  const std::string list = dead + "," + server_->address();
+  auto ctl = [&](const std::string& servers, std::vector<std::string> args) {
+    std::vector<std::string> argv = {SHORTCUT_BIN_DIR "/shortcutctl", "--timeout", "5", "--server",
+                                     servers};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunProcess(argv);
+  };
+  RunResult r = ctl(list, {"host", "register", "h1", "--underlay-ip", "172.31.1.1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Select("Host", "name", "h1").size(), 1u);
+  r = ctl(list, {"--json", "host", "list"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["hosts"].size(), 1u);
+
+  r = ctl(list, {"manager", "status"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("SERVER"));
+  EXPECT_THAT(r.out, HasSubstr(dead + "     -     DOWN"));
+  EXPECT_THAT(r.err, HasSubstr("shortcutctl: " + dead + ": UNAVAILABLE: "));
+  EXPECT_THAT(r.out, HasSubstr(server_->address()));
+  EXPECT_THAT(r.out, HasSubstr("ACTIVE"));
+  r = ctl(list, {"--json", "manager", "status"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["managers"].size(), 2u);
+  EXPECT_EQ(j["managers"][0]["server"], dead);
+  EXPECT_TRUE(j["managers"][0].contains("error"));
+  EXPECT_EQ(j["managers"][1]["status"]["role"], "MANAGER_ROLE_ACTIVE");
+
+  const std::string dead2 = "unix:" + dir_.File("dead2.sock");
+  r = ctl(dead + "," + dead2, {"host", "register", "h2", "--underlay-ip", "172.31.1.2"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("shortcutctl: UNAVAILABLE: " + dead + ": "));
+  EXPECT_THAT(r.err, HasSubstr("; " + dead2 + ": "));
+  EXPECT_TRUE(Select("Host", "name", "h2").empty());
+  r = ctl(dead + "," + dead2, {"manager", "status"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("no manager answered"));
+}
+
 }  // namespace
 }  // namespace shortcut::ctl

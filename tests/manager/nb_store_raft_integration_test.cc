@@ -66,6 +66,9 @@ class RaftCluster {
     alive_[i] = false;
   }
   std::string Target(int i) const { return "unix:" + Sock(i); }
+  // Server i leaves the cluster (its process and its clients' connections
+  // stay): a leader hands leadership over first.
+  bool Leave(int i) { return Run({"ovs-appctl", "-t", Ctl(i), "cluster/leave", kDb}); }
 
  private:
   bool Run(const std::vector<std::string>& argv) {
@@ -134,6 +137,98 @@ TEST(NbStoreRaftTest, FollowsTheLeader) {
   auto r = RunProcess({"ovsdb-client", "dump", cluster.Target(any), kDb, "Host", "name"});
   EXPECT_NE(r.out.find("h1"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("h2"), std::string::npos) << r.out;
+}
+
+// Two stores asking for the managers' lock against the cluster: exactly
+// one holds it (both follow the leader, where the lock lives); when the
+// leader is killed both lose it at once, and on the new leader exactly one
+// holds it again and commits, while the other's writes are refused.
+TEST(NbStoreRaftTest, TheLockFollowsTheLeader) {
+  RaftCluster cluster;
+  ASSERT_TRUE(cluster.Start());
+  asio::io_context io;
+  NbStore::Options o;
+  for (int i = 1; i <= 3; ++i) o.servers.push_back(*ovsdb::ParseOvsdbTarget(cluster.Target(i)));
+  o.lock = "shortcut_managerd";
+  NbStore a(io.get_executor(), o);
+  NbStore b(io.get_executor(), o);
+  a.Start();
+  b.Start();
+  RunCoroutine(
+      io,
+      [&]() -> asio::awaitable<void> {
+        auto one = [&] { return a.has_lock() != b.has_lock(); };
+        CO_ASSERT_TRUE(co_await WaitUntil(one, 30000));
+        int leader = cluster.Leader();
+        CO_ASSERT_TRUE(leader != 0);
+        EXPECT_EQ(a.server().target, cluster.Target(leader));
+        EXPECT_EQ(b.server().target, cluster.Target(leader));
+        EXPECT_TRUE(a.server().clustered && a.server().leader);
+        cluster.Kill(leader);
+        CO_ASSERT_TRUE(co_await WaitUntil([&] { return !a.has_lock() && !b.has_lock(); }, 5000));
+        CO_ASSERT_TRUE(co_await WaitUntil(one, 60000));
+        int new_leader = cluster.Leader();
+        EXPECT_NE(new_leader, leader);
+        NbStore& holder = a.has_lock() ? a : b;
+        NbStore& other = a.has_lock() ? b : a;
+        EXPECT_EQ(holder.server().target, cluster.Target(new_leader));
+        NbTxn t1;
+        t1.InsertHost(Host("h1", "192.168.0.1"));
+        CO_ASSERT_OK(co_await holder.Commit(std::move(t1)));
+        NbTxn t2;
+        t2.InsertHost(Host("h2", "192.168.0.2"));
+        absl::Status refused = co_await other.Commit(std::move(t2));
+        EXPECT_TRUE(absl::IsUnavailable(refused)) << refused;
+        a.Stop();
+        b.Stop();
+      },
+      120000);
+  int any = cluster.Leader();
+  ASSERT_NE(any, 0);
+  auto r = RunProcess({"ovsdb-client", "dump", cluster.Target(any), kDb, "Host", "name"});
+  EXPECT_NE(r.out.find("h1"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("h2"), std::string::npos) << r.out;
+}
+
+// The leader leaves the cluster while its process (and the stores'
+// connections to it) stay: the stores see through its _Server database
+// that it is no longer the leader and move on, so the lock is held on the
+// new leader only.
+TEST(NbStoreRaftTest, AServerThatStopsBeingLeaderIsLeft) {
+  RaftCluster cluster;
+  ASSERT_TRUE(cluster.Start());
+  asio::io_context io;
+  NbStore::Options o;
+  for (int i = 1; i <= 3; ++i) o.servers.push_back(*ovsdb::ParseOvsdbTarget(cluster.Target(i)));
+  o.lock = "shortcut_managerd";
+  NbStore a(io.get_executor(), o);
+  NbStore b(io.get_executor(), o);
+  a.Start();
+  b.Start();
+  RunCoroutine(
+      io,
+      [&]() -> asio::awaitable<void> {
+        auto one = [&] { return a.has_lock() != b.has_lock(); };
+        CO_ASSERT_TRUE(co_await WaitUntil(one, 30000));
+        int leader = cluster.Leader();
+        CO_ASSERT_TRUE(leader != 0);
+        CO_ASSERT_TRUE(cluster.Leave(leader));
+        const std::string old_target = cluster.Target(leader);
+        auto moved = [&] {
+          int now = cluster.Leader();
+          return now != 0 && now != leader && one() && a.server().target == cluster.Target(now) &&
+                 b.server().target == cluster.Target(now);
+        };
+        CO_ASSERT_TRUE(co_await WaitUntil(moved, 60000));
+        NbStore& holder = a.has_lock() ? a : b;
+        NbTxn t;
+        t.InsertHost(Host("h1", "192.168.0.1"));
+        CO_ASSERT_OK(co_await holder.Commit(std::move(t)));
+        EXPECT_NE(a.server().target, old_target);
+        a.Stop();
+        b.Stop();
+      },
+      120000);
 }
 
 }  // namespace
