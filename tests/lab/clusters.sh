@@ -25,23 +25,9 @@ lab up --hosts 3 --gateways 3 --clusters 2 --vpcs 2 --vms-per-host 2 > /dev/null
 lab start || fail "start failed"
 ok "management plane and gateways started, every VM online"
 
-OF="ovs-ofctl -O OpenFlow13"
-br() { echo "unix:$LAB_DIR/$1/br-int.mgmt"; }
 mgr() { SHORTCUT_MANAGER="unix:$LAB_DIR/mgr/managerd.sock" "$SHORTCUTCTL" "$@"; }
 gwctl() { "$SHORTCUTCTL" gateway --server "unix:$LAB_DIR/$1/gatewayd.sock" "${@:2}"; }
-vm() {
-  python3 -c 'import json, sys
-for v in json.load(open(sys.argv[1]))["vms"]:
-    if v["name"] == sys.argv[2]: print(v[sys.argv[3]])' "$LAB_DIR/lab.json" "$1" "$2"
-}
 ping_ok() { lab exec "$1" -- ping -c "${3:-1}" -i 0.2 -W 2 -q "$2" > /dev/null 2>&1; }
-wait_for() { # wait_for SECONDS COMMAND...
-  local end=$((SECONDS + $1))
-  while ! "${@:2}"; do
-    [ "$SECONDS" -lt "$end" ] || return 1
-    sleep 0.1
-  done
-}
 HOSTS="host1 host2 host3"
 # The standing rules and groups of a host, without counters (what a
 # reconciler would rewrite), one per line, sorted.

@@ -20,18 +20,11 @@ lab up --hosts 3 --gateways 2 --vpcs 2 --vms-per-host 2 > /dev/null 2>&1 || fail
 lab start || fail "start failed"
 ok "gateways started, every VM online"
 
-OF="ovs-ofctl -O OpenFlow13"
 DIRECT=cookie=0x5c00020000000000/0xffffff0000000000
-br() { echo "unix:$LAB_DIR/$1/br-int.mgmt"; }
 gwctl() { "$SHORTCUTCTL" gateway --server "unix:$LAB_DIR/$1/gatewayd.sock" "${@:2}"; }
 mgr() { SHORTCUT_MANAGER="unix:$LAB_DIR/mgr/managerd.sock" "$SHORTCUTCTL" --timeout 30 "$@"; }
 gw_endpoints() { gwctl "$1" --json stats | python3 -c 'import json, sys; print(json.load(sys.stdin).get("endpoints", 0))'; }
 # vm NAME FIELD: a VM's field from the lab plan.
-vm() {
-  python3 -c 'import json, sys
-for v in json.load(open(sys.argv[1]))["vms"]:
-    if v["name"] == sys.argv[2]: print(v[sys.argv[3]])' "$LAB_DIR/lab.json" "$1" "$2"
-}
 vni_of() { echo $((100 + $(vm "$1" vpc))); }
 ping_ok() { lab exec "$1" -- ping -c "${3:-1}" -i 0.2 -W 2 -q "$2" > /dev/null 2>&1; }
 # Packets the gateways forwarded toward (VNI, IP), summed over both; OVS's
@@ -62,13 +55,6 @@ settled() {  # settled COMMAND...: its output once stable over 1.2 s
 direct_to() {
   $OF dump-flows "$(br "$1")" "$DIRECT,table=20,metadata=$2,ip,nw_dst=$3" |
     sed -n 's/.*set_field:\([0-9.]*\)->tun_dst.*/\1/p' | head -1
-}
-wait_for() {  # wait_for SECONDS COMMAND...
-  local end=$((SECONDS + $1))
-  while ! "${@:2}"; do
-    [ "$SECONDS" -lt "$end" ] || return 1
-    sleep 0.1
-  done
 }
 counts() {  # flows and groups on every host
   local h

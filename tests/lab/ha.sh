@@ -22,28 +22,14 @@ lab up --hosts 2 --gateways 2 --clusters 1 --vpcs 1 --vms-per-host 2 > /dev/null
 lab start --ha || fail "start --ha failed"
 ok "3 database servers (Raft), m1 and m2, gateways started, every VM online"
 
-OF="ovs-ofctl -O OpenFlow13"
 M=$LAB_DIR/mgr
 MGRS=$(< "$M/managers")
 HOSTS="host1 host2"
 GWS="gw1 gw2"
-br() { echo "unix:$LAB_DIR/$1/br-int.mgmt"; }
 mgr() { SHORTCUT_MANAGER="$MGRS" "$SHORTCUTCTL" --timeout 10 "$@"; }
 mgr_quick() { SHORTCUT_MANAGER="$MGRS" "$SHORTCUTCTL" --timeout 2 "$@"; }
 gwctl() { "$SHORTCUTCTL" gateway --server "unix:$LAB_DIR/$1/gatewayd.sock" --timeout 10 "${@:2}"; }
-vm() {
-  python3 -c 'import json, sys
-for v in json.load(open(sys.argv[1]))["vms"]:
-    if v["name"] == sys.argv[2]: print(v[sys.argv[3]])' "$LAB_DIR/lab.json" "$1" "$2"
-}
 ping_ok() { lab exec "$1" -- ping -c "${3:-1}" -i 0.2 -W 2 -q "$2" > /dev/null 2>&1; }
-wait_for() { # wait_for SECONDS COMMAND...
-  local end=$((SECONDS + $1))
-  while ! "${@:2}"; do
-    [ "$SECONDS" -lt "$end" ] || return 1
-    sleep 0.1
-  done
-}
 now_ms() { date +%s%3N; }
 
 # The active manager's name as the managers report it; fails unless exactly

@@ -33,6 +33,26 @@ trap lab_cleanup EXIT
 
 lab_ns() { echo "$LAB_NAME-$1"; }
 
+# ---- Helpers shared by the tests of a started lab. ----
+OF="ovs-ofctl -O OpenFlow13"
+# br NODE: the OpenFlow target of NODE's integration bridge.
+br() { echo "unix:$LAB_DIR/$1/br-int.mgmt"; }
+# vm NAME FIELD: a field of a VM in the lab's plan (vpc, ip, mac, ...).
+vm() {
+  python3 -c 'import json, sys
+for v in json.load(open(sys.argv[1]))["vms"]:
+    if v["name"] == sys.argv[2]: print(v[sys.argv[3]])' "$LAB_DIR/lab.json" "$1" "$2"
+}
+# wait_for SECONDS COMMAND...: until COMMAND succeeds (run again on every
+# try), at most SECONDS.
+wait_for() {
+  local end=$((SECONDS + $1))
+  while ! "${@:2}"; do
+    [ "$SECONDS" -lt "$end" ] || return 1
+    sleep 0.1
+  done
+}
+
 # Links of the root namespace, to check that the lab configures nothing there.
 root_links() { ip -o link show | awk -F': ' '{ print $2 }' | sed 's/@.*//' | sort; }
 
