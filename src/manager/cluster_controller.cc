@@ -8,18 +8,6 @@
 #include "spdlog/spdlog.h"
 
 namespace shortcut::manager {
-namespace {
-
-// A cluster serving no VPC has nothing to load: a member serves at once.
-GatewayRole RoleOfNewMember(const NbState& s, uint32_t cluster) {
-  for (const auto& [id, vpc] : s.vpcs) {
-    if (vpc.cluster_id == cluster) return GatewayRole::kJoining;
-  }
-  return GatewayRole::kServing;
-}
-
-}  // namespace
-
 ClusterController::ClusterController(asio::any_io_executor ex, ControllerStore& store,
                                      GatewayClientFactory factory, Timers& timers,
                                      ClusterSettled settled, Options options)
@@ -93,10 +81,12 @@ asio::awaitable<void> ClusterController::RunTicks(std::shared_ptr<bool> alive) {
     SyncProbers();
     if (!busy_) {
       busy_ = true;
-      absl::Status s = co_await Tick();
+      absl::StatusOr<cluster::RebalancePlan> plan = co_await Tick();
       if (!*alive) co_return;
       busy_ = false;
-      if (!s.ok()) spdlog::warn("cluster management: {}", std::string(s.message()));
+      if (!plan.ok()) {
+        spdlog::warn("cluster management: {}", std::string(plan.status().message()));
+      }
     }
     if (stopped_) break;
     co_await timers_.WaitUntil(wake_, timers_.Now() + options_.tick);
@@ -121,21 +111,9 @@ std::vector<GatewayRow> ClusterController::RowsFor(const cluster::RebalancePlan&
     } else if (const auto* leave = std::get_if<cluster::LeaveBuckets>(&a)) {
       if (GatewayRow* r = row(leave->gateway)) r->role = GatewayRole::kJoining;
     } else if (const auto* add = std::get_if<cluster::AddGatewayToCluster>(&a)) {
-      if (GatewayRow* r = row(add->gateway)) {
-        r->cluster_id = add->cluster;
-        r->role = RoleOfNewMember(s, add->cluster);
-      }
+      if (GatewayRow* r = row(add->gateway)) *r = cluster::AsAddedMember(s, *r, add->cluster);
     } else if (const auto* rm = std::get_if<cluster::RemoveGatewayFromCluster>(&a)) {
-      if (GatewayRow* r = row(rm->gateway)) {
-        // Out of the buckets first; a cluster without VPCs has no traffic
-        // to drain.
-        if (RoleOfNewMember(s, rm->cluster) == GatewayRole::kServing) {
-          r->cluster_id = 0;
-          r->role = GatewayRole::kJoining;
-        } else {
-          r->role = GatewayRole::kDraining;
-        }
-      }
+      if (GatewayRow* r = row(rm->gateway)) *r = cluster::AsRemovedMember(s, *r);
     }
   }
   std::vector<GatewayRow> out;
@@ -175,7 +153,8 @@ std::vector<GatewayRow> ClusterController::FinishedDrains() {
   return out;
 }
 
-asio::awaitable<absl::Status> ClusterController::Tick() {
+asio::awaitable<absl::StatusOr<cluster::RebalancePlan>> ClusterController::Tick() {
+  std::shared_ptr<bool> alive = alive_;
   const NbState& s = store_.state();
   const Millis now = timers_.Now();
   cluster::RebalancePlan plan = cluster::PlanRebalance(s, health_, s.settings, now, history_);
@@ -196,6 +175,7 @@ asio::awaitable<absl::Status> ClusterController::Tick() {
   }
   if (!rows.empty()) {
     absl::Status written = co_await store_.WriteMembership(rows);
+    if (!*alive) co_return absl::UnavailableError("cluster management stopped");
     if (!written.ok()) co_return written;  // Planned again at the next tick.
     ++plans_applied_;
     for (absl::string_view line : absl::StrSplit(cluster::FormatPlan(plan), '\n')) {
@@ -205,7 +185,7 @@ asio::awaitable<absl::Status> ClusterController::Tick() {
     }
   }
   cluster::RecordPlan(history_, plan, now);
-  co_return absl::OkStatus();
+  co_return plan;
 }
 
 asio::awaitable<absl::StatusOr<cluster::RebalancePlan>> ClusterController::Rebalance(bool dry_run) {
@@ -223,17 +203,9 @@ asio::awaitable<absl::StatusOr<cluster::RebalancePlan>> ClusterController::Rebal
   if (busy_) co_return absl::UnavailableError("cluster management is busy applying a plan");
   if (stopped_) co_return absl::UnavailableError("cluster management stopped");
   busy_ = true;
-  const NbState& s = store_.state();
-  cluster::RebalancePlan plan =
-      cluster::PlanRebalance(s, health_, s.settings, timers_.Now(), history_);
-  std::vector<GatewayRow> rows = RowsFor(plan);
-  absl::Status written = absl::OkStatus();
-  if (!rows.empty()) written = co_await store_.WriteMembership(rows);
+  absl::StatusOr<cluster::RebalancePlan> plan = co_await Tick();  // A tick on demand.
   if (!*alive) co_return absl::UnavailableError("cluster management stopped");
   busy_ = false;
-  if (!written.ok()) co_return written;
-  if (!rows.empty()) ++plans_applied_;
-  cluster::RecordPlan(history_, plan, timers_.Now());
   co_return plan;
 }
 

@@ -101,7 +101,9 @@ class ClusterController {
   asio::awaitable<void> RunTicks(std::shared_ptr<bool> alive);
   asio::awaitable<void> RunProber(std::shared_ptr<Prober> p, std::shared_ptr<bool> alive);
   void SyncProbers();
-  asio::awaitable<absl::Status> Tick();
+  // Plans, writes the plan's rows and the finished drains in one
+  // transaction, records the plan; the plan as applied.
+  asio::awaitable<absl::StatusOr<cluster::RebalancePlan>> Tick();
   // The rows `plan` changes, as the store should hold them.
   std::vector<GatewayRow> RowsFor(const cluster::RebalancePlan& plan) const;
   // Draining members whose drain is complete, as spares.

@@ -226,6 +226,22 @@ bool IsClusterEmpty(const NbState& state, uint32_t cluster_id) {
   return true;
 }
 
+GatewayRow AsAddedMember(const NbState& state, GatewayRow gw, uint32_t cluster_id) {
+  gw.cluster_id = cluster_id;
+  gw.role = IsClusterEmpty(state, cluster_id) ? GatewayRole::kServing : GatewayRole::kJoining;
+  return gw;
+}
+
+GatewayRow AsRemovedMember(const NbState& state, GatewayRow gw) {
+  if (IsClusterEmpty(state, gw.cluster_id)) {
+    gw.cluster_id = 0;
+    gw.role = GatewayRole::kJoining;
+  } else {
+    gw.role = GatewayRole::kDraining;
+  }
+  return gw;
+}
+
 absl::StatusOr<std::vector<std::string>> DelCluster(const NbState& state, uint32_t cluster_id) {
   if (!state.clusters.contains(cluster_id)) {
     return absl::NotFoundError(absl::StrCat("cluster_key: no cluster ", cluster_id));

@@ -201,6 +201,15 @@ absl::StatusOr<NewCluster> CreateCluster(const NbState& state,
 // is_cluster_empty: no VPC is served by `cluster_id`.
 bool IsClusterEmpty(const NbState& state, uint32_t cluster_id);
 
+// add_gw_to_cluster / del_gw_from_cluster as rows: `gw` made a member of
+// `cluster_id` (JOINING: it loads first; SERVING at once in a cluster that
+// serves no VPC, with nothing to load), and `gw` leaving its cluster
+// (DRAINING: out of the buckets first; a spare at once from a cluster that
+// serves no VPC, with no traffic to drain). Used by the API and by the
+// controller applying a plan.
+GatewayRow AsAddedMember(const NbState& state, GatewayRow gw, uint32_t cluster_id);
+GatewayRow AsRemovedMember(const NbState& state, GatewayRow gw);
+
 // del_cluster: the members that go back to the spare pool when
 // `cluster_id` is deleted. NotFound for an unknown cluster;
 // FailedPrecondition while it serves a VPC (move them first).

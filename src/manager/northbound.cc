@@ -323,13 +323,6 @@ asio::awaitable<absl::StatusOr<v1::ListClustersResponse>> Northbound::ListCluste
 
 namespace {
 
-bool ServesVpcs(const NbState& state, uint32_t cluster) {
-  for (const auto& [id, vpc] : state.vpcs) {
-    if (vpc.cluster_id == cluster) return true;
-  }
-  return false;
-}
-
 v1::RebalanceResponse PlanView(const cluster::RebalancePlan& plan, bool applied) {
   v1::RebalanceResponse out;
   for (const cluster::Action& a : plan.actions) {
@@ -380,12 +373,9 @@ asio::awaitable<absl::StatusOr<v1::Cluster>> Northbound::AddClusterMember(uint32
   absl::StatusOr<bool> unchanged = CheckAddClusterMember(store_->state(), cluster, gateway);
   if (!unchanged.ok()) co_return unchanged.status();
   if (!*unchanged) {
-    GatewayRow gw = store_->state().gateways.at(gateway);
-    gw.cluster_id = cluster;
-    // It takes traffic once it holds every VPC of the cluster.
-    gw.role = ServesVpcs(store_->state(), cluster) ? GatewayRole::kJoining : GatewayRole::kServing;
+    const NbState& state = store_->state();
     NbTxn txn;
-    txn.SetGatewayMembership(std::move(gw));
+    txn.SetGatewayMembership(cluster::AsAddedMember(state, state.gateways.at(gateway), cluster));
     absl::Status s = co_await Commit(std::move(txn));
     if (!s.ok()) co_return s;
   }
@@ -398,15 +388,9 @@ asio::awaitable<absl::StatusOr<v1::Cluster>> Northbound::RemoveClusterMember(uin
   absl::StatusOr<bool> unchanged = CheckRemoveClusterMember(store_->state(), cluster, gateway);
   if (!unchanged.ok()) co_return unchanged.status();
   if (!*unchanged) {
-    GatewayRow gw = store_->state().gateways.at(gateway);
-    if (ServesVpcs(store_->state(), cluster)) {
-      gw.role = GatewayRole::kDraining;  // Out of the buckets first.
-    } else {
-      gw.cluster_id = 0;
-      gw.role = GatewayRole::kJoining;
-    }
+    const NbState& state = store_->state();
     NbTxn txn;
-    txn.SetGatewayMembership(std::move(gw));
+    txn.SetGatewayMembership(cluster::AsRemovedMember(state, state.gateways.at(gateway)));
     absl::Status s = co_await Commit(std::move(txn));
     if (!s.ok()) co_return s;
   }

@@ -588,8 +588,10 @@ absl::StatusOr<Checked<ClusterInput>> CheckCreateCluster(const NbState& state,
   return Checked<ClusterInput>{std::move(cluster), false};
 }
 
-absl::StatusOr<bool> CheckAddClusterMember(const NbState& state, uint32_t cluster,
-                                           const std::string& gateway) {
+namespace {
+// The gateway a member change names, once its cluster and it exist.
+absl::StatusOr<const GatewayRow*> MemberChangeGateway(const NbState& state, uint32_t cluster,
+                                                      const std::string& gateway) {
   if (!state.clusters.contains(cluster)) {
     return absl::NotFoundError(absl::StrCat("cluster_id: no cluster ", cluster));
   }
@@ -597,29 +599,32 @@ absl::StatusOr<bool> CheckAddClusterMember(const NbState& state, uint32_t cluste
   if (gw == state.gateways.end()) {
     return absl::NotFoundError(absl::StrCat("gateway: no gateway '", gateway, "'"));
   }
-  if (gw->second.cluster_id == cluster) return true;
-  if (gw->second.cluster_id != 0) {
+  return &gw->second;
+}
+}  // namespace
+
+absl::StatusOr<bool> CheckAddClusterMember(const NbState& state, uint32_t cluster,
+                                           const std::string& gateway) {
+  absl::StatusOr<const GatewayRow*> gw = MemberChangeGateway(state, cluster, gateway);
+  if (!gw.ok()) return gw.status();
+  if ((*gw)->cluster_id == cluster) return true;
+  if ((*gw)->cluster_id != 0) {
     return absl::FailedPreconditionError(absl::StrCat("gateway: '", gateway,
                                                       "' is a member of cluster ",
-                                                      gw->second.cluster_id, "; remove it first"));
+                                                      (*gw)->cluster_id, "; remove it first"));
   }
   return false;
 }
 
 absl::StatusOr<bool> CheckRemoveClusterMember(const NbState& state, uint32_t cluster,
                                               const std::string& gateway) {
-  if (!state.clusters.contains(cluster)) {
-    return absl::NotFoundError(absl::StrCat("cluster_id: no cluster ", cluster));
-  }
-  auto gw = state.gateways.find(gateway);
-  if (gw == state.gateways.end()) {
-    return absl::NotFoundError(absl::StrCat("gateway: no gateway '", gateway, "'"));
-  }
-  if (gw->second.cluster_id != cluster) {
+  absl::StatusOr<const GatewayRow*> gw = MemberChangeGateway(state, cluster, gateway);
+  if (!gw.ok()) return gw.status();
+  if ((*gw)->cluster_id != cluster) {
     return absl::FailedPreconditionError(
         absl::StrCat("gateway: '", gateway, "' is not a member of cluster ", cluster));
   }
-  return gw->second.role == GatewayRole::kDraining;
+  return (*gw)->role == GatewayRole::kDraining;
 }
 
 absl::Status CheckDeleteCluster(const NbState& state, uint32_t id) {

@@ -24,8 +24,6 @@ lab up --hosts 3 --gateways 3 --clusters 2 --vpcs 2 --vms-per-host 2 > /dev/null
 lab start || fail "start failed"
 ok "management plane and gateways started, every VM online"
 
-mgr() { SHORTCUT_MANAGER="unix:$LAB_DIR/mgr/managerd.sock" "$SHORTCUTCTL" "$@"; }
-gwctl() { "$SHORTCUTCTL" gateway --server "unix:$LAB_DIR/$1/gatewayd.sock" "${@:2}"; }
 now_ms() { date +%s%3N; }
 HOSTS="host1 host2 host3"
 gw_field() { # gw_field GW FIELD
@@ -69,6 +67,16 @@ for line in open(sys.argv[1]):
 print(sum(1 for s in range(1, max(1, last - 20)) if s not in seen))
 PY
 }
+last_seq() { # last_seq FILE: the highest icmp_seq ping reported (answered or not)
+  { grep -o 'icmp_seq=[0-9]*' "$1" || echo icmp_seq=0; } | cut -d= -f2 | sort -n | tail -1
+}
+past() { [ "$(last_seq "$1")" -ge "$2" ]; } # past FILE SEQ
+# settled FILE: until every ping sent so far is answered or reported lost
+# (ping -O says so after its 1 s -W; lost_in leaves out the last 20).
+settled() {
+  local target=$(($(last_seq "$1") + 25))
+  wait_for 10 past "$1" "$target" || fail "pings in $1 stopped"
+}
 
 # ---- 1. gw1 killed: out of the buckets after the deadline; VMs still come online.
 ping_ok() { lab exec "$1" -- ping -c 1 -W 2 -q "$2" > /dev/null 2>&1; }
@@ -78,7 +86,8 @@ all_buckets 1 2 $HOSTS || fail "group 1 has not 2 buckets everywhere before the 
 role_is gw1 SERVING || fail "gw1 is not serving: $(mgr gw show gw1)"
 p1=$(start_pings "$a" "$(vm "$b" ip)" "$LAB_DIR/ping-vpc1.txt")
 p2=$(start_pings "$c" "$(vm "$d" ip)" "$LAB_DIR/ping-vpc2.txt")
-sleep 1
+wait_for 10 past "$LAB_DIR/ping-vpc1.txt" 10 || fail "pings in vpc1 did not start"
+wait_for 10 past "$LAB_DIR/ping-vpc2.txt" 10 || fail "pings in vpc2 did not start"
 t_kill=$(now_ms)
 kill -9 "$(< "$LAB_DIR/gw1/gatewayd.pid")"
 wait_for 10 role_is gw1 JOINING || fail "managerd did not take gw1 out: $(mgr gw show gw1)"
@@ -134,7 +143,7 @@ spare() { [ "$(gw_field gw2 cluster_id)" = "" ] || [ "$(gw_field gw2 cluster_id)
 wait_for 15 spare || fail "gw2 never became a spare: $(mgr gw show gw2)"
 empty() { [ "$(gw_endpoints gw2)" = 0 ]; }
 wait_for 15 empty || fail "gw2 still holds $(gw_endpoints gw2) endpoints after leaving"
-sleep 2 # Replies to the pings sent during the drain.
+settled "$LAB_DIR/ping-vpc1.txt"
 lost1b=$(lost_in "$LAB_DIR/ping-vpc1.txt")
 [ "$lost1b" = "$lost1" ] || fail "vpc1 lost $((lost1b - lost1)) pings while gw2 was drained"
 ok "gw2 drained from cluster 1 (no ping lost), then unloaded and a spare"
@@ -157,15 +166,24 @@ mgr cluster add-member 2 gw2 > /dev/null || fail "add-member refused"
 wait_for 30 role_is gw2 SERVING || fail "gw2 did not join cluster 2: $(mgr gw show gw2)"
 wait_for 10 all_buckets 2 2 host1 host2 || fail "group 2 on host1/host2 did not get gw2's bucket"
 [ "$(gw_endpoints gw2)" = "$(gw_endpoints gw3)" ] || fail "gw2 holds $(gw_endpoints gw2) endpoints, gw3 $(gw_endpoints gw3)"
-sleep 2
-changes() { # changes HOST: OpenFlow changes it received since the mark
+since_mark() { # since_mark HOST PATTERN: its log lines since the mark matching PATTERN
   tail -n +"$(($(< "$LAB_DIR/$1/log.mark") + 1))" "$LAB_DIR/$1/ovs-vswitchd.log" |
-    grep -c 'received: [A-Z]*_\(FLOW_MOD\|GROUP_MOD\|BUNDLE\)' || true
+    grep -c "$2" || true
 }
+# Each switch logs what it received in order: once it logged a dump
+# request sent now, it logged every message received before it.
+logged() { [ "$(since_mark "$1" 'received: .*GROUP_DESC request')" -gt "$2" ]; }
+for h in $HOSTS; do
+  n=$(since_mark "$h" 'received: .*GROUP_DESC request')
+  $OF dump-groups "$(br "$h")" > /dev/null
+  wait_for 10 logged "$h" "$n" || fail "$h's log did not show the dump request"
+done
+changes() { since_mark "$1" 'received: [A-Z]*_\(FLOW_MOD\|GROUP_MOD\|BUNDLE\)'; }
 c1=$(changes host1) c2=$(changes host2) c3=$(changes host3)
 for h in $HOSTS; do ovs-appctl -t "$LAB_DIR/$h/ovs-vswitchd.ctl" vlog/set vconn:file:info > /dev/null; done
 [ "$c3" = 0 ] || fail "host3 (no VM of cluster 2) received $c3 OpenFlow changes"
 [ "$c1" -gt 0 ] && [ "$c2" -gt 0 ] || fail "host1/host2 got $c1/$c2 OpenFlow changes: the counter saw none"
+settled "$LAB_DIR/ping-vpc2.txt"
 lost2b=$(lost_in "$LAB_DIR/ping-vpc2.txt")
 [ "$lost2b" = "$lost2" ] || fail "vpc2 lost $((lost2b - lost2)) pings while gw2 joined"
 ok "gw2 joined cluster 2 after loading vpc2 (no ping lost); OpenFlow changes received: host1 $c1, host2 $c2, host3 $c3"

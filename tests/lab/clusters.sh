@@ -25,8 +25,6 @@ lab up --hosts 3 --gateways 3 --clusters 2 --vpcs 2 --vms-per-host 2 > /dev/null
 lab start || fail "start failed"
 ok "management plane and gateways started, every VM online"
 
-mgr() { SHORTCUT_MANAGER="unix:$LAB_DIR/mgr/managerd.sock" "$SHORTCUTCTL" "$@"; }
-gwctl() { "$SHORTCUTCTL" gateway --server "unix:$LAB_DIR/$1/gatewayd.sock" "${@:2}"; }
 ping_ok() { lab exec "$1" -- ping -c "${3:-1}" -i 0.2 -W 2 -q "$2" > /dev/null 2>&1; }
 HOSTS="host1 host2 host3"
 # The standing rules and groups of a host, without counters (what a

@@ -21,7 +21,6 @@ lab start || fail "start failed"
 ok "gateways started, every VM online"
 
 DIRECT=cookie=0x5c00020000000000/0xffffff0000000000
-gwctl() { "$SHORTCUTCTL" gateway --server "unix:$LAB_DIR/$1/gatewayd.sock" "${@:2}"; }
 mgr() { SHORTCUT_MANAGER="unix:$LAB_DIR/mgr/managerd.sock" "$SHORTCUTCTL" --timeout 30 "$@"; }
 gw_endpoints() { gwctl "$1" --json stats | python3 -c 'import json, sys; print(json.load(sys.stdin).get("endpoints", 0))'; }
 # vm NAME FIELD: a VM's field from the lab plan.

@@ -37,6 +37,10 @@ lab_ns() { echo "$LAB_NAME-$1"; }
 OF="ovs-ofctl -O OpenFlow13"
 # br NODE: the OpenFlow target of NODE's integration bridge.
 br() { echo "unix:$LAB_DIR/$1/br-int.mgmt"; }
+# mgr ARGS...: shortcutctl against the lab's managerd (a test may redefine it).
+mgr() { SHORTCUT_MANAGER="unix:$LAB_DIR/mgr/managerd.sock" "$SHORTCUTCTL" "$@"; }
+# gwctl GW ARGS...: shortcutctl gateway against GW's shortcut-gatewayd.
+gwctl() { "$SHORTCUTCTL" gateway --server "unix:$LAB_DIR/$1/gatewayd.sock" "${@:2}"; }
 # vm NAME FIELD: a field of a VM in the lab's plan (vpc, ip, mac, ...).
 vm() {
   python3 -c 'import json, sys

@@ -49,6 +49,17 @@ inline std::string ReadSchema() {
   return ss.str();
 }
 
+// Waits (with a deadline) until pred() holds, asking every 10 ms; never a
+// fixed sleep.
+inline bool PollUntil(const std::function<bool()>& pred, int timeout_ms = 10000) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return pred();
+}
+
 class ManagerFixture : public ::testing::Test {
  protected:
   virtual ManagerService::Options ServiceOptions() { return {}; }
@@ -146,14 +157,8 @@ class ManagerFixture : public ::testing::Test {
   }
   size_t Count(const std::string& table) { return Select(table).size(); }
 
-  // Waits (with a deadline) until pred() holds; never a fixed sleep.
   static bool WaitFor(std::function<bool()> pred, int timeout_ms = 10000) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (pred()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return pred();
+    return PollUntil(pred, timeout_ms);
   }
 
   static constexpr const char* kDb = "Shortcut_Northbound";

@@ -49,16 +49,6 @@ HostRow Host(const std::string& name, const std::string& ip) {
       .host = {.name = name, .underlay_ipv4 = ip, .openflow_target = "", .ovsdb_target = ""}};
 }
 
-// Polls `pred` every 20 ms for at most `ms`.
-bool PollFor(const std::function<bool()>& pred, int ms) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return pred();
-}
-
 // A ManagerDaemon on a thread of its own, and a client of its API.
 class RunningManager {
  public:
@@ -154,11 +144,12 @@ class ManagerHaTest : public ::testing::Test {
 
 TEST_F(ManagerHaTest, OneActiveStandbyRefusesWritesAndTakesOver) {
   RunningManager m1("m1", dir_.path(), db_.target());
-  ASSERT_TRUE(PollFor([&] { return m1.Active(); }, 10000)) << "m1 never became active";
+  ASSERT_TRUE(testing::PollUntil([&] { return m1.Active(); }, 10000)) << "m1 never became active";
   RunningManager m2("m2", dir_.path(), db_.target());
-  ASSERT_TRUE(PollFor([&] { return m2.Status().has_value(); }, 10000));
+  ASSERT_TRUE(testing::PollUntil([&] { return m2.Status().has_value(); }, 10000));
   // The database names m1 (written by m1 once active).
-  ASSERT_TRUE(PollFor([&] { return Global().value("active_manager", "") == "m1"; }, 10000))
+  ASSERT_TRUE(
+      testing::PollUntil([&] { return Global().value("active_manager", "") == "m1"; }, 10000))
       << Global().dump();
   EXPECT_EQ(Global().value("active_manager_address", ""), m1.address());
   EXPECT_GT(Global().value("active_since_ms", 0), 0);
@@ -191,7 +182,7 @@ TEST_F(ManagerHaTest, OneActiveStandbyRefusesWritesAndTakesOver) {
   grpc::Status written = m1.RegisterHost("h1", "192.168.0.1", &host);
   ASSERT_TRUE(written.ok()) << written.error_message();
   EXPECT_NE(HostRows().find("h1"), std::string::npos);
-  EXPECT_TRUE(PollFor(
+  EXPECT_TRUE(testing::PollUntil(
       [&] {
         v1::ListHostsResponse hosts;
         return m2.ListHosts(&hosts).ok() && hosts.hosts_size() == 1;
@@ -200,8 +191,9 @@ TEST_F(ManagerHaTest, OneActiveStandbyRefusesWritesAndTakesOver) {
 
   // The active one stops: the standby takes over and writes.
   m1.Stop();
-  ASSERT_TRUE(PollFor([&] { return m2.Active(); }, 5000)) << "m2 never became active";
-  EXPECT_TRUE(PollFor([&] { return Global().value("active_manager", "") == "m2"; }, 5000))
+  ASSERT_TRUE(testing::PollUntil([&] { return m2.Active(); }, 5000)) << "m2 never became active";
+  EXPECT_TRUE(
+      testing::PollUntil([&] { return Global().value("active_manager", "") == "m2"; }, 5000))
       << Global().dump();
   written = m2.RegisterHost("h2", "192.168.0.2", &host);
   ASSERT_TRUE(written.ok()) << written.error_message();
