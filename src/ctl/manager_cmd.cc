@@ -13,6 +13,7 @@
 #include <iostream>
 #include <memory>
 #include <sstream>
+#include <thread>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -122,6 +123,12 @@ std::vector<std::string> ClusterRow(const v1::Cluster& c) {
 }
 const std::vector<std::string> kClusterHeader = {"ID", "MEMBERS", "VPCS", "CAPACITY", "LOAD"};
 
+std::string MoveText(const v1::Vpc& v) {
+  if (v.moving_to() == 0) return "-";
+  const char* phase = v.move_phase() == v1::VPC_MOVE_PHASE_SWITCHING ? "switching" : "loading";
+  return absl::StrCat("to ", v.moving_to(), " (", phase, ")");
+}
+
 std::vector<std::string> VpcRow(const v1::Vpc& v) {
   std::vector<std::string> nets;
   for (const auto& n : v.networks()) nets.push_back(n.id());
@@ -129,11 +136,12 @@ std::vector<std::string> VpcRow(const v1::Vpc& v) {
           std::to_string(v.vni()),
           v.router_mac(),
           std::to_string(v.cluster_id()),
+          MoveText(v),
           nets.empty() ? "-" : absl::StrJoin(nets, ","),
           std::to_string(v.endpoints())};
 }
-const std::vector<std::string> kVpcHeader = {"ID",      "VNI",      "ROUTER-MAC",
-                                             "CLUSTER", "NETWORKS", "ENDPOINTS"};
+const std::vector<std::string> kVpcHeader = {"ID",     "VNI",      "ROUTER-MAC", "CLUSTER",
+                                             "MOVING", "NETWORKS", "ENDPOINTS"};
 
 std::vector<std::string> NetworkRow(const v1::Network& n) {
   return {n.vpc(), n.id(), n.ipv4_cidr(), OrDash(n.ipv6_cidr())};
@@ -500,6 +508,45 @@ int Watch(Client& client, bool json, const v1::WatchEndpointsRequest& request, u
   return 0;
 }
 
+// MoveVpc, then GetVpc until the VPC is on the cluster asked for (at most
+// `timeout_s`): a script can go on once hosts take the VPC's rules from
+// there and the old cluster dropped it.
+int WaitMove(Client& client, bool json, const v1::MoveVpcRequest& request, double timeout_s,
+             std::ostream& out, std::ostream& err) {
+  auto start = std::chrono::steady_clock::now();
+  v1::Vpc vpc;
+  grpc::Status status = client.Try([&](Stub& stub) {
+    auto context = client.Context();
+    vpc.Clear();
+    return stub.MoveVpc(context.get(), request, &vpc);
+  });
+  if (!status.ok()) return RpcError(status, err);
+  auto deadline = start + std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
+  while (vpc.moving_to() != 0 || vpc.cluster_id() != request.cluster_id()) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      err << "shortcutctl: vpc " << request.id() << " not moved within " << timeout_s
+          << " s: cluster " << vpc.cluster_id() << ", " << MoveText(vpc) << "\n";
+      return 1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    v1::GetVpcRequest get;
+    get.set_id(request.id());
+    status = client.Try([&](Stub& stub) {
+      auto context = client.Context();
+      vpc.Clear();
+      return stub.GetVpc(context.get(), get, &vpc);
+    });
+    if (!status.ok()) return RpcError(status, err);
+  }
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  start)
+                .count();
+  out << (json ? ToJson(vpc) + "\n"
+               : absl::StrCat("vpc ", vpc.id(), " moved to cluster ", vpc.cluster_id(), " in ", ms,
+                              " ms\n"));
+  return 0;
+}
+
 }  // namespace
 
 ManagerCli::ManagerCli(CLI::App& app, CLI::App* host, CLI::App* host_show)
@@ -582,6 +629,12 @@ ManagerCli::ManagerCli(CLI::App& app, CLI::App* host, CLI::App* host_show)
   c->add_option("--cluster", a_.cluster, "only this cluster's");
   c = leaf(vpc, "show", "Show a VPC");
   c->add_option("ID", a_.vpc, "the VPC's id")->required();
+  c = leaf(vpc, "move",
+           "Move a VPC to another cluster, make-before-break (its own cluster: cancel a move "
+           "still loading)");
+  c->add_option("ID", a_.vpc, "the VPC's id")->required();
+  c->add_option("--to", a_.cluster, "the cluster to move it to")->required();
+  c->add_flag("--wait", a_.wait, "return once the move is done (bounded by --timeout)");
 
   CLI::App* net = group("network", "Networks of a VPC");
   c = leaf(net, "create", "Create a network");
@@ -815,6 +868,24 @@ int ManagerCli::Run(std::ostream& out, std::ostream& err) const {
     return List(
         client, j, &Stub::ListVpcs, r, [](v1::ListVpcsResponse& r) { return r.mutable_vpcs(); },
         kVpcHeader, VpcRow, out, err);
+  }
+  if (is("vpc move")) {
+    v1::MoveVpcRequest r;
+    r.set_id(a.vpc);
+    r.set_cluster_id(a.cluster);
+    if (!a.wait) {
+      return Unary(
+          client, j, &Stub::MoveVpc, r,
+          [](const v1::Vpc& v) {
+            if (v.moving_to() == 0) {
+              return absl::StrCat("vpc ", v.id(), " is on cluster ", v.cluster_id(), "\n");
+            }
+            return absl::StrCat("vpc ", v.id(), " moving from cluster ", v.cluster_id(), " ",
+                                MoveText(v), "\n");
+          },
+          out, err);
+    }
+    return WaitMove(client, j, r, timeout_s_, out, err);
   }
   if (is("vpc show")) {
     v1::GetVpcRequest r;

@@ -75,6 +75,7 @@ class ManagerCli {
     uint64_t capacity = 0;
     uint32_t id = 0, vni = 0, cluster = 0, timeout_ms = 0;
     bool dry_run = false;
+    bool wait = false;
     std::vector<std::string> members, networks;
     uint64_t count = 0;
     bool initial = false;

@@ -6,16 +6,17 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "spdlog/spdlog.h"
+#include "src/manager/nb_rows.h"
 
 namespace shortcut::manager {
 ClusterController::ClusterController(asio::any_io_executor ex, ControllerStore& store,
                                      GatewayClientFactory factory, Timers& timers,
-                                     ClusterSettled settled, Options options)
+                                     DriverProgress progress, Options options)
     : ex_(ex),
       store_(store),
       factory_(std::move(factory)),
       timers_(timers),
-      settled_(std::move(settled)),
+      progress_(std::move(progress)),
       options_(options),
       wake_(ex) {}
 
@@ -136,7 +137,7 @@ std::vector<GatewayRow> ClusterController::FinishedDrains() {
   }
   for (const auto& [name, g] : s.gateways) {
     if (g.cluster_id == 0 || g.role != GatewayRole::kDraining) continue;
-    if (!settled_ || !settled_(g.cluster_id)) {
+    if (!progress_.cluster_settled || !progress_.cluster_settled(g.cluster_id)) {
       drain_settled_since_.erase(name);
       continue;
     }
@@ -153,21 +154,43 @@ std::vector<GatewayRow> ClusterController::FinishedDrains() {
   return out;
 }
 
+std::vector<VpcRow> ClusterController::MoveSteps(const cluster::RebalancePlan& plan) const {
+  const NbState& s = store_.state();
+  std::vector<VpcRow> out;
+  for (const auto& [id, v] : s.vpcs) {
+    if (v.moving_to == 0) continue;
+    if (!progress_.vpc_settled || !progress_.vpc_settled(v.moving_to, id)) continue;
+    VpcRow next = v;
+    if (v.move_phase == MovePhase::kLoading) {
+      next.move_phase = MovePhase::kSwitching;
+    } else {
+      next.cluster_id = v.moving_to;
+      next.moving_to = 0;
+      next.move_phase = MovePhase::kNone;
+    }
+    out.push_back(std::move(next));
+  }
+  for (const cluster::Action& a : plan.actions) {
+    const auto* mv = std::get_if<cluster::MoveVpc>(&a);
+    if (mv == nullptr) continue;
+    auto v = s.vpcs.find(mv->vpc);
+    if (v == s.vpcs.end() || v->second.moving_to != 0 || v->second.cluster_id != mv->from) continue;
+    if (!s.clusters.contains(mv->to)) continue;
+    VpcRow next = v->second;
+    next.moving_to = mv->to;
+    next.move_phase = MovePhase::kLoading;
+    out.push_back(std::move(next));
+  }
+  return out;
+}
+
 asio::awaitable<absl::StatusOr<cluster::RebalancePlan>> ClusterController::Tick() {
   std::shared_ptr<bool> alive = alive_;
   const NbState& s = store_.state();
   const Millis now = timers_.Now();
   cluster::RebalancePlan plan = cluster::PlanRebalance(s, health_, s.settings, now, history_);
-  for (const cluster::Action& a : plan.actions) {
-    const auto* mv = std::get_if<cluster::MoveVpc>(&a);
-    if (mv != nullptr && moves_logged_.insert(mv->vpc).second) {
-      spdlog::warn(
-          "cluster management: vpc {} should move from cluster {} to {} ({}); VPC moves are not "
-          "applied automatically",
-          mv->vpc, mv->from, mv->to, mv->detail);
-    }
-  }
   std::vector<GatewayRow> rows = RowsFor(plan);
+  std::vector<VpcRow> moves = MoveSteps(plan);
   for (GatewayRow& r : FinishedDrains()) {
     bool planned = false;
     for (const GatewayRow& p : rows) planned = planned || p.name == r.name;
@@ -181,6 +204,19 @@ asio::awaitable<absl::StatusOr<cluster::RebalancePlan>> ClusterController::Tick(
     for (absl::string_view line : absl::StrSplit(cluster::FormatPlan(plan), '\n')) {
       if (!line.empty() && line != "no action" && !absl::StartsWith(line, "move vpc")) {
         spdlog::info("cluster management: {}", std::string(line));
+      }
+    }
+  }
+  if (!moves.empty()) {
+    absl::Status written = co_await store_.WriteVpcMoves(moves);
+    if (!*alive) co_return absl::UnavailableError("cluster management stopped");
+    if (!written.ok()) co_return written;  // Found again at the next tick.
+    for (const VpcRow& v : moves) {
+      if (v.moving_to == 0) {
+        spdlog::info("cluster management: vpc {} moved to cluster {}", v.vpc.id, v.cluster_id);
+      } else {
+        spdlog::info("cluster management: vpc {} moving from cluster {} to {}: {}", v.vpc.id,
+                     v.cluster_id, v.moving_to, MovePhaseName(v.move_phase));
       }
     }
   }

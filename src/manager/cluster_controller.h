@@ -19,9 +19,18 @@
 //                   and it joins again)
 //   AddGatewayToCluster       a spare becomes a joining member
 //   RemoveGatewayFromCluster  role draining (out of the buckets)
-//   MoveVpc         not applied: a VPC moves between clusters only through
-//                   a make-before-break sequence that is not built yet; it
-//                   is kept in the plan (a dry run shows it) and logged.
+//   MoveVpc         the VPC starts moving (moving_to, phase loading)
+// Then VPC moves go on, make-before-break, each step written once the
+// driver reports the previous one done on every serving member of the new
+// cluster (`vpc_settled`, GatewayDriver::VpcSettled):
+//   loading    the new cluster holds the VPC as standby, its bridges in
+//              sync → switching;
+//   switching  the new cluster serves it: each host holding a VM of the
+//              VPC got its rules from the new cluster (its cookie, the
+//              default route to its group) in one bundle, replacing the old
+//              cluster's → done: the VPC's cluster is the new one, and the
+//              driver has the old cluster drop it (keeping direct paths).
+// A move starts from a plan or from the API (Northbound::MoveVpc).
 // Then draining members finish: once the driver reports that every other
 // reachable member of the cluster acknowledged the cluster without it
 // (`cluster_settled`) and `drain_grace` has passed since, the member
@@ -52,13 +61,15 @@
 
 namespace shortcut::manager {
 
-// What the controller needs of the store: the state, and one transaction
-// setting gateways' cluster and role (rows gone meanwhile are skipped).
+// What the controller needs of the store: the state, one transaction
+// setting gateways' cluster and role, and one setting VPCs' cluster and
+// move (cluster_id, moving_to, move_phase). Rows gone meanwhile are skipped.
 class ControllerStore {
  public:
   virtual ~ControllerStore() = default;
   virtual const NbState& state() const = 0;
   virtual asio::awaitable<absl::Status> WriteMembership(std::vector<GatewayRow> rows) = 0;
+  virtual asio::awaitable<absl::Status> WriteVpcMoves(std::vector<VpcRow> rows) = 0;
 };
 
 class ClusterController {
@@ -68,12 +79,17 @@ class ClusterController {
     Millis probe_interval = 200;
     Millis drain_grace = 500;
   };
-  // True when every reachable, non-draining member of the cluster holds
-  // the cluster's current membership (GatewayDriver::ClusterSettled).
-  using ClusterSettled = std::function<bool(uint32_t cluster)>;
+  // What the controller needs to know of the driver's progress.
+  struct DriverProgress {
+    // Every reachable, non-draining member of the cluster holds the
+    // cluster's current membership (GatewayDriver::ClusterSettled).
+    std::function<bool(uint32_t cluster)> cluster_settled;
+    // A move's current step is done in the cluster (GatewayDriver::VpcSettled).
+    std::function<bool(uint32_t cluster, const std::string& vpc)> vpc_settled;
+  };
 
   ClusterController(asio::any_io_executor ex, ControllerStore& store, GatewayClientFactory factory,
-                    Timers& timers, ClusterSettled settled, Options options);
+                    Timers& timers, DriverProgress progress, Options options);
   ~ClusterController();
   ClusterController(const ClusterController&) = delete;
   ClusterController& operator=(const ClusterController&) = delete;
@@ -108,12 +124,14 @@ class ClusterController {
   std::vector<GatewayRow> RowsFor(const cluster::RebalancePlan& plan) const;
   // Draining members whose drain is complete, as spares.
   std::vector<GatewayRow> FinishedDrains();
+  // VPC rows of moves that go one step further, and of moves `plan` starts.
+  std::vector<VpcRow> MoveSteps(const cluster::RebalancePlan& plan) const;
 
   asio::any_io_executor ex_;
   ControllerStore& store_;
   GatewayClientFactory factory_;
   Timers& timers_;
-  ClusterSettled settled_;
+  DriverProgress progress_;
   Options options_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   ofconn::Signal wake_;
@@ -125,7 +143,6 @@ class ClusterController {
   cluster::HealthTable health_;
   cluster::RebalanceHistory history_;
   std::map<std::string, Millis> drain_settled_since_;
-  std::set<std::string> moves_logged_;
   uint64_t plans_applied_ = 0;
 };
 

@@ -98,7 +98,8 @@ std::vector<ClusterLoad> ClusterLoads(const NbState& state, const std::set<std::
     it->second.capacity += gw.capacity;
   }
   for (const auto& [id, vpc] : state.vpcs) {
-    auto it = by_id.find(vpc.cluster_id);
+    // A VPC moving counts where it goes.
+    auto it = by_id.find(vpc.moving_to != 0 ? vpc.moving_to : vpc.cluster_id);
     if (it == by_id.end()) continue;
     it->second.vpcs += 1;
     it->second.load += VpcEndpoints(state, id);
@@ -392,11 +393,12 @@ class Planner {
       return a->capacity > b->capacity;
     });
     for (const auto& [id, vpc] : state.vpcs) {
-      auto it = clusters_.find(vpc.cluster_id);
+      // A VPC moving counts where it goes, and is not moved again meanwhile.
+      auto it = clusters_.find(vpc.moving_to != 0 ? vpc.moving_to : vpc.cluster_id);
       if (it == clusters_.end()) continue;
       uint64_t n = VpcEndpoints(state, id);
       it->second.load += n;
-      it->second.vpcs.push_back({n, id});
+      if (vpc.moving_to == 0) it->second.vpcs.push_back({n, id});
     }
     for (auto& [id, c] : clusters_) {
       std::sort(c.vpcs.begin(), c.vpcs.end(), [](const VpcLoad& a, const VpcLoad& b) {

@@ -114,7 +114,10 @@ void ManagerDaemon::StartActive() {
   GatewayDriver* d = active_.driver.get();
   active_.controller = std::make_unique<ClusterController>(
       io_.get_executor(), *active_.controller_store, GrpcGatewayClientFactory(pool_), timers_,
-      [d](uint32_t cluster) { return d->ClusterSettled(cluster); }, ClusterController::Options{});
+      ClusterController::DriverProgress{
+          [d](uint32_t cluster) { return d->ClusterSettled(cluster); },
+          [d](uint32_t cluster, const std::string& vpc) { return d->VpcSettled(cluster, vpc); }},
+      ClusterController::Options{});
   active_.controller->Start();
   northbound_->SetController(active_.controller.get());
   asio::co_spawn(io_, Announce(term_), asio::detached);

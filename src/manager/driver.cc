@@ -180,6 +180,22 @@ uint32_t GatewayDriver::ClusterOfVpc(const std::string& vpc) const {
   return it == store_.state().vpcs.end() ? 0 : it->second.cluster_id;
 }
 
+bool GatewayDriver::Holds(const std::string& vpc, uint32_t cluster) const {
+  auto it = store_.state().vpcs.find(vpc);
+  return it != store_.state().vpcs.end() && HeldBy(it->second, cluster);
+}
+
+bool GatewayDriver::VpcExists(const std::string& vpc) const {
+  return store_.state().vpcs.contains(vpc);
+}
+
+void GatewayDriver::AddClustersOfVpc(const std::string& vpc, std::set<uint32_t>& out) const {
+  auto it = store_.state().vpcs.find(vpc);
+  if (it == store_.state().vpcs.end()) return;
+  if (it->second.cluster_id != 0) out.insert(it->second.cluster_id);
+  if (it->second.moving_to != 0) out.insert(it->second.moving_to);
+}
+
 void GatewayDriver::MarkEndpoint(const std::string& key, uint32_t cluster) {
   if (cluster == 0) return;
   for (auto& [name, g] : gws_) {
@@ -239,10 +255,13 @@ void GatewayDriver::Dispatch(const std::vector<NbChange>& changes) {
         const EndpointRow* cur = s.FindEndpoint(c.key);
         if (old && cur && old->endpoint == cur->endpoint && old->status == cur->status) break;
         bool content = !(old && cur && old->endpoint == cur->endpoint);
-        uint32_t old_cluster = old && content ? ClusterOfVpc(old->endpoint.vpc) : 0;
-        uint32_t cur_cluster = cur ? ClusterOfVpc(cur->endpoint.vpc) : 0;
-        MarkEndpoint(c.key, old_cluster);
-        if (content && cur_cluster != old_cluster) MarkEndpoint(c.key, cur_cluster);
+        if (content) {
+          // Every cluster holding its VPC (both during a move), old and new.
+          std::set<uint32_t> clusters;
+          if (old) AddClustersOfVpc(old->endpoint.vpc, clusters);
+          if (cur) AddClustersOfVpc(cur->endpoint.vpc, clusters);
+          for (uint32_t cluster : clusters) MarkEndpoint(c.key, cluster);
+        }
         if (cur == nullptr) {
           ErasePending(c.key);
           queued_status_.erase(c.key);
@@ -481,7 +500,9 @@ asio::awaitable<void> GatewayDriver::RunGateway(GwPtr gp) {
       next_health = timers_.Now() + options_.health_interval;
       continue;
     }
-    if (verify || timers_.Now() >= next_health) {
+    if (verify || g.stats_soon || timers_.Now() >= next_health) {
+      g.stats_soon = false;
+      const uint64_t acks = g.acks;  // Acknowledged before this call.
       auto stats = co_await g.client->GetStats();
       if (g.stop) break;
       if (!stats.ok()) {
@@ -500,8 +521,11 @@ asio::awaitable<void> GatewayDriver::RunGateway(GwPtr gp) {
         g.loaded = false;
         continue;
       }
-      if (!ObserveLoaded(g, *stats)) {
-        // Asked again soon: joining its cluster's buckets waits for this.
+      if (ObserveLoaded(g, *stats)) {
+        g.bridge_synced = std::max(g.bridge_synced, acks);
+      } else {
+        // Asked again soon: joining its cluster's buckets (and a move's
+        // next step) waits for this.
         next_health = timers_.Now() + std::min<Millis>(options_.health_interval, 100);
       }
       // Refused items are tried again once per health check.
@@ -541,10 +565,12 @@ asio::awaitable<void> GatewayDriver::Unload(Gw& g) {
   uint32_t now_in = row == store_.state().gateways.end() ? 0 : row->second.cluster_id;
   for (const std::string& id : vpcs) {
     if (stopped_) co_return;
-    // Already a member again: what its new cluster serves stays.
-    if (now_in != 0 && ClusterOfVpc(id) == now_in) continue;
+    // Already a member again: what its new cluster holds stays.
+    if (Holds(id, now_in)) continue;
     std::string vpc = id;
-    absl::Status s = co_await g.client->DeleteVpc(vpc);
+    // Other members (or another cluster) serve it still: the direct paths
+    // toward its endpoints stay valid.
+    absl::Status s = co_await g.client->DeleteVpc(vpc, VpcExists(id));
     if (!Gone(s) && failed.ok()) failed = s;
   }
   ++unloads_;
@@ -571,6 +597,31 @@ bool GatewayDriver::ClusterSettled(uint32_t cluster) const {
     if (!g->loaded || g->cluster_dirty || g->refused.contains("cluster")) return false;
   }
   return true;
+}
+
+bool GatewayDriver::VpcSettled(uint32_t cluster, const std::string& vpc) const {
+  const NbState& s = store_.state();
+  auto row = s.vpcs.find(vpc);
+  if (row == s.vpcs.end() || !HeldBy(row->second, cluster)) return false;
+  const bool standby = StandbyIn(row->second, cluster);
+  size_t confirmed = 0;
+  for (const auto& [name, g] : gws_) {
+    if (g->cluster != cluster) continue;
+    auto gw = s.gateways.find(name);
+    if (gw == s.gateways.end() || gw->second.role != GatewayRole::kServing) continue;
+    // A serving member that does not answer holds the step until cluster
+    // management takes it out of the buckets: the hosts it is designated
+    // for would otherwise keep the old cluster's rules, then lose them.
+    if (g->obs.state == GatewayState::kDown || !g->loaded || g->dirty_vpcs.contains(vpc) ||
+        g->refused.contains("vpc " + vpc)) {
+      return false;
+    }
+    auto sent = g->vpcs.find(vpc);
+    if (sent == g->vpcs.end() || sent->second.vpc.standby() != standby) return false;
+    if (sent->second.acked > g->bridge_synced) return false;  // Its bridge not confirmed since.
+    ++confirmed;
+  }
+  return confirmed > 0;
 }
 
 bool GatewayDriver::ObserveLoaded(Gw& g, const GatewayStats& stats) {
@@ -638,7 +689,7 @@ asio::awaitable<absl::Status> GatewayDriver::FullLoad(Gw& g) {
   for (const std::string& id : VpcsOfCluster(store_.state(), g.cluster)) {
     if (g.stop) co_return absl::OkStatus();
     if (g.vpcs.contains(id)) continue;
-    std::optional<VpcContent> content = DesiredVpc(store_.state(), id);
+    std::optional<VpcContent> content = DesiredVpc(store_.state(), id, g.cluster);
     if (!content) continue;
     auto shared = std::make_shared<const VpcContent>(std::move(*content));
     if (auto it = held.find(id); adopt && it != held.end()) {
@@ -660,9 +711,10 @@ asio::awaitable<absl::Status> GatewayDriver::FullLoad(Gw& g) {
   }
   g.loaded = true;
   ++g.full_loads;
+  const uint64_t acks = g.acks;
   auto after = co_await g.client->GetStats();
   if (!after.ok()) co_return after.status();
-  ObserveLoaded(g, *after);
+  if (ObserveLoaded(g, *after)) g.bridge_synced = std::max(g.bridge_synced, acks);
   co_return absl::OkStatus();
 }
 
@@ -676,9 +728,9 @@ asio::awaitable<absl::Status> GatewayDriver::RemoveStaleVpcs(
     if (!g.vpcs.contains(e.endpoint.vpc())) stale.insert(e.endpoint.vpc());
   }
   for (const std::string& id : stale) {
-    if (ClusterOfVpc(id) == g.cluster) continue;  // Became desired meanwhile: a dirty item.
+    if (Holds(id, g.cluster)) continue;  // Became desired meanwhile: a dirty item.
     std::string vpc = id;
-    absl::Status s = co_await g.client->DeleteVpc(vpc);
+    absl::Status s = co_await g.client->DeleteVpc(vpc, VpcExists(id));
     if (!Gone(s)) {
       if (IsTransportFailure(s)) co_return s;
       spdlog::warn("gateway {}: stale vpc {} not deleted: {}", g.name, id,
@@ -718,7 +770,7 @@ asio::awaitable<absl::Status> GatewayDriver::LoadVpc(Gw& g,
     }
     if (same) co_return absl::OkStatus();
   }
-  absl::Status deleted = co_await g.client->DeleteVpc(vpc);
+  absl::Status deleted = co_await g.client->DeleteVpc(vpc, false);
   if (!Gone(deleted)) co_return deleted;
   co_return co_await g.client->AddVpc(content, options_.batch);
 }
@@ -726,6 +778,7 @@ asio::awaitable<absl::Status> GatewayDriver::LoadVpc(Gw& g,
 void GatewayDriver::RecordVpc(Gw& g, const VpcContent& content) {
   SentVpc& sent = g.vpcs[content.vpc.id()];
   sent.vpc = content.vpc;
+  sent.acked = ++g.acks;
   for (const gwv1::Endpoint& e : content.endpoints) {
     g.endpoints[e.key()] = SentEndpoint{e.vpc(), e.network(), Fingerprint(e)};
     sent.keys.insert(e.key());
@@ -736,6 +789,16 @@ void GatewayDriver::AdoptVpc(Gw& g, const VpcContent& desired,
                              const std::vector<gwv1::Endpoint>& held) {
   SentVpc& sent = g.vpcs[desired.vpc.id()];
   sent.vpc = desired.vpc;
+  sent.acked = ++g.acks;
+  // Listing endpoints does not tell whether the gateway holds a moving VPC
+  // as standby or serves it (the previous manager may have stopped between
+  // a move's step in the store and its call): the step is sent again (the
+  // same value is a no-op for the gateway).
+  auto row = store_.state().vpcs.find(desired.vpc.id());
+  if (row != store_.state().vpcs.end() && row->second.moving_to != 0) {
+    sent.vpc.set_standby(!desired.vpc.standby());
+    g.dirty_vpcs.insert(desired.vpc.id());
+  }
   for (const gwv1::Endpoint& e : held) {
     g.endpoints[e.key()] = SentEndpoint{e.vpc(), e.network(), Fingerprint(e)};
     sent.keys.insert(e.key());
@@ -827,18 +890,32 @@ asio::awaitable<absl::Status> GatewayDriver::ApplyDirty(Gw& g) {
 asio::awaitable<absl::Status> GatewayDriver::ApplyVpc(Gw& g, std::string id) {
   const NbState& s = store_.state();
   auto row = s.vpcs.find(id);
-  bool desired = row != s.vpcs.end() && row->second.cluster_id == g.cluster;
+  bool desired = row != s.vpcs.end() && HeldBy(row->second, g.cluster);
   auto sent = g.vpcs.find(id);
   std::string item = "vpc " + id;
   g.refused.erase(item);
   if (!desired) {
     if (sent == g.vpcs.end()) co_return absl::OkStatus();
-    absl::Status del = co_await g.client->DeleteVpc(id);
+    // Still in the store: it moved to another cluster (or a move here was
+    // cancelled), its endpoints unchanged, so the direct paths stay.
+    absl::Status del = co_await g.client->DeleteVpc(id, row != s.vpcs.end());
     if (Gone(del)) ForgetVpc(g, id);
     co_return Settle(g, item, Gone(del) ? absl::OkStatus() : del);
   }
   if (sent != g.vpcs.end()) {
-    std::optional<gwv1::Vpc> want = DesiredVpcMessage(s, id);
+    std::optional<gwv1::Vpc> want = DesiredVpcMessage(s, id, g.cluster);
+    if (want && want->standby() != sent->second.vpc.standby()) {
+      // A move's step: the VPC starts (or stops) being served here.
+      std::string vpc = id;
+      absl::Status set = co_await g.client->SetVpcStandby(vpc, want->standby());
+      if (!set.ok()) co_return Settle(g, item, set);
+      auto again = g.vpcs.find(id);
+      if (again == g.vpcs.end()) co_return absl::OkStatus();
+      again->second.vpc.set_standby(want->standby());
+      again->second.acked = ++g.acks;
+      g.stats_soon = true;
+      sent = again;
+    }
     if (want && want->SerializeAsString() == sent->second.vpc.SerializeAsString()) {
       co_return Settle(g, item, absl::OkStatus());
     }
@@ -873,15 +950,18 @@ asio::awaitable<absl::Status> GatewayDriver::ApplyVpc(Gw& g, std::string id) {
       co_return Settle(g, item, absl::OkStatus());
     }
     // Anything else (a network added, a new VNI): the VPC again, whole.
-    absl::Status del = co_await g.client->DeleteVpc(id);
+    absl::Status del = co_await g.client->DeleteVpc(id, false);
     if (!Gone(del)) co_return Settle(g, item, del);
     ForgetVpc(g, id);
   }
-  std::optional<VpcContent> content = DesiredVpc(store_.state(), id);
+  std::optional<VpcContent> content = DesiredVpc(store_.state(), id, g.cluster);
   if (!content) co_return absl::OkStatus();
   auto shared = std::make_shared<const VpcContent>(std::move(*content));
   absl::Status loaded = co_await LoadVpc(g, shared);
-  if (loaded.ok()) RecordVpc(g, *shared);
+  if (loaded.ok()) {
+    RecordVpc(g, *shared);
+    g.stats_soon = true;  // Its bridge confirms the new flows.
+  }
   co_return Settle(g, item, loaded);
 }
 
@@ -893,8 +973,7 @@ asio::awaitable<absl::Status> GatewayDriver::AddNewEndpoints(Gw& g,
   for (std::string& key : keys) {
     const EndpointRow* row = s.FindEndpoint(key);
     bool is_new = row != nullptr && !g.endpoints.contains(key) &&
-                  ClusterOfVpc(row->endpoint.vpc) == g.cluster &&
-                  g.vpcs.contains(row->endpoint.vpc);
+                  Holds(row->endpoint.vpc, g.cluster) && g.vpcs.contains(row->endpoint.vpc);
     (is_new ? fresh : rest).push_back(std::move(key));
   }
   keys = std::move(rest);
@@ -942,7 +1021,7 @@ asio::awaitable<absl::Status> GatewayDriver::ApplyEndpoint(Gw& g, std::string ke
   auto sent = g.endpoints.find(key);
   std::string item = "endpoint " + key;
   g.refused.erase(item);
-  bool desired = row != nullptr && ClusterOfVpc(row->endpoint.vpc) == g.cluster;
+  bool desired = row != nullptr && Holds(row->endpoint.vpc, g.cluster);
   if (desired && !g.vpcs.contains(row->endpoint.vpc)) {
     // Its VPC is not loaded here yet: the VPC's load carries it.
     co_return absl::OkStatus();

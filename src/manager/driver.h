@@ -48,6 +48,16 @@
 // endpoint that moves to another host (or another port) goes back to
 // PENDING until confirmed. All writes of a round go in one transaction.
 //
+// A VPC moving between clusters (VpcRow::moving_to) is held by both: the
+// new cluster's members get it as standby while the move loads (AddVpc
+// with Vpc.standby), then SetVpcStandby(false) when it switches, and every
+// change of its endpoints goes to both clusters. Once the move is done the
+// old cluster's members get DeleteVpc with keep_direct_paths (a VPC that
+// still exists keeps its direct paths, whoever drops it: a drained member,
+// a stale copy). VpcSettled() tells cluster management when a step is
+// done. On first contact with an instance already loaded, a moving VPC's
+// standby flag cannot be read back and is sent again.
+//
 // A gateway leaving its cluster (cluster 0, or deleted) is unloaded (every
 // VPC it holds deleted; cluster management drained it first) and gets no
 // more updates; its row says UNKNOWN, "not a member of a cluster". Members
@@ -121,6 +131,12 @@ class GatewayDriver {
   // the cluster's current SetCluster and acknowledged it (hosts programmed
   // by it): a draining member is out of every bucket.
   bool ClusterSettled(uint32_t cluster) const;
+  // A move's step is done in `cluster`: every serving member holds `vpc` as
+  // the store wants it there (standby while the move loads, served once it
+  // switches), acknowledged, its bridge confirmed in sync since by GetStats;
+  // none of them is down; and there is at least one. False for a VPC the
+  // cluster does not hold.
+  bool VpcSettled(uint32_t cluster, const std::string& vpc) const;
   // Gateways unloaded after leaving their cluster.
   uint64_t unloads() const { return unloads_; }
   // After Stop(): every loop has ended.
@@ -135,6 +151,7 @@ class GatewayDriver {
   struct SentVpc {
     gwv1::Vpc vpc;
     std::set<std::string> keys;
+    uint64_t acked = 0;  // Gw::acks when the gateway acknowledged it as `vpc` says.
   };
   struct Gw {
     explicit Gw(asio::any_io_executor ex) : wake(ex) {}
@@ -160,6 +177,11 @@ class GatewayDriver {
     std::set<std::string> dirty_vpcs;
     std::set<std::string> dirty_endpoints;
     std::map<std::string, std::string> refused;  // Item → the gateway's answer.
+    // VPC acknowledgements are numbered; bridge_synced is the last number
+    // acknowledged before a GetStats that found its bridge in sync.
+    uint64_t acks = 0;
+    uint64_t bridge_synced = 0;
+    bool stats_soon = false;  // A GetStats before the next change or health interval.
     bool HasDirty() const {
       return cluster_dirty || !dirty_vpcs.empty() || !dirty_endpoints.empty();
     }
@@ -179,7 +201,11 @@ class GatewayDriver {
   void AddPending(const std::string& key, const std::string& host);
   void ErasePending(const std::string& key);
   void ConfirmOnline(const std::string& key, uint64_t fingerprint);
-  uint32_t ClusterOfVpc(const std::string& vpc) const;
+  uint32_t ClusterOfVpc(const std::string& vpc) const;         // The serving cluster.
+  bool Holds(const std::string& vpc, uint32_t cluster) const;  // HeldBy, by id.
+  bool VpcExists(const std::string& vpc) const;
+  // The clusters holding `vpc`: its own, and the one it moves to.
+  void AddClustersOfVpc(const std::string& vpc, std::set<uint32_t>& out) const;
   asio::awaitable<void> Sleep(Gw& g, Millis until);
 
   asio::awaitable<absl::Status> FullLoad(Gw& g);

@@ -1,7 +1,8 @@
 // GatewayClient: managerd's calls toward one gateway (shortcut.gateway.v1),
 // as coroutines on the caller's executor. The seed's gw_update_endpoint,
 // gw_delete_endpoint, gw_add_vpc, gw_delete_vpc and gw_delete_network,
-// plus SetCluster, GetStats and ListEndpoints.
+// plus SetCluster, SetVpcStandby (a VPC moving between clusters), GetStats
+// and ListEndpoints.
 //
 // Contract of the results, which the driver relies on:
 // - OK means the gateway applied the call. A change the gateway stored but
@@ -68,7 +69,14 @@ class GatewayClient {
   // gateway. Shared so that every member of a cluster loads from one copy.
   virtual asio::awaitable<absl::Status> AddVpc(std::shared_ptr<const VpcContent> vpc,
                                                size_t batch) = 0;
-  virtual asio::awaitable<absl::Status> DeleteVpc(std::string vpc) = 0;
+  // `keep_direct_paths`: the VPC still exists (served by another cluster,
+  // or by this gateway's cluster without it): its direct paths on hosts
+  // stay valid and are not deleted.
+  virtual asio::awaitable<absl::Status> DeleteVpc(std::string vpc, bool keep_direct_paths) = 0;
+  // A VPC held as standby becomes served (its hosts programmed), or the
+  // other way round (a move's target, cancelled). OK once the hosts
+  // confirmed (or stored but pending).
+  virtual asio::awaitable<absl::Status> SetVpcStandby(std::string vpc, bool standby) = 0;
   virtual asio::awaitable<absl::Status> DeleteNetwork(std::string vpc, std::string network) = 0;
   virtual asio::awaitable<absl::StatusOr<GatewayStats>> GetStats() = 0;
   // Filters may be empty (all).

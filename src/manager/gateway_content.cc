@@ -54,13 +54,15 @@ gwv1::SetClusterRequest DesiredCluster(const NbState& state, uint32_t cluster_id
   return request;
 }
 
-std::optional<gwv1::Vpc> DesiredVpcMessage(const NbState& state, const std::string& vpc_id) {
+std::optional<gwv1::Vpc> DesiredVpcMessage(const NbState& state, const std::string& vpc_id,
+                                           uint32_t cluster_id) {
   auto it = state.vpcs.find(vpc_id);
   if (it == state.vpcs.end()) return std::nullopt;
   gwv1::Vpc vpc;
   vpc.set_id(it->second.vpc.id);
   vpc.set_vni(it->second.vpc.vni);
   vpc.set_router_mac(it->second.vpc.router_mac);
+  vpc.set_standby(StandbyIn(it->second, cluster_id));
   // Networks are keyed (vpc, id) in a std::map: this VPC's are contiguous
   // and sorted by id.
   for (auto n = state.networks.lower_bound({vpc_id, ""});
@@ -73,8 +75,9 @@ std::optional<gwv1::Vpc> DesiredVpcMessage(const NbState& state, const std::stri
   return vpc;
 }
 
-std::optional<VpcContent> DesiredVpc(const NbState& state, const std::string& vpc_id) {
-  std::optional<gwv1::Vpc> vpc = DesiredVpcMessage(state, vpc_id);
+std::optional<VpcContent> DesiredVpc(const NbState& state, const std::string& vpc_id,
+                                     uint32_t cluster_id) {
+  std::optional<gwv1::Vpc> vpc = DesiredVpcMessage(state, vpc_id, cluster_id);
   if (!vpc) return std::nullopt;
   VpcContent content;
   content.vpc = std::move(*vpc);
@@ -93,7 +96,7 @@ std::vector<std::string> VpcsOfCluster(const NbState& state, uint32_t cluster_id
   std::vector<std::string> ids;
   if (cluster_id == 0) return ids;
   for (const auto& [id, row] : state.vpcs) {
-    if (row.cluster_id == cluster_id) ids.push_back(id);
+    if (HeldBy(row, cluster_id)) ids.push_back(id);
   }
   std::sort(ids.begin(), ids.end());
   return ids;
@@ -105,7 +108,7 @@ std::optional<GatewayContent> DesiredContent(const NbState& state, const std::st
   GatewayContent content;
   content.cluster = DesiredCluster(state, g->second.cluster_id, name);
   for (const std::string& id : VpcsOfCluster(state, g->second.cluster_id)) {
-    content.vpcs.emplace(id, *DesiredVpc(state, id));
+    content.vpcs.emplace(id, *DesiredVpc(state, id, g->second.cluster_id));
   }
   return content;
 }

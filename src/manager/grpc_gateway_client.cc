@@ -165,18 +165,36 @@ class GrpcGatewayClient final : public GatewayClient {
     co_return s;
   }
 
-  asio::awaitable<absl::Status> DeleteVpc(std::string vpc) override {
+  asio::awaitable<absl::Status> DeleteVpc(std::string vpc, bool keep_direct_paths) override {
     auto stub = stub_;
     Millis deadline = options_.call_deadline;
-    auto call = [stub, deadline, vpc = std::move(vpc)]() {
+    auto call = [stub, deadline, vpc = std::move(vpc), keep_direct_paths]() {
       grpc::ClientContext context;
       SetDeadline(context, deadline);
       gwv1::DeleteVpcRequest request;
       request.set_vpc(vpc);
+      request.set_keep_direct_paths(keep_direct_paths);
       gwv1::DeleteVpcResponse response;
       return FromGrpc(stub->DeleteVpc(&context, request, &response));
     };
     co_return co_await OffThread<absl::Status>(pool_.pool(), std::move(call));
+  }
+
+  asio::awaitable<absl::Status> SetVpcStandby(std::string vpc, bool standby) override {
+    auto stub = stub_;
+    Millis deadline = options_.load_deadline;  // Programs every host holding the VPC.
+    auto call = [stub, deadline, vpc = std::move(vpc), standby]() {
+      grpc::ClientContext context;
+      SetDeadline(context, deadline);
+      gwv1::SetVpcStandbyRequest request;
+      request.set_vpc(vpc);
+      request.set_standby(standby);
+      gwv1::SetVpcStandbyResponse response;
+      return FromGrpc(stub->SetVpcStandby(&context, request, &response));
+    };
+    absl::Status s = co_await OffThread<absl::Status>(pool_.pool(), std::move(call));
+    if (!s.ok() && StoredButPending(s)) co_return absl::OkStatus();
+    co_return s;
   }
 
   asio::awaitable<absl::Status> DeleteNetwork(std::string vpc, std::string network) override {

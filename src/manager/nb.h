@@ -57,11 +57,44 @@ struct ClusterRow {
   friend bool operator==(const ClusterRow&, const ClusterRow&) = default;
 };
 
+// How far a VPC's move between clusters went (make-before-break):
+//   loading    the new cluster holds the VPC as standby (loaded, forwarding
+//              on its gateways' bridges, no host programmed for it);
+//   switching  the new cluster serves it too: each host's rules of the VPC
+//              are rewritten by the new cluster (its cookie, its group) in
+//              one bundle per host.
+// Done: the VPC's cluster is the new one, and the old one drops it.
+enum class MovePhase { kNone, kLoading, kSwitching };
+
 struct VpcRow {
   model::Vpc vpc;           // Keyed by vpc.id.
   uint32_t cluster_id = 0;  // The serving cluster (a strong reference in the database).
+  uint32_t moving_to = 0;   // A move in progress: the cluster it goes to; 0: none.
+  MovePhase move_phase = MovePhase::kNone;  // kNone exactly when moving_to is 0.
   friend bool operator==(const VpcRow&, const VpcRow&) = default;
 };
+
+// As the database spells it; "" for kNone.
+inline const char* MovePhaseName(MovePhase p) {
+  switch (p) {
+    case MovePhase::kLoading:
+      return "loading";
+    case MovePhase::kSwitching:
+      return "switching";
+    case MovePhase::kNone:
+      break;
+  }
+  return "";
+}
+
+// Whether cluster `c` holds the VPC: serves it, or loads it for a move.
+inline bool HeldBy(const VpcRow& v, uint32_t c) {
+  return c != 0 && (v.cluster_id == c || v.moving_to == c);
+}
+// Whether cluster `c` holds it as standby (a move's target, still loading).
+inline bool StandbyIn(const VpcRow& v, uint32_t c) {
+  return c != 0 && v.moving_to == c && v.move_phase == MovePhase::kLoading;
+}
 
 struct NetworkRow {
   std::string vpc;

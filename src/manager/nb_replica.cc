@@ -63,7 +63,7 @@ std::vector<ovsdb::TableMonitor> NbMonitoredTables() {
         "instance_id", "detail", "role"},
        nullptr},
       {kCluster, {"cluster_id"}, nullptr},
-      {kVpc, {"vpc_id", "vni", "router_mac", "cluster"}, nullptr},
+      {kVpc, {"vpc_id", "vni", "router_mac", "cluster", "moving_to", "move_phase"}, nullptr},
       {kNetwork, {"vpc", "network_id", "ipv4_cidr", "ipv6_cidr"}, nullptr},
       {kEndpoint,
        {"key", "vpc", "network", "ipv4", "ipv6", "mac", "host", "iface_id", "status"},

@@ -136,6 +136,16 @@ bool ParseGatewayRole(std::string_view text, GatewayRole* out) {
   return false;
 }
 
+bool ParseMovePhase(std::string_view text, MovePhase* out) {
+  for (MovePhase p : {MovePhase::kLoading, MovePhase::kSwitching}) {
+    if (text == MovePhaseName(p)) {
+      *out = p;
+      return true;
+    }
+  }
+  return false;
+}
+
 const char* EndpointStatusName(EndpointStatus s) {
   return s == EndpointStatus::kOnline ? "online" : "pending";
 }
@@ -231,6 +241,13 @@ VpcRow DecodeVpc(const Json& row, const std::function<uint32_t(const std::string
   v.vpc.vni = static_cast<uint32_t>(ovsdb::IntegerAtom(Column(row, "vni")));
   v.vpc.router_mac = ovsdb::StringAtom(Column(row, "router_mac"));
   v.cluster_id = cluster_id(ovsdb::UuidAtom(Column(row, "cluster")));
+  // Optional: absent in rows written before the columns existed (no move).
+  std::vector<std::string> moving_to = ovsdb::UuidSet(Column(row, "moving_to"));
+  v.moving_to = moving_to.empty() ? 0 : cluster_id(moving_to[0]);
+  for (const std::string& p : ovsdb::StringSet(Column(row, "move_phase"))) {
+    ParseMovePhase(p, &v.move_phase);
+  }
+  if (v.moving_to == 0) v.move_phase = MovePhase::kNone;
   return v;
 }
 
@@ -396,11 +413,14 @@ void WriteCluster(JsonText& j, const ClusterRow& row) {
   j.Raw("{").Key("cluster_id", true).Int(row.id).Raw("}");
 }
 
-void WriteVpc(JsonText& j, const VpcRow& row, const RefText& cluster) {
+void WriteVpc(JsonText& j, const VpcRow& row, const RefText& cluster, const RefText& moving_to) {
   j.Raw("{").Key("vpc_id", true).Str(row.vpc.id);
   j.Key("vni").Int(row.vpc.vni);
   j.Key("router_mac").Str(row.vpc.router_mac);
   j.Key("cluster").Raw(cluster.text);
+  j.Key("moving_to").Raw(moving_to.text);
+  j.Key("move_phase");
+  OptionalStr(j, MovePhaseName(row.moving_to == 0 ? MovePhase::kNone : row.move_phase));
   j.Raw("}");
 }
 

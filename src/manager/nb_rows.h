@@ -32,6 +32,7 @@ bool ParseGatewayState(std::string_view text, GatewayState* out);
 bool ParseEndpointStatus(std::string_view text, EndpointStatus* out);
 const char* GatewayRoleName(GatewayRole r);
 bool ParseGatewayRole(std::string_view text, GatewayRole* out);
+bool ParseMovePhase(std::string_view text, MovePhase* out);
 
 // A uuid in 16 bytes (the Endpoint table's uuid → key map holds a million).
 struct Uuid128 {
@@ -114,7 +115,8 @@ void WriteGateway(JsonText& j, const GatewayRow& row, const RefText& cluster);
 void WriteGatewayObserved(JsonText& j, const GatewayRow& row);
 void WriteGatewayMembership(JsonText& j, const GatewayRow& row, const RefText& cluster);
 void WriteCluster(JsonText& j, const ClusterRow& row);
-void WriteVpc(JsonText& j, const VpcRow& row, const RefText& cluster);
+// `moving_to`: ["set", []] when the VPC is not moving.
+void WriteVpc(JsonText& j, const VpcRow& row, const RefText& cluster, const RefText& moving_to);
 void WriteNetwork(JsonText& j, const NetworkRow& row, const RefText& vpc);
 void WriteEndpoint(JsonText& j, const EndpointRow& row, const RefText& vpc, const RefText& network,
                    const RefText& host);

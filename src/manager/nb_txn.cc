@@ -232,7 +232,7 @@ class Builder {
       }
       case NbTable::kVpc: {
         const auto& r = std::get<VpcRow>(op.row);
-        WriteVpc(j_, r, ClusterRef(r.cluster_id));
+        WriteVpc(j_, r, ClusterRef(r.cluster_id), MovingToRef(r));
         vpcs_[r.vpc.id] = name;
         break;
       }
@@ -255,6 +255,12 @@ class Builder {
     }
     Named(name);
     return End();
+  }
+
+  // A strong reference: a cluster that does not exist is refused by the
+  // database itself.
+  RefText MovingToRef(const VpcRow& r) const {
+    return r.moving_to == 0 ? RefText{"[\"set\",[]]"} : ClusterRef(r.moving_to);
   }
 
   absl::StatusOr<RefText> GatewayCluster(const Op& op, const GatewayRow& r) const {
@@ -292,7 +298,7 @@ class Builder {
         if (!vpcs_.contains(r.vpc.id) && !s.vpcs.contains(r.vpc.id)) return NotFound(op);
         Begin("update", "Vpc");
         j_.Key("where").Raw("[[\"vpc_id\",\"==\",").Str(r.vpc.id).Raw("]]").Key("row");
-        WriteVpc(j_, r, ClusterRef(r.cluster_id));
+        WriteVpc(j_, r, ClusterRef(r.cluster_id), MovingToRef(r));
         return End();
       }
       case NbTable::kEndpoint: {

@@ -448,6 +448,22 @@ asio::awaitable<absl::StatusOr<uint64_t>> Northbound::DeleteVpc(std::string id) 
   co_return endpoints;
 }
 
+asio::awaitable<absl::StatusOr<v1::Vpc>> Northbound::MoveVpc(std::string id, uint32_t cluster_id) {
+  if (absl::Status s = Writable(); !s.ok()) co_return s;
+  auto row = CheckMoveVpc(store_->state(), id, cluster_id);
+  if (!row.ok()) co_return row.status();
+  if (row->has_value()) {
+    NbTxn txn;
+    txn.UpdateVpc(std::move(**row));
+    absl::Status s = co_await Commit(std::move(txn));
+    if (!s.ok()) co_return s;
+  }
+  const NbState& state = store_->state();
+  auto it = state.vpcs.find(id);
+  if (it == state.vpcs.end()) co_return absl::UnavailableError("VPC " + id + " went away");
+  co_return VpcView(state, it->second);
+}
+
 asio::awaitable<absl::StatusOr<v1::Vpc>> Northbound::GetVpc(std::string id) {
   const NbState& state = store_->state();
   auto it = state.vpcs.find(id);

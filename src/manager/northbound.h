@@ -107,6 +107,9 @@ class Northbound {
   // The number of endpoints deleted with it.
   asio::awaitable<absl::StatusOr<uint64_t>> DeleteVpc(std::string id);
   asio::awaitable<absl::StatusOr<v1::Vpc>> GetVpc(std::string id);
+  // Starts (or cancels) a move: CheckMoveVpc, one write; cluster
+  // management carries it out (cluster_controller.h).
+  asio::awaitable<absl::StatusOr<v1::Vpc>> MoveVpc(std::string id, uint32_t cluster_id);
   asio::awaitable<absl::StatusOr<v1::ListVpcsResponse>> ListVpcs(int32_t size, std::string after,
                                                                  uint32_t cluster_id);
 

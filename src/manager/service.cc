@@ -337,6 +337,17 @@ grpc::Status ManagerService::GetVpc(grpc::ServerContext* c, const v1::GetVpcRequ
       c, [nb, id = r->id()] { return nb->GetVpc(id); }, out);
 }
 
+grpc::Status ManagerService::MoveVpc(grpc::ServerContext* c, const v1::MoveVpcRequest* r,
+                                     v1::Vpc* out) {
+  if (absl::Status s = CheckName("id", r->id()); !s.ok()) return ToGrpcStatus(s);
+  if (r->cluster_id() < 1 || r->cluster_id() > kMaxClusterId) {
+    return Invalid(absl::StrCat("cluster_id: ", r->cluster_id(), " is not in 1..", kMaxClusterId));
+  }
+  Northbound* nb = nb_;
+  return Run(
+      c, [nb, id = r->id(), to = r->cluster_id()] { return nb->MoveVpc(id, to); }, out);
+}
+
 grpc::Status ManagerService::ListVpcs(grpc::ServerContext* c, const v1::ListVpcsRequest* r,
                                       v1::ListVpcsResponse* out) {
   auto size = ParsePageSize(r->page_size());

@@ -97,6 +97,7 @@ class ManagerService final : public v1::Manager::Service {
                                    v1::Cluster* out) override;
   grpc::Status Rebalance(grpc::ServerContext* c, const v1::RebalanceRequest* r,
                          v1::RebalanceResponse* out) override;
+  grpc::Status MoveVpc(grpc::ServerContext* c, const v1::MoveVpcRequest* r, v1::Vpc* out) override;
 
   grpc::Status CreateVpc(grpc::ServerContext* c, const v1::CreateVpcRequest* r,
                          v1::Vpc* out) override;

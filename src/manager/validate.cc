@@ -640,7 +640,56 @@ absl::Status CheckDeleteCluster(const NbState& state, uint32_t id) {
     return absl::FailedPreconditionError(absl::StrCat(
         "cluster ", id, " serves VPC", vpcs.size() > 1 ? "s " : " ", absl::StrJoin(vpcs, ", ")));
   }
+  for (const auto& [vpc_id, row] : state.vpcs) {
+    if (row.moving_to == id) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cluster ", id, " is where VPC ", vpc_id, " is moving to"));
+    }
+  }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<VpcRow>> CheckMoveVpc(const NbState& state, const std::string& id,
+                                                   uint32_t to) {
+  auto it = state.vpcs.find(id);
+  if (it == state.vpcs.end()) return absl::NotFoundError("id: no VPC '" + id + "'");
+  if (!state.clusters.contains(to)) {
+    return absl::NotFoundError(absl::StrCat("cluster_id: no cluster ", to));
+  }
+  const VpcRow& v = it->second;
+  if (v.moving_to == to || (v.moving_to == 0 && v.cluster_id == to)) return std::nullopt;
+  if (v.moving_to != 0) {
+    const char* phase = MovePhaseName(v.move_phase);
+    if (to == v.cluster_id && v.move_phase == MovePhase::kLoading) {
+      VpcRow cancelled = v;
+      cancelled.moving_to = 0;
+      cancelled.move_phase = MovePhase::kNone;
+      return cancelled;
+    }
+    if (to == v.cluster_id) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "id: VPC '", id, "' is ", phase, " to cluster ", v.moving_to,
+          ": hosts are taking its rules from there; move it back once the move is done"));
+    }
+    return absl::FailedPreconditionError(
+        absl::StrCat("id: VPC '", id, "' is moving to cluster ", v.moving_to, " (", phase,
+                     "); wait until it is done, or cancel it with cluster_id ", v.cluster_id));
+  }
+  size_t serving = 0;
+  if (auto m = state.gateways_by_cluster.find(to); m != state.gateways_by_cluster.end()) {
+    for (const std::string& name : m->second) {
+      auto g = state.gateways.find(name);
+      serving += g != state.gateways.end() && g->second.role == GatewayRole::kServing;
+    }
+  }
+  if (serving == 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cluster_id: cluster ", to, " has no serving member to take the VPC"));
+  }
+  VpcRow moving = v;
+  moving.moving_to = to;
+  moving.move_phase = MovePhase::kLoading;
+  return moving;
 }
 
 absl::StatusOr<Checked<VpcInput>> CheckCreateVpc(const NbState& state, VpcInput in) {

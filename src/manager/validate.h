@@ -106,6 +106,12 @@ absl::Status CheckUnregisterGateway(const NbState& state, const std::string& nam
 absl::StatusOr<Checked<ClusterInput>> CheckCreateCluster(const NbState& state,
                                                          ClusterInput cluster);
 absl::Status CheckDeleteCluster(const NbState& state, uint32_t id);
+// A move of VPC `id` to cluster `to` (MoveVpc): the row to write (a move
+// started, or cancelled when `to` is its own cluster and the move is still
+// loading), or nullopt when nothing changes (there already, or moving
+// there).
+absl::StatusOr<std::optional<VpcRow>> CheckMoveVpc(const NbState& state, const std::string& id,
+                                                   uint32_t to);
 // add_gw_to_cluster by an operator: the cluster and gateway exist and the
 // gateway is a spare; `unchanged` when it is a member already (a retry).
 absl::StatusOr<bool> CheckAddClusterMember(const NbState& state, uint32_t cluster,

@@ -145,6 +145,17 @@ v1::Vpc VpcView(const NbState& state, const VpcRow& row) {
   out.set_vni(row.vpc.vni);
   out.set_router_mac(row.vpc.router_mac);
   out.set_cluster_id(row.cluster_id);
+  out.set_moving_to(row.moving_to);
+  switch (row.moving_to == 0 ? MovePhase::kNone : row.move_phase) {
+    case MovePhase::kLoading:
+      out.set_move_phase(v1::VPC_MOVE_PHASE_LOADING);
+      break;
+    case MovePhase::kSwitching:
+      out.set_move_phase(v1::VPC_MOVE_PHASE_SWITCHING);
+      break;
+    case MovePhase::kNone:
+      break;
+  }
   for (auto it = state.networks.lower_bound({row.vpc.id, ""});
        it != state.networks.end() && it->first.first == row.vpc.id; ++it) {
     *out.add_networks() = NetworkView(it->second);

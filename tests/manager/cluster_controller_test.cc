@@ -55,7 +55,12 @@ class ClusterControllerTest : public ::testing::Test {
     GatewayDriver* driver = driver_.get();
     controller_ = std::make_unique<ClusterController>(
         io_.get_executor(), store_, gateways_.Factory(), timers_,
-        [driver](uint32_t cluster) { return driver->ClusterSettled(cluster); }, c);
+        ClusterController::DriverProgress{
+            [driver](uint32_t cluster) { return driver->ClusterSettled(cluster); },
+            [driver](uint32_t cluster, const std::string& vpc) {
+              return driver->VpcSettled(cluster, vpc);
+            }},
+        c);
     driver_->Start();
     controller_->Start();
   }

@@ -123,7 +123,8 @@ class FakeGateway {
     absl::Status ok = CheckEndpoint(v->second, e);
     if (!ok.ok()) return ok;
     v->second.endpoints[e.key()] = e;
-    return designated && bound.contains(e.key());
+    // A standby VPC programs no host: nothing of it is online here.
+    return designated && bound.contains(e.key()) && !v->second.vpc.standby();
   }
 
   absl::Status DeleteEndpoint(const std::string& key) {
@@ -175,6 +176,13 @@ class FakeGateway {
 
   absl::Status DeleteVpc(const std::string& id) {
     if (vpcs_.erase(id) == 0) return absl::NotFoundError("vpc " + id + " is unknown");
+    return absl::OkStatus();
+  }
+
+  absl::Status SetVpcStandby(const std::string& id, bool standby) {
+    auto v = vpcs_.find(id);
+    if (v == vpcs_.end()) return absl::NotFoundError("vpc " + id + " is unknown");
+    v->second.vpc.set_standby(standby);
     return absl::OkStatus();
   }
 
@@ -266,10 +274,16 @@ class FakeGatewayClient final : public GatewayClient {
     if (!in.ok()) co_return in;
     co_return gw_->Leave(gw_->AddVpc(*vpc));
   }
-  asio::awaitable<absl::Status> DeleteVpc(std::string vpc) override {
-    absl::Status in = gw_->Enter("DeleteVpc " + vpc, true);
+  asio::awaitable<absl::Status> DeleteVpc(std::string vpc, bool keep_direct_paths) override {
+    absl::Status in =
+        gw_->Enter("DeleteVpc " + vpc + (keep_direct_paths ? " keep_direct_paths" : ""), true);
     if (!in.ok()) co_return in;
     co_return gw_->Leave(gw_->DeleteVpc(vpc));
+  }
+  asio::awaitable<absl::Status> SetVpcStandby(std::string vpc, bool standby) override {
+    absl::Status in = gw_->Enter(absl::StrCat("SetVpcStandby ", vpc, " ", standby), true);
+    if (!in.ok()) co_return in;
+    co_return gw_->Leave(gw_->SetVpcStandby(vpc, standby));
   }
   asio::awaitable<absl::Status> DeleteNetwork(std::string vpc, std::string network) override {
     absl::Status in = gw_->Enter("DeleteNetwork " + vpc + "/" + network, true);

@@ -72,8 +72,24 @@ class MemoryStore final : public DriverStore, public ControllerStore {
     co_return absl::OkStatus();
   }
 
+  asio::awaitable<absl::Status> WriteVpcMoves(std::vector<VpcRow> rows) override {
+    ++move_writes;
+    if (fail_writes) co_return absl::UnavailableError("store: not connected");
+    for (const VpcRow& r : rows) {
+      auto it = s_.vpcs.find(r.vpc.id);
+      if (it == s_.vpcs.end()) continue;
+      VpcRow row = it->second;
+      row.cluster_id = r.cluster_id;
+      row.moving_to = r.moving_to;
+      row.move_phase = r.move_phase;
+      PutVpc(row);
+    }
+    co_return absl::OkStatus();
+  }
+
   int writes = 0;
   int membership_writes = 0;
+  int move_writes = 0;
   bool fail_writes = false;
 
   // ---- Changes. ----
