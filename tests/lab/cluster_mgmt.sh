@@ -14,7 +14,14 @@
 #   4. gw2 added to cluster 2: it loads vpc2 before it joins (no ping of
 #      vpc2 lost); host3, which holds no VM of vpc2 any more, receives no
 #      OpenFlow change (counted in its ovs-vswitchd's own log of received
-#      messages), while host1 and host2 get their group 2 rewritten.
+#      messages), while host1 and host2 get their group 2 rewritten;
+#   5. vpc1 moved from cluster 1 to cluster 2 (make-before-break) while a
+#      ping runs between its VMs on host1 and host3 and their direct paths
+#      are deleted every 200 ms (so that half the packets cross the
+#      gateways, before, during and after the switch): no ping lost; both
+#      hosts' rules of vpc1 carry cluster 2's cookie and send to group 2,
+#      group 1 is gone, gw1 holds nothing; host2, which holds no VM of
+#      vpc1, receives no OpenFlow change.
 # shellcheck source=tests/lab/lib.sh
 source "$(dirname "$0")/lib.sh" "$1" cmgmt
 export SHORTCUT_GATEWAYD=$BIN/shortcut-gatewayd SHORTCUT_MANAGERD=$BIN/shortcut-managerd
@@ -187,6 +194,69 @@ settled "$LAB_DIR/ping-vpc2.txt"
 lost2b=$(lost_in "$LAB_DIR/ping-vpc2.txt")
 [ "$lost2b" = "$lost2" ] || fail "vpc2 lost $((lost2b - lost2)) pings while gw2 joined"
 ok "gw2 joined cluster 2 after loading vpc2 (no ping lost); OpenFlow changes received: host1 $c1, host2 $c2, host3 $c3"
+
+# ---- 5. vpc1 moves to cluster 2, make-before-break.
+# host2 gives up its VMs of vpc1: it is outside the move.
+for k in $(mgr --json endpoint list --host host2 | python3 -c 'import json, sys
+for e in json.load(sys.stdin).get("endpoints", []):
+    if e["vpc"] == "vpc1": print(e["key"])'); do
+  mgr endpoint delete "$k" > /dev/null
+done
+no_group1() { [ "$(buckets host2 1)" = 0 ]; }
+wait_for 10 no_group1 || fail "host2 still holds group 1 without a VM of vpc1"
+vni=$(mgr --json vpc show vpc1 | python3 -c 'import json, sys; print(json.load(sys.stdin)["vni"])')
+cookie() { printf '0x%x' $(((0x5c0001 << 40) | ($1 << 24) | vni)); } # cookie CLUSTER
+# default_to HOST GROUP: vpc1's default route on HOST goes to GROUP, with
+# that cluster's cookie.
+default_to() {
+  $OF dump-flows "$(br "$1")" "table=20,metadata=$vni" | grep 'priority=10' |
+    grep "cookie=$(cookie "$2")" | grep -q "group:$2"
+}
+default_to host1 1 && default_to host3 1 || fail "vpc1's default route is not group 1 before the move"
+for h in $HOSTS; do
+  ovs-appctl -t "$LAB_DIR/$h/ovs-vswitchd.ctl" vlog/set vconn:file:dbg > /dev/null
+  wc -l < "$LAB_DIR/$h/ovs-vswitchd.log" > "$LAB_DIR/$h/log.mark"
+done
+packet_ins() { gwctl "$1" --json stats | python3 -c 'import json, sys; print(json.load(sys.stdin).get("packet_ins", 0))'; }
+pi_before=$(($(packet_ins gw2) + $(packet_ins gw3)))
+p3=$(start_pings "$a" "$(vm "$b" ip)" "$LAB_DIR/ping-move.txt")
+wait_for 10 past "$LAB_DIR/ping-move.txt" 10 || fail "pings in vpc1 did not start"
+# Direct paths deleted every 200 ms on both hosts, at most 20 s.
+(for _ in $(seq 100); do
+  for h in host1 host3; do
+    $OF del-flows "$(br "$h")" "cookie=0x5c00020000000000/0xffffff0000000000" 2> /dev/null || true
+  done
+  sleep 0.2
+done) &
+flapper=$!
+sleep 1 # Packets cross cluster 1's gateway before the move.
+moved=$(mgr vpc move vpc1 --to 2 --wait --timeout 30) || fail "vpc1 did not move: $(mgr vpc show vpc1)"
+sleep 1 # ... and cluster 2's after it.
+kill "$flapper" 2> /dev/null || true
+wait "$flapper" 2> /dev/null || true
+settled "$LAB_DIR/ping-move.txt"
+lost3=$(lost_in "$LAB_DIR/ping-move.txt")
+sent3=$(last_seq "$LAB_DIR/ping-move.txt")
+kill "$p3" 2> /dev/null || true
+pi_after=$(($(packet_ins gw2) + $(packet_ins gw3)))
+for h in $HOSTS; do
+  n=$(since_mark "$h" 'received: .*GROUP_DESC request')
+  $OF dump-groups "$(br "$h")" > /dev/null
+  wait_for 10 logged "$h" "$n" || fail "$h's log did not show the dump request"
+done
+c1=$(changes host1) c2=$(changes host2) c3=$(changes host3)
+for h in $HOSTS; do ovs-appctl -t "$LAB_DIR/$h/ovs-vswitchd.ctl" vlog/set vconn:file:info > /dev/null; done
+[ "$lost3" = 0 ] || fail "vpc1 lost $lost3 of $sent3 pings while it moved ($moved)"
+[ "$pi_after" -gt "$pi_before" ] || fail "no first packet crossed cluster 2's gateways after the move"
+default_to host1 2 && default_to host3 2 || fail "vpc1's default route is not cluster 2's group after the move: $($OF dump-flows "$(br host1)" "table=20,metadata=$vni")"
+for h in $HOSTS; do
+  [ "$(buckets "$h" 1)" = 0 ] || fail "$h still holds group 1 (cluster 1 serves no VPC now)"
+done
+[ "$(gw_endpoints gw1)" = 0 ] || fail "gw1 still holds $(gw_endpoints gw1) endpoints"
+[ "$(gw_endpoints gw2)" = "$(gw_endpoints gw3)" ] || fail "gw2 holds $(gw_endpoints gw2) endpoints, gw3 $(gw_endpoints gw3)"
+[ "$c2" = 0 ] || fail "host2 (no VM of vpc1) received $c2 OpenFlow changes during the move"
+[ "$c1" -gt 0 ] && [ "$c3" -gt 0 ] || fail "host1/host3 got $c1/$c3 OpenFlow changes: the counter saw none"
+ok "$moved; 0 of $sent3 pings lost ($((pi_after - pi_before)) first packets through cluster 2's gateways); OpenFlow changes received: host1 $c1, host2 $c2, host3 $c3"
 
 kill "$p1" "$p2" 2> /dev/null || true
 for h in $HOSTS gw1 gw2 gw3; do

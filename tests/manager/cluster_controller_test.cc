@@ -214,6 +214,99 @@ TEST_F(ClusterControllerTest, ADryRunSaysWhatWouldBeDoneAndChangesNothing) {
   EXPECT_EQ(store_.membership_writes, 1);
 }
 
+// Whether the gateway holds blue (nullopt: not at all) as standby.
+std::optional<bool> BlueIn(testing::FakeGateway& g) {
+  GatewayContent c = g.Content();
+  auto it = c.vpcs.find("blue");
+  if (it == c.vpcs.end()) return std::nullopt;
+  return it->second.vpc.standby();
+}
+
+TEST_F(ClusterControllerTest, AVpcMovesMakeBeforeBreak) {
+  Start();
+  ASSERT_TRUE(AdvanceUntil([&] { return driver_->settled() && BlueIn(gw("gw-a")) == false; }));
+  VpcRow blue = store_.state().vpcs.at("blue");
+  blue.moving_to = 2;  // As MoveVpc writes it.
+  blue.move_phase = MovePhase::kLoading;
+  store_.PutVpc(blue);
+  // Checked after every step: until cluster 2 (gw-c) serves blue, both
+  // members of cluster 1 serve it; gw-c serves it only after holding it
+  // as standby.
+  bool broken = false;
+  bool standby_seen = false;
+  bool switching_seen = false;
+  auto step = [&] {
+    std::optional<bool> c = BlueIn(gw("gw-c"));
+    if (c == true) standby_seen = true;
+    if (c == false && !standby_seen) broken = true;  // Served before it was loaded.
+    if (c != false && (BlueIn(gw("gw-a")) != false || BlueIn(gw("gw-b")) != false)) broken = true;
+    const VpcRow& now = store_.state().vpcs.at("blue");
+    switching_seen = switching_seen || now.move_phase == MovePhase::kSwitching;
+    return now.cluster_id == 2 && now.moving_to == 0 && !BlueIn(gw("gw-a")).has_value() &&
+           !BlueIn(gw("gw-b")).has_value();
+  };
+  ASSERT_TRUE(AdvanceUntil(step, 10000));
+  EXPECT_FALSE(broken);
+  EXPECT_TRUE(standby_seen);
+  EXPECT_TRUE(switching_seen);
+  EXPECT_EQ(store_.state().vpcs.at("blue").move_phase, MovePhase::kNone);
+  EXPECT_EQ(gw("gw-c").Count("SetVpcStandby blue 0"), 1u);
+  // The old cluster dropped it keeping the direct paths (endpoints unchanged).
+  EXPECT_EQ(gw("gw-a").Count("DeleteVpc blue keep_direct_paths"), 1u);
+  EXPECT_EQ(gw("gw-b").Count("DeleteVpc blue keep_direct_paths"), 1u);
+  EXPECT_EQ(gw("gw-a").Count("DeleteVpc blue"), 1u);
+  EXPECT_EQ(BlueIn(gw("gw-c")), false);
+  EXPECT_TRUE(Holds("gw-a"));
+  EXPECT_TRUE(Holds("gw-c"));
+}
+
+TEST_F(ClusterControllerTest, AMoveWaitsForTheNewClusterAndCarriesChangesMadeMeanwhile) {
+  Start();
+  ASSERT_TRUE(AdvanceUntil([&] { return driver_->settled(); }));
+  gw("gw-c").bridge_behind = true;  // Its bridge does not confirm the VPC's flows.
+  VpcRow blue = store_.state().vpcs.at("blue");
+  blue.moving_to = 2;
+  blue.move_phase = MovePhase::kLoading;
+  store_.PutVpc(blue);
+  ASSERT_TRUE(AdvanceUntil([&] { return BlueIn(gw("gw-c")) == true; }));
+  // A VM of blue created meanwhile reaches both clusters.
+  store_.PutEndpoint(testing::Ep("b3", "blue", "web", "10.0.0.3", "h1", 9));
+  Advance(2000);
+  EXPECT_EQ(store_.state().vpcs.at("blue").move_phase, MovePhase::kLoading);
+  EXPECT_EQ(gw("gw-c").Count("SetVpcStandby"), 0u);
+  EXPECT_TRUE(gw("gw-c").HoldsEndpoint("b3"));
+  EXPECT_TRUE(gw("gw-a").HoldsEndpoint("b3"));
+  EXPECT_TRUE(gw("gw-b").HoldsEndpoint("b3"));
+  gw("gw-c").bridge_behind = false;
+  ASSERT_TRUE(AdvanceUntil([&] {
+    const VpcRow& now = store_.state().vpcs.at("blue");
+    return now.cluster_id == 2 && now.moving_to == 0 && !BlueIn(gw("gw-a")).has_value();
+  }));
+  EXPECT_TRUE(gw("gw-c").HoldsEndpoint("b3"));
+  EXPECT_EQ(BlueIn(gw("gw-c")), false);
+}
+
+TEST_F(ClusterControllerTest, AMoveCancelledWhileLoadingLeavesTheVpcWhereItWas) {
+  Start();
+  ASSERT_TRUE(AdvanceUntil([&] { return driver_->settled(); }));
+  gw("gw-c").bridge_behind = true;
+  VpcRow blue = store_.state().vpcs.at("blue");
+  blue.moving_to = 2;
+  blue.move_phase = MovePhase::kLoading;
+  store_.PutVpc(blue);
+  ASSERT_TRUE(AdvanceUntil([&] { return BlueIn(gw("gw-c")) == true; }));
+  blue.moving_to = 0;  // As MoveVpc to its own cluster writes it.
+  blue.move_phase = MovePhase::kNone;
+  store_.PutVpc(blue);
+  ASSERT_TRUE(AdvanceUntil([&] { return !BlueIn(gw("gw-c")).has_value(); }));
+  EXPECT_EQ(gw("gw-c").Count("DeleteVpc blue keep_direct_paths"), 1u);
+  EXPECT_EQ(gw("gw-c").Count("SetVpcStandby"), 0u);
+  Advance(1000);
+  EXPECT_EQ(store_.state().vpcs.at("blue").cluster_id, 1u);
+  EXPECT_EQ(BlueIn(gw("gw-a")), false);
+  EXPECT_EQ(BlueIn(gw("gw-b")), false);
+}
+
 TEST_F(ClusterControllerTest, AFailedWriteIsPlannedAgain) {
   store_.fail_writes = true;
   Start();

@@ -118,6 +118,36 @@ TEST_F(GatewayContentTest, NetworksAndEndpointsAreSortedWhateverTheInsertOrder) 
 
 // Only serving members take traffic: a joining (loading or failed) or a
 // draining member is sent as standby, to itself and to the others alike.
+TEST_F(GatewayContentTest, AVpcMovingIsHeldByBothClustersStandbyInTheNewOneUntilItSwitches) {
+  VpcRow blue = state().vpcs.at("blue");
+  blue.moving_to = 2;
+  blue.move_phase = MovePhase::kLoading;
+  store_.PutVpc(blue);
+  auto c = DesiredContent(state(), "gw-c");  // Cluster 2.
+  ASSERT_TRUE(c.has_value());
+  ASSERT_EQ(c->vpcs.size(), 2u);
+  ASSERT_TRUE(c->vpcs.contains("blue"));
+  EXPECT_TRUE(c->vpcs.at("blue").vpc.standby());
+  EXPECT_EQ(c->vpcs.at("blue").endpoints.size(), 2u);
+  EXPECT_FALSE(c->vpcs.at("red").vpc.standby());
+  auto a = DesiredContent(state(), "gw-a");  // Cluster 1 serves it meanwhile.
+  ASSERT_TRUE(a.has_value());
+  ASSERT_TRUE(a->vpcs.contains("blue"));
+  EXPECT_FALSE(a->vpcs.at("blue").vpc.standby());
+
+  blue.move_phase = MovePhase::kSwitching;
+  store_.PutVpc(blue);
+  EXPECT_FALSE(DesiredContent(state(), "gw-c")->vpcs.at("blue").vpc.standby());
+  EXPECT_TRUE(DesiredContent(state(), "gw-a")->vpcs.contains("blue"));
+
+  blue.cluster_id = 2;  // Done.
+  blue.moving_to = 0;
+  blue.move_phase = MovePhase::kNone;
+  store_.PutVpc(blue);
+  EXPECT_FALSE(DesiredContent(state(), "gw-a")->vpcs.contains("blue"));
+  EXPECT_FALSE(DesiredContent(state(), "gw-c")->vpcs.at("blue").vpc.standby());
+}
+
 TEST_F(GatewayContentTest, MembersThatAreNotServingAreStandby) {
   GatewayRow a = state().gateways.at("gw-a");
   a.role = GatewayRole::kJoining;

@@ -288,6 +288,60 @@ TEST(ValidateState, DeleteCluster) {
   EXPECT_THAT(CheckDeleteCluster(s, 7), IsStatus(absl::StatusCode::kNotFound, "id: no cluster 7"));
 }
 
+TEST(ValidateState, MoveVpc) {
+  testing::NbStateBuilder b;
+  b.Host("h1", "172.31.1.1");
+  b.Gateway("g1", "172.31.2.1", 1000, 1, 60001).Gateway("g2", "172.31.2.2", 1000, 2, 60002);
+  b.Gateway("g3", "172.31.2.3", 1000, 3, 60003);
+  b.Cluster(1).Cluster(2).Cluster(3).Cluster(4);  // 4: no member.
+  b.Vpc("blue", 100, 1).Network("blue", "web", "10.0.0.0/24", "");
+  NbState s = b.Build();
+  s.gateways.at("g3").role = GatewayRole::kJoining;  // 3: a member, none serving.
+  EXPECT_THAT(CheckMoveVpc(s, "nope", 2).status(),
+              IsStatus(absl::StatusCode::kNotFound, "id: no VPC 'nope'"));
+  EXPECT_THAT(CheckMoveVpc(s, "blue", 9).status(),
+              IsStatus(absl::StatusCode::kNotFound, "cluster_id: no cluster 9"));
+  EXPECT_THAT(CheckMoveVpc(s, "blue", 4).status(),
+              IsStatus(absl::StatusCode::kFailedPrecondition,
+                       "cluster_id: cluster 4 has no serving member to take the VPC"));
+  EXPECT_THAT(CheckMoveVpc(s, "blue", 3).status(),
+              IsStatus(absl::StatusCode::kFailedPrecondition,
+                       "cluster_id: cluster 3 has no serving member to take the VPC"));
+  auto same = CheckMoveVpc(s, "blue", 1);  // There already.
+  ASSERT_TRUE(same.ok()) << same.status();
+  EXPECT_FALSE(same->has_value());
+
+  auto start = CheckMoveVpc(s, "blue", 2);
+  ASSERT_TRUE(start.ok()) << start.status();
+  ASSERT_TRUE(start->has_value());
+  EXPECT_EQ((*start)->cluster_id, 1u);
+  EXPECT_EQ((*start)->moving_to, 2u);
+  EXPECT_EQ((*start)->move_phase, MovePhase::kLoading);
+
+  s.vpcs.at("blue") = **start;
+  auto again = CheckMoveVpc(s, "blue", 2);  // A retry: nothing to write.
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->has_value());
+  EXPECT_THAT(CheckMoveVpc(s, "blue", 3).status(),
+              IsStatus(absl::StatusCode::kFailedPrecondition,
+                       "id: VPC 'blue' is moving to cluster 2 (loading); wait until it is done, "
+                       "or cancel it with cluster_id 1"));
+  EXPECT_THAT(CheckDeleteCluster(s, 2), IsStatus(absl::StatusCode::kFailedPrecondition,
+                                                 "cluster 2 is where VPC blue is moving to"));
+  auto cancel = CheckMoveVpc(s, "blue", 1);
+  ASSERT_TRUE(cancel.ok()) << cancel.status();
+  ASSERT_TRUE(cancel->has_value());
+  EXPECT_EQ((*cancel)->cluster_id, 1u);
+  EXPECT_EQ((*cancel)->moving_to, 0u);
+  EXPECT_EQ((*cancel)->move_phase, MovePhase::kNone);
+
+  s.vpcs.at("blue").move_phase = MovePhase::kSwitching;  // Hosts follow cluster 2 already.
+  EXPECT_THAT(CheckMoveVpc(s, "blue", 1).status(),
+              IsStatus(absl::StatusCode::kFailedPrecondition,
+                       "id: VPC 'blue' is switching to cluster 2: hosts are taking its rules "
+                       "from there; move it back once the move is done"));
+}
+
 TEST(ValidateState, CreateVpc) {
   NbState s = Sample();
   VpcInput in;
