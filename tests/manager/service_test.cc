@@ -273,6 +273,55 @@ TEST_F(ServiceTest, ClustersCreateDeleteAndRefusals) {
   EXPECT_EQ(all.clusters(1).id(), 5u);
 }
 
+TEST_F(ServiceTest, MoveVpcStartsAMoveCancelsItAndRefusesBadRequests) {
+  Basic();
+  v1::Cluster c;
+  ASSERT_TRUE(CreateCluster(2, {"g2"}, &c).ok());  // g2 serves at once (no VPC yet).
+  v1::MoveVpcRequest r;
+  v1::Vpc v;
+  r.set_id("blue");
+  r.set_cluster_id(0);
+  ExpectRefused([&] { return stub_->MoveVpc(Ctx().get(), r, &v); },
+                grpc::StatusCode::INVALID_ARGUMENT, "cluster_id: 0 is not in 1..65535");
+  r.set_cluster_id(9);
+  ExpectRefused([&] { return stub_->MoveVpc(Ctx().get(), r, &v); }, grpc::StatusCode::NOT_FOUND,
+                "cluster_id: no cluster 9");
+  r.set_id("");
+  r.set_cluster_id(2);
+  ExpectRefused([&] { return stub_->MoveVpc(Ctx().get(), r, &v); },
+                grpc::StatusCode::INVALID_ARGUMENT, "id: missing");
+  r.set_id("nope");
+  ExpectRefused([&] { return stub_->MoveVpc(Ctx().get(), r, &v); }, grpc::StatusCode::NOT_FOUND,
+                "id: no VPC 'nope'");
+
+  r.set_id("blue");
+  grpc::Status s = stub_->MoveVpc(Ctx().get(), r, &v);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(v.cluster_id(), 1u);
+  EXPECT_EQ(v.moving_to(), 2u);
+  EXPECT_EQ(v.move_phase(), v1::VPC_MOVE_PHASE_LOADING);
+  nlohmann::json rows = Select("Vpc", "vpc_id", "blue");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["move_phase"], "loading");
+  EXPECT_EQ(rows[0]["moving_to"][0], "uuid");  // One reference, to cluster 2's row.
+  EXPECT_EQ(rows[0]["moving_to"][1], Select("Cluster", "cluster_id", 2)[0]["_uuid"][1]);
+
+  v1::DeleteClusterRequest del;
+  v1::DeleteClusterResponse delr;
+  del.set_id(2);
+  ExpectRefused([&] { return stub_->DeleteCluster(Ctx().get(), del, &delr); },
+                grpc::StatusCode::FAILED_PRECONDITION, "cluster 2 is where VPC blue is moving to");
+
+  r.set_cluster_id(1);  // Its own cluster: cancelled.
+  s = stub_->MoveVpc(Ctx().get(), r, &v);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(v.moving_to(), 0u);
+  EXPECT_EQ(v.move_phase(), v1::VPC_MOVE_PHASE_UNSPECIFIED);
+  rows = Select("Vpc", "vpc_id", "blue");
+  EXPECT_EQ(rows[0]["move_phase"], nlohmann::json::parse(R"(["set",[]])"));
+  EXPECT_EQ(rows[0]["moving_to"], nlohmann::json::parse(R"(["set",[]])"));
+}
+
 TEST_F(ServiceTest, VpcsPlacementIdempotenceAndRefusals) {
   Basic();
   v1::Cluster c;
