@@ -125,8 +125,8 @@ TEST_F(ManagerCmdTest, GatewaysClustersVpcsNetworks) {
   r = Ctl({"vpc", "list"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out,
-            "ID    VNI  ROUTER-MAC         CLUSTER  NETWORKS  ENDPOINTS\n"
-            "blue  100  02:00:00:00:00:01  1        web       0\n");
+            "ID    VNI  ROUTER-MAC         CLUSTER  MOVING  NETWORKS  ENDPOINTS\n"
+            "blue  100  02:00:00:00:00:01  1        -       web       0\n");
   r = Ctl({"vpc", "create", "red", "--vni", "100", "--router-mac", "02:00:00:00:00:02"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "shortcutctl: ALREADY_EXISTS: vpc.vni: 100 is used by VPC blue\n");
@@ -145,6 +145,39 @@ TEST_F(ManagerCmdTest, GatewaysClustersVpcsNetworks) {
             "blue  web  10.0.0.0/16  fd00::/64\n");
   Ok({"network", "delete", "blue", "db"});
   EXPECT_EQ(Count("Network"), 1u);
+}
+
+TEST_F(ManagerCmdTest, VpcMoveStartsWaitsAndCancels) {
+  Basic();  // Cluster 1 = g1, serving VPC blue.
+  Ok({"gw", "register", "g2", "--underlay-ip", "172.31.2.2", "--grpc", "unix:/run/g2.sock",
+      "--capacity", "100"});
+  Ok({"cluster", "create", "--id", "2", "g2"});
+  RunResult r = Ctl({"vpc", "move", "blue", "--to", "7"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "shortcutctl: NOT_FOUND: cluster_id: no cluster 7\n");
+  r = Ctl({"vpc", "move", "blue"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--to is required"));
+  r = Ctl({"vpc", "move", "blue", "--to", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "vpc blue moving from cluster 1 to 2 (loading)\n");
+  nlohmann::json row = Select("Vpc", "vpc_id", "blue");
+  ASSERT_EQ(row.size(), 1u);
+  EXPECT_EQ(row[0]["move_phase"], "loading");
+  r = Ctl({"vpc", "list"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "ID    VNI  ROUTER-MAC         CLUSTER  MOVING          NETWORKS  ENDPOINTS\n"
+            "blue  100  02:00:00:00:00:01  1        to 2 (loading)  web       0\n");
+  // No gateway carries the move out here: --wait gives up at its timeout.
+  r = Ctl({"vpc", "move", "blue", "--to", "2", "--wait", "--timeout", "0.5"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "shortcutctl: vpc blue not moved within 0.5 s: cluster 1, to 2 (loading)\n");
+  r = Ctl({"vpc", "move", "blue", "--to", "1"});  // Cancelled.
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "vpc blue is on cluster 1\n");
+  row = Select("Vpc", "vpc_id", "blue");
+  EXPECT_EQ(row[0]["move_phase"], nlohmann::json::parse(R"(["set",[]])"));
 }
 
 TEST_F(ManagerCmdTest, ClusterMembersAddedJoiningAndRemovedDraining) {
