@@ -78,6 +78,7 @@ absl::StatusOr<VpcInput> VpcFromProto(const v1::Vpc& vpc, const std::string& fie
   in.vpc.id = vpc.id();
   in.vpc.vni = vpc.vni();
   in.vpc.router_mac = vpc.router_mac();
+  in.vpc.standby = vpc.standby();
   for (int i = 0; i < vpc.networks_size(); ++i) {
     const v1::Network& n = vpc.networks(i);
     std::string net_field = absl::StrCat(field, ".networks[", i, "]");

@@ -267,9 +267,18 @@ std::vector<std::string> Gateway::HostsConcerned() const {
   std::vector<std::string> names;
   for (const Host& h : cluster_.hosts) {
     auto vpcs = db_.VpcsOfHost(h.name);
-    if (vpcs.ok() && !vpcs->empty()) names.push_back(h.name);
+    // A host holding only standby VPCs of the cluster holds no group of it.
+    if (vpcs.ok() &&
+        std::any_of(vpcs->begin(), vpcs->end(), [](const Holding& v) { return !v.standby; })) {
+      names.push_back(h.name);
+    }
   }
   return names;
+}
+
+bool Gateway::Standby(std::string_view vpc) const {
+  auto view = db_.FindVpc(vpc);
+  return view && view->standby;
 }
 
 void Gateway::ReleaseUndesignated() {
@@ -290,7 +299,14 @@ pipeline::HostRules Gateway::RulesFor(const std::string& host) const {
   rules.gateway_ports = BucketOfports(cluster_.members);
   auto vpcs = db_.VpcsOfHost(host);
   if (!vpcs.ok()) return rules;
+  // Standby VPCs are served by another cluster: neither they nor their VMs
+  // have rules here. Few VPCs per host: a vector is the cheapest set.
+  std::vector<uint32_t> standby;
   for (const Holding& h : *vpcs) {
+    if (h.standby) {
+      standby.push_back(h.vni);
+      continue;
+    }
     auto vpc = db_.FindVpcByVni(h.vni);
     if (vpc) rules.vpcs.push_back({vpc->vni, vpc->router_mac});
   }
@@ -299,6 +315,9 @@ pipeline::HostRules Gateway::RulesFor(const std::string& host) const {
   const auto& host_ports = bound->second;
   (void)db_.ForEachEndpointOfHost(host, [&](const EndpointView& e) {
     // absl::string_view is not std::string_view in this Abseil build.
+    if (!standby.empty() && std::find(standby.begin(), standby.end(), e.vni) != standby.end()) {
+      return;
+    }
     auto port = host_ports.find(absl::string_view(e.iface_id.data(), e.iface_id.size()));
     if (port == host_ports.end()) return;  // Not bound yet: no rules until it is.
     rules.vms.push_back({e.vni, e.ipv4, e.mac, port->second});
@@ -360,6 +379,9 @@ asio::awaitable<absl::StatusOr<Gateway::EndpointResult>> Gateway::UpdateEndpoint
       bridge_->RemoveEndpoint(vni, update->old_ipv4);
     bridge_->PutEndpoint(vni, ipv4, view->host_underlay);
   }
+  // A standby VPC's hosts are the serving cluster's to program and
+  // invalidate: the DB and the bridge only, and the VM is not online here.
+  if (Standby(vpc)) co_return result;
   if (update->moved || update->readdressed) {
     co_await Invalidate(vpc, vni, update->readdressed ? update->old_ipv4 : ipv4);
   }
@@ -384,6 +406,7 @@ asio::awaitable<absl::Status> Gateway::DeleteEndpoint(std::string key) {
   auto removal = db_.DeleteEndpoint(key);
   if (!removal.ok()) co_return removal.status();
   MirrorRemoval(*removal, false);
+  if (Standby(removal->vpc)) co_return absl::OkStatus();  // No host is ours to touch.
   for (const RemovedEndpoint& e : removal->endpoints) {
     co_await Invalidate(removal->vpc, removal->vni, e.ipv4);
     absl::Status s = co_await ProgramChanged(e.host);
@@ -396,14 +419,18 @@ asio::awaitable<absl::Status> Gateway::DeleteEndpoint(std::string key) {
   co_return absl::OkStatus();
 }
 
-asio::awaitable<absl::StatusOr<size_t>> Gateway::DeleteVpc(std::string id) {
+asio::awaitable<absl::StatusOr<size_t>> Gateway::DeleteVpc(std::string id, bool keep_direct_paths) {
+  const bool standby = Standby(id);
   auto removal = db_.DeleteVpc(id);
   if (!removal.ok()) co_return removal.status();
   MirrorRemoval(*removal, true);
+  // A standby VPC had no rules on any host, and its direct paths are the
+  // serving cluster's concern.
+  if (standby) co_return removal->endpoints.size();
   std::vector<std::string> hosts = removal->released_hosts;
   for (const std::string& host : hosts) {
     HostProgrammer* p = programmer(host);
-    if (p != nullptr) {
+    if (p != nullptr && !keep_direct_paths) {
       std::vector<of::FlowMod> mods = {pipeline::DirectPathDeleteVpc(removal->vni)};
       absl::Status s = co_await p->SendDirectPaths(std::move(mods));
       if (!s.ok()) spdlog::warn("{}", std::string(s.message()));
@@ -420,6 +447,7 @@ asio::awaitable<absl::StatusOr<size_t>> Gateway::DeleteNetwork(std::string vpc,
   auto removal = db_.DeleteNetwork(vpc, network);
   if (!removal.ok()) co_return removal.status();
   MirrorRemoval(*removal, false);
+  if (Standby(vpc)) co_return removal->endpoints.size();  // No host is ours to touch.
   std::vector<Ipv4> ips;
   ips.reserve(removal->endpoints.size());
   std::set<std::string> hosts(removal->released_hosts.begin(), removal->released_hosts.end());
@@ -458,6 +486,9 @@ asio::awaitable<absl::Status> Gateway::LoadVpc(Vpc vpc, std::vector<Network> net
     bridge_->PutVpc(vpc.vni);
     MirrorEndpoints(endpoints);
   }
+  // Held, not served: no host is programmed (nor armed) for it until
+  // SetVpcStandby(false).
+  if (vpc.standby) co_return absl::OkStatus();
   auto holding = db_.HostsOfVpc(vpc.id);
   if (!holding.ok()) Fatal("LoadVpc: vpc " + vpc.id + " missing right after its load");
   std::vector<std::string> hosts;
@@ -469,6 +500,27 @@ asio::awaitable<absl::Status> Gateway::LoadVpc(Vpc vpc, std::vector<Network> net
     co_return absl::Status(
         first_error.code(),
         absl::StrCat("vpc ", vpc.id, " is stored but pending: ", first_error.message()));
+  }
+  co_return absl::OkStatus();
+}
+
+asio::awaitable<absl::Status> Gateway::SetVpcStandby(std::string vpc, bool standby) {
+  auto changed = db_.SetVpcStandby(vpc, standby);
+  if (!changed.ok()) co_return changed.status();
+  if (!*changed) co_return absl::OkStatus();  // The same value again: nothing to send.
+  // Standby → served: its hosts get its VPC and VM rules (and the group, if
+  // the VPC is the first of the cluster there), armed as LoadVpc arms them.
+  // Served → standby: the same hosts, without them.
+  auto holding = db_.HostsOfVpc(vpc);
+  if (!holding.ok()) Fatal("SetVpcStandby: vpc " + vpc + " missing right after its change");
+  std::vector<std::string> hosts;
+  for (const Holding& h : *holding) hosts.emplace_back(h.name);
+  absl::Status first_error = co_await ProgramAll(std::move(hosts), true);
+  if (!first_error.ok()) {
+    co_return absl::Status(
+        first_error.code(),
+        absl::StrCat("vpc ", vpc, " is stored ", standby ? "as standby" : "as served",
+                     " but pending: ", first_error.message()));
   }
   co_return absl::OkStatus();
 }
@@ -507,7 +559,9 @@ asio::awaitable<absl::Status> Gateway::AddEndpoints(std::vector<Endpoint> endpoi
   if (!added.ok()) co_return added;
   MirrorEndpoints(endpoints);
   std::set<std::string> unique;
-  for (const Endpoint& e : endpoints) unique.insert(e.host);
+  for (const Endpoint& e : endpoints) {
+    if (!Standby(e.vpc)) unique.insert(e.host);  // A standby VPC's hosts are not ours.
+  }
   std::vector<std::string> hosts(unique.begin(), unique.end());
   absl::Status first_error = co_await ProgramAll(std::move(hosts), true);
   if (!first_error.ok()) {
@@ -626,7 +680,8 @@ std::vector<Gateway::VpcAddresses> Gateway::AddressesOnHost(const std::string& h
 
 asio::awaitable<void> Gateway::InvalidateAll(const std::string& vpc, uint32_t vni,
                                              std::vector<Ipv4> ips) {
-  if (ips.empty()) co_return;
+  // A standby VPC's direct paths are the serving cluster's to invalidate.
+  if (ips.empty() || Standby(vpc)) co_return;
   auto hosts = db_.HostsOfVpc(vpc);
   if (!hosts.ok()) co_return;
   std::vector<HostProgrammer*> targets;

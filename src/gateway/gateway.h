@@ -24,7 +24,17 @@
 //   - when an endpoint moves or goes, or its host gets a new underlay
 //     address (SetCluster), the direct paths toward its old address are
 //     deleted on every host of its VPC (non-strict delete on VNI and
-//     destination), whoever installed them.
+//     destination), whoever installed them;
+//   - a standby VPC (Vpc::standby, SetVpcStandby) is held but not served:
+//     a VPC moving to this cluster from another one, loaded before it takes
+//     over. Its endpoints are in the DB and the gateway's bridge, but no
+//     host is programmed, armed or invalidated for it (the serving cluster
+//     keeps its hosts): RulesFor leaves it and its VMs out, and a host
+//     holding only standby VPCs of the cluster holds no group of it. When
+//     it turns served, its hosts get its rules with this cluster's cookie,
+//     whose adds replace the old cluster's flows of the same match and
+//     priority; the old cluster's later deletes are cookie-scoped and miss
+//     them.
 // Bucket ports: a host reaches each member (standby ones included) through
 // a tunnel port of its own at the member's tunnel_ofport (assigned by the
 // management plane, unique across clusters), or, when no member has one, at
@@ -47,6 +57,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -143,8 +154,16 @@ class Gateway {
   // an error, but the endpoint is stored and pending: its rules go in when
   // the host comes back.
   asio::awaitable<absl::StatusOr<EndpointResult>> UpdateEndpoint(Endpoint endpoint);
+  // Of a standby VPC, UpdateEndpoint, DeleteEndpoint and DeleteNetwork
+  // change the DB and the bridge only: no host is programmed, no direct
+  // path deleted, and UpdateEndpoint answers online=false.
   asio::awaitable<absl::Status> DeleteEndpoint(std::string key);
-  asio::awaitable<absl::StatusOr<size_t>> DeleteVpc(std::string id);
+  // Removes a VPC and its endpoints (returns how many); the hosts that held
+  // it are programmed again without it and, unless `keep_direct_paths` (the
+  // VPC moved to another cluster with its endpoints unchanged, so its
+  // direct paths stay valid), every direct path of the VPC is deleted on
+  // them. A standby VPC goes from the DB and the bridge only.
+  asio::awaitable<absl::StatusOr<size_t>> DeleteVpc(std::string id, bool keep_direct_paths = false);
   // Removes a network and its endpoints (returns how many): the direct
   // paths toward each of them are deleted on every host still holding the
   // VPC, and the hosts they lived on are programmed again.
@@ -152,13 +171,22 @@ class Gateway {
   // A whole VPC at once (the AddVpc stream): the VPC and its networks, then
   // its endpoints (each must name this VPC) in one GatewayDb::AddEndpoints,
   // all or nothing (the VPC is deleted again if the endpoints are refused);
-  // then every designated host holding the VPC is programmed. As with
-  // UpdateEndpoint, a host that cannot confirm gives an error while the VPC
-  // stays stored and pending.
+  // then every designated host holding the VPC is programmed (none for a
+  // standby VPC). As with UpdateEndpoint, a host that cannot confirm gives
+  // an error while the VPC stays stored and pending.
   asio::awaitable<absl::Status> LoadVpc(Vpc vpc, std::vector<Network> networks,
                                         std::vector<Endpoint> endpoints);
+  // Serves a standby VPC (false) or stops serving it (true): every
+  // designated host holding a VM of it is armed and programmed, each in one
+  // bundle (its group if the host did not hold it yet, the VPC's and VMs'
+  // flows; or their removal), and the call returns once they confirmed. A
+  // host that cannot confirm gives an error (Unavailable: stored but
+  // pending), the flag changed all the same. The same value again changes
+  // and sends nothing. NotFound for an unknown VPC.
+  asio::awaitable<absl::Status> SetVpcStandby(std::string vpc, bool standby);
   // More endpoints of existing VPCs, all or nothing (GatewayDb::AddEndpoints);
-  // then their hosts are programmed (pending on error, as UpdateEndpoint).
+  // then their hosts are programmed (pending on error, as UpdateEndpoint),
+  // those of standby VPCs' endpoints excepted.
   asio::awaitable<absl::Status> AddEndpoints(std::vector<Endpoint> endpoints);
   // The gateway's own data plane: every VPC and endpoint of the DB is put
   // into it now and follows every change from now on.
@@ -172,7 +200,8 @@ class Gateway {
   const GatewayDb& db() const { return db_; }
   const ClusterConfig& cluster() const { return cluster_; }
   bool Designated(const std::string& host) const;
-  // The rules the designated gateway keeps on `host`.
+  // The rules the designated gateway keeps on `host`: its served VPCs and
+  // their bound VMs (standby VPCs left out).
   pipeline::HostRules RulesFor(const std::string& host) const;
   HostProgrammer* programmer(const std::string& host);
   const HostProgrammer* programmer(const std::string& host) const;
@@ -201,13 +230,16 @@ class Gateway {
   // Program() on every host at once (arming them first if `arm`); the first
   // error, if any.
   asio::awaitable<absl::Status> ProgramAll(std::vector<std::string> hosts, bool arm);
-  // The cluster's hosts that hold a VM of one of its VPCs: the only ones
-  // the group's buckets matter to.
+  // The cluster's hosts that hold a VM of one of its served (non-standby)
+  // VPCs: the only ones the group's buckets matter to.
   std::vector<std::string> HostsConcerned() const;
+  // The VPC is known and standby.
+  bool Standby(std::string_view vpc) const;
   // Hosts this gateway is no longer designated for: their programmers stop
   // keeping the rules (another member programs them now).
   void ReleaseUndesignated();
-  // Deletes direct paths toward (vni, ipv4) on every host that holds `vpc`.
+  // Deletes direct paths toward (vni, ipv4) on every host that holds `vpc`
+  // (nothing for a standby VPC).
   asio::awaitable<void> Invalidate(const std::string& vpc, uint32_t vni, Ipv4 ipv4);
   // The same for many destinations: one batch of flow_mods per host.
   asio::awaitable<void> InvalidateAll(const std::string& vpc, uint32_t vni, std::vector<Ipv4> ips);

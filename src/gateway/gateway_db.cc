@@ -449,6 +449,7 @@ absl::Status GatewayDb::AddVpc(const Vpc& vpc, const std::vector<Network>& netwo
   v.id = vpc.id;
   v.vni = vpc.vni;
   v.router_mac = *router_mac;
+  v.standby = vpc.standby;
   vpc_by_id_.emplace(vpc.id, index);
   vpc_by_vni_.emplace(vpc.vni, index);
   for (size_t i = 0; i < networks.size(); ++i) {
@@ -538,6 +539,15 @@ absl::StatusOr<Removal> GatewayDb::DeleteVpc(std::string_view id) {
   free_vpcs_.push_back(*index);
   MaybeCompactStrings();
   return removal;
+}
+
+absl::StatusOr<bool> GatewayDb::SetVpcStandby(std::string_view id, bool standby) {
+  std::optional<uint32_t> index = FindVpcIndex(id);
+  if (!index) return absl::NotFoundError(absl::StrCat("vpc ", A(id), " is unknown"));
+  VpcRec& v = vpcs_[*index];
+  if (v.standby == standby) return false;
+  v.standby = standby;
+  return true;
 }
 
 absl::StatusOr<Removal> GatewayDb::DeleteNetwork(std::string_view vpc, std::string_view network) {
@@ -1050,7 +1060,8 @@ std::optional<HostView> GatewayDb::FindHost(std::string_view name) const {
 }
 
 VpcView GatewayDb::VpcViewOf(const VpcRec& v) const {
-  return VpcView{v.id, v.vni, v.router_mac, v.networks.size(), v.endpoints, v.hosts.size()};
+  return VpcView{v.id,        v.vni,         v.router_mac, v.standby, v.networks.size(),
+                 v.endpoints, v.hosts.size()};
 }
 
 std::optional<VpcView> GatewayDb::FindVpc(std::string_view id) const {
@@ -1116,7 +1127,7 @@ absl::StatusOr<std::vector<Holding>> GatewayDb::HostsOfVpc(std::string_view vpc)
   std::vector<Holding> out;
   out.reserve(vpcs_[*index].hosts.size());
   for (const auto& [host, count] : vpcs_[*index].hosts) {
-    out.push_back(Holding{hosts_[host].name, 0, count});
+    out.push_back(Holding{hosts_[host].name, 0, count, false});
   }
   std::sort(out.begin(), out.end(),
             [](const Holding& a, const Holding& b) { return a.name < b.name; });
@@ -1129,7 +1140,7 @@ absl::StatusOr<std::vector<Holding>> GatewayDb::VpcsOfHost(std::string_view host
   std::vector<Holding> out;
   out.reserve(hosts_[*index].vpcs.size());
   for (const auto& [vpc, count] : hosts_[*index].vpcs) {
-    out.push_back(Holding{vpcs_[vpc].id, vpcs_[vpc].vni, count});
+    out.push_back(Holding{vpcs_[vpc].id, vpcs_[vpc].vni, count, vpcs_[vpc].standby});
   }
   std::sort(out.begin(), out.end(),
             [](const Holding& a, const Holding& b) { return a.name < b.name; });

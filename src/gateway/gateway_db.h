@@ -140,6 +140,7 @@ struct VpcView {
   std::string_view id;
   uint32_t vni = 0;
   Mac router_mac{};
+  bool standby = false;  // Held but not served: no host is programmed for it.
   size_t networks = 0;
   size_t endpoints = 0;
   size_t hosts = 0;  // Hosts holding it.
@@ -151,6 +152,7 @@ struct Holding {
   std::string_view name;  // Host name (HostsOfVpc) or VPC id (VpcsOfHost).
   uint32_t vni = 0;       // VpcsOfHost only.
   size_t endpoints = 0;
+  bool standby = false;  // VpcsOfHost only: the VPC is held but not served.
 };
 
 // An endpoint that was removed, with what invalidation needs. Owning copies.
@@ -257,6 +259,9 @@ class GatewayDb {
   absl::Status AddVpc(const Vpc& vpc, const std::vector<Network>& networks);
   // Removes the VPC, its networks and endpoints. NotFound.
   absl::StatusOr<Removal> DeleteVpc(std::string_view id);
+  // Marks the VPC held but not served (standby), or served; a VPC takes the
+  // flag from Vpc::standby when added. Returns whether it changed. NotFound.
+  absl::StatusOr<bool> SetVpcStandby(std::string_view id, bool standby);
   // NotFound (VPC), AlreadyExists (id), InvalidArgument (CIDR, overlap).
   absl::Status AddNetwork(std::string_view vpc, const Network& network);
   // Removes the network and its endpoints. NotFound.
@@ -353,6 +358,7 @@ class GatewayDb {
     std::string id;  // Empty: free entry.
     uint32_t vni = 0;
     Mac router_mac{};
+    bool standby = false;
     absl::flat_hash_map<std::string, uint32_t> networks;  // Id → network index.
     size_t endpoints = 0;
     absl::flat_hash_map<uint32_t, uint32_t> hosts;  // Host index → endpoints there.

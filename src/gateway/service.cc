@@ -57,12 +57,21 @@ asio::awaitable<absl::StatusOr<v1::AddVpcResponse>> DoLoadVpc(Gateway* gateway, 
   co_return response;
 }
 
-asio::awaitable<absl::StatusOr<v1::DeleteVpcResponse>> DoDeleteVpc(Gateway* gateway,
-                                                                   std::string id) {
-  auto removed = co_await gateway->DeleteVpc(std::move(id));
+asio::awaitable<absl::StatusOr<v1::DeleteVpcResponse>> DoDeleteVpc(Gateway* gateway, std::string id,
+                                                                   bool keep_direct_paths) {
+  auto removed = co_await gateway->DeleteVpc(std::move(id), keep_direct_paths);
   if (!removed.ok()) co_return removed.status();
   v1::DeleteVpcResponse response;
   response.set_endpoints(*removed);
+  co_return response;
+}
+
+asio::awaitable<absl::StatusOr<v1::SetVpcStandbyResponse>> DoSetVpcStandby(Gateway* gateway,
+                                                                           std::string vpc,
+                                                                           bool standby) {
+  absl::Status s = co_await gateway->SetVpcStandby(std::move(vpc), standby);
+  if (!s.ok()) co_return s;
+  v1::SetVpcStandbyResponse response;
   co_return response;
 }
 
@@ -280,7 +289,24 @@ grpc::Status GatewayService::DeleteVpc(grpc::ServerContext* context,
   if (request->vpc().empty()) return Invalid("vpc is empty");
   Gateway* gateway = gateway_;
   return RunOnExecutor(
-      context, [gateway, id = request->vpc()] { return DoDeleteVpc(gateway, id); }, response);
+      context,
+      [gateway, id = request->vpc(), keep = request->keep_direct_paths()] {
+        return DoDeleteVpc(gateway, id, keep);
+      },
+      response);
+}
+
+grpc::Status GatewayService::SetVpcStandby(grpc::ServerContext* context,
+                                           const v1::SetVpcStandbyRequest* request,
+                                           v1::SetVpcStandbyResponse* response) {
+  if (request->vpc().empty()) return Invalid("vpc is empty");
+  Gateway* gateway = gateway_;
+  return RunOnExecutor(
+      context,
+      [gateway, vpc = request->vpc(), standby = request->standby()] {
+        return DoSetVpcStandby(gateway, vpc, standby);
+      },
+      response);
 }
 
 grpc::Status GatewayService::DeleteNetwork(grpc::ServerContext* context,

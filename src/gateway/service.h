@@ -83,6 +83,8 @@ class GatewayService final : public v1::Gateway::Service {
                       v1::AddVpcResponse* response) override;
   grpc::Status DeleteVpc(grpc::ServerContext* context, const v1::DeleteVpcRequest* request,
                          v1::DeleteVpcResponse* response) override;
+  grpc::Status SetVpcStandby(grpc::ServerContext* context, const v1::SetVpcStandbyRequest* request,
+                             v1::SetVpcStandbyResponse* response) override;
   grpc::Status DeleteNetwork(grpc::ServerContext* context, const v1::DeleteNetworkRequest* request,
                              v1::DeleteNetworkResponse* response) override;
   grpc::Status GetStats(grpc::ServerContext* context, const v1::GetStatsRequest* request,

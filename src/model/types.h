@@ -24,6 +24,9 @@ struct Vpc {
   std::string id;          // Unique.
   uint32_t vni = 0;        // 1 .. 2^24-1, unique.
   std::string router_mac;  // The virtual router's MAC, for ARP answers.
+  // Held but not served (a gateway cluster loading a VPC that moves to it):
+  // the gateway keeps it in its DB and bridge but programs no host for it.
+  bool standby = false;
   friend bool operator==(const Vpc&, const Vpc&) = default;
 };
 

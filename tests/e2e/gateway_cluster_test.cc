@@ -27,6 +27,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "src/gateway/gateway.h"
+#include "tests/e2e/vconn_log.h"
 #include "tests/fakes/ofp_peer.h"
 #include "tests/support/co_assert.h"
 #include "tests/support/ovs_sandbox.h"
@@ -53,37 +54,6 @@ const std::vector<HostSpec>& Hosts() {
   static const std::vector<HostSpec> hosts = {
       {"hostA", "172.31.1.1"}, {"hostB", "172.31.1.2"}, {"hostC", "172.31.1.3"}};
   return hosts;
-}
-
-// What ovs-vswitchd logged as received OpenFlow messages: per message, its
-// text after "received: ", with the lines that follow it in the log (a
-// bundle control's type, a bundle add's inner message).
-struct Received {
-  std::vector<std::string> messages;
-  std::string text;      // The whole log segment.
-  bool dropped = false;  // The log's rate limit dropped some messages.
-  // Messages whose text names `what` anywhere.
-  size_t Count(const std::string& what) const {
-    size_t n = 0;
-    for (const std::string& m : messages) n += absl::StrContains(m, what);
-    return n;
-  }
-  // Messages that change the switch: flow_mods, group_mods, bundles (by
-  // their type, on their first line).
-  size_t Changes() const {
-    size_t n = 0;
-    for (const std::string& m : messages) {
-      std::string type = m.substr(0, m.find('\n'));
-      n += absl::StrContains(type, "FLOW_MOD") || absl::StrContains(type, "GROUP_MOD") ||
-           absl::StrContains(type, "BUNDLE");
-    }
-    return n;
-  }
-};
-
-// A log record starts with its timestamp, "2026-01-02T03:04:05.678Z|...".
-bool StartsRecord(absl::string_view line) {
-  return line.size() > 11 && absl::ascii_isdigit(line[0]) && line[4] == '-' && line[10] == 'T';
 }
 
 class GatewayClusterTest : public ::testing::Test {
@@ -253,20 +223,7 @@ class GatewayClusterTest : public ::testing::Test {
       return absl::StrContains(segment, "GROUP_DESC request");
     });
     EXPECT_TRUE(marked) << host << ": the dump never showed in the log";
-    Received r;
-    r.text = segment;
-    r.dropped = absl::StrContains(segment, "due to excessive rate");
-    bool in_message = false;
-    for (absl::string_view line : absl::StrSplit(segment, '\n')) {
-      if (StartsRecord(line)) {
-        size_t at = line.find("received: ");
-        in_message = absl::StrContains(line, "|vconn|DBG|") && at != absl::string_view::npos;
-        if (in_message) r.messages.emplace_back(line.substr(at + 10));
-      } else if (in_message) {
-        absl::StrAppend(&r.messages.back(), "\n", line);
-      }
-    }
-    co_return r;
+    co_return ParseReceived(segment);
   }
 
   asio::io_context io_;

@@ -675,6 +675,55 @@ TEST_F(GatewayDbTest, HostsOfVpcCounts) {
   EXPECT_TRUE(db_.CheckConsistency().ok()) << db_.CheckConsistency();
 }
 
+TEST_F(GatewayDbTest, VpcStandbyFlag) {
+  // Added served by default, standby when the Vpc says so.
+  EXPECT_FALSE(db_.FindVpc("vpc-a")->standby);
+  Vpc c{"vpc-c", 300, "02:00:00:00:00:fe"};
+  c.standby = true;
+  ASSERT_TRUE(db_.AddVpc(c, {Network{"n", "10.0.0.0/24", ""}}).ok());
+  EXPECT_TRUE(db_.FindVpc("vpc-c")->standby);
+  EXPECT_TRUE(db_.FindVpcByVni(300)->standby);
+  Add(Ep("a-1", "vpc-a", "net-1", "10.0.0.1", "02:00:00:00:00:01", "h1"));
+  Add(Ep("c-1", "vpc-c", "n", "10.0.0.1", "02:00:00:00:00:01", "h1"));
+  // VpcsOfHost says which of a host's VPCs are standby.
+  auto vpcs = db_.VpcsOfHost("h1").value();
+  ASSERT_EQ(vpcs.size(), 2u);
+  EXPECT_EQ(vpcs[0].name, "vpc-a");
+  EXPECT_FALSE(vpcs[0].standby);
+  EXPECT_EQ(vpcs[1].name, "vpc-c");
+  EXPECT_TRUE(vpcs[1].standby);
+  const std::string before = Dump();
+
+  // Changed, then unchanged.
+  auto changed = db_.SetVpcStandby("vpc-c", false);
+  ASSERT_TRUE(changed.ok()) << changed.status();
+  EXPECT_TRUE(*changed);
+  EXPECT_FALSE(db_.FindVpc("vpc-c")->standby);
+  EXPECT_FALSE(db_.VpcsOfHost("h1").value()[1].standby);
+  changed = db_.SetVpcStandby("vpc-c", false);
+  ASSERT_TRUE(changed.ok()) << changed.status();
+  EXPECT_FALSE(*changed);
+  changed = db_.SetVpcStandby("vpc-a", true);
+  ASSERT_TRUE(changed.ok()) << changed.status();
+  EXPECT_TRUE(*changed);
+  EXPECT_TRUE(db_.FindVpc("vpc-a")->standby);
+  EXPECT_TRUE(db_.VpcsOfHost("h1").value()[0].standby);
+  EXPECT_FALSE(db_.FindVpc("vpc-b")->standby);  // Only the VPC named.
+
+  // Unknown VPC: NotFound, nothing changed.
+  auto unknown = db_.SetVpcStandby("vpc-z", true);
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(unknown.status().message()), HasSubstr("vpc-z"));
+  // The flag is all that changed: endpoints, holdings, counts as before.
+  EXPECT_EQ(Dump(), before);
+
+  // A VPC deleted and added again under the same id takes the new flag.
+  ASSERT_TRUE(db_.DeleteVpc("vpc-a").ok());
+  ASSERT_TRUE(db_.AddVpc(Vpc{"vpc-a", 100, "02:00:00:00:00:fe"}, {}).ok());
+  EXPECT_FALSE(db_.FindVpc("vpc-a")->standby);
+  EXPECT_TRUE(db_.CheckConsistency().ok()) << db_.CheckConsistency();
+}
+
 TEST_F(GatewayDbTest, IterationAndBatchLookup) {
   ASSERT_TRUE(db_.AddEndpoints(Batch(1, 60)).ok());
   size_t n = 0;

@@ -53,6 +53,20 @@ class ServiceTest : public testing::ServiceFixture {
     return response;
   }
   // SetCluster, then vpc1 (10.0.0.0/24) with ep01 on host1.
+  grpc::Status SetVpcStandby(const std::string& vpc, bool standby) {
+    grpc::ClientContext context;
+    v1::SetVpcStandbyRequest request;
+    request.set_vpc(vpc);
+    request.set_standby(standby);
+    v1::SetVpcStandbyResponse response;
+    return stub_->SetVpcStandby(&context, request, &response);
+  }
+  fakes::FakeSwitch::Counters Counters(const std::string& host) {
+    return OnIo([&] { return switches_[host]->counters(); });
+  }
+  size_t Groups(const std::string& host) {
+    return OnIo([&] { return switches_[host]->group_count(); });
+  }
   void Prepare() {
     ASSERT_TRUE(SetCluster(Cluster()).ok());
     ASSERT_TRUE(AddVpc({VpcItem(Vpc("vpc1", 100, "10.0.0.0/24")),
@@ -324,11 +338,106 @@ TEST_F(ServiceTest, ValidationErrorsNameTheFieldAndChangeNothing) {
     EXPECT_ERROR(stub_->ListEndpoints(&context, request, &response), NOT_FOUND, "vpc vpc9");
   }
 
+  // SetVpcStandby.
+  EXPECT_ERROR(SetVpcStandby("", true), INVALID_ARGUMENT, "vpc is empty");
+  EXPECT_ERROR(SetVpcStandby("vpc9", true), NOT_FOUND, "vpc vpc9");
+  EXPECT_ERROR(SetVpcStandby("vpc9", false), NOT_FOUND, "vpc vpc9");
+
   using google::protobuf::util::MessageDifferencer;
   EXPECT_TRUE(MessageDifferencer::Equals(List(), list_before)) << List().DebugString();
   EXPECT_TRUE(MessageDifferencer::Equals(Stats(), stats_before)) << Stats().DebugString();
   EXPECT_TRUE(MessageDifferencer::Equals(Hosts(), hosts_before)) << Hosts().DebugString();
   EXPECT_EQ(Flows("host1"), flows_before);
+}
+
+// A standby VPC (Vpc.standby) is stored and programs no host until
+// SetVpcStandby(false); SetVpcStandby(true) takes its rules off again; the
+// same value twice sends nothing; DeleteVpc of a standby VPC sends nothing,
+// and with keep_direct_paths no direct-path delete.
+TEST_F(ServiceTest, AStandbyVpcProgramsNoHostUntilItIsServed) {
+  Prepare();  // vpc1 served, ep01 on host1.
+  BindPort("host1", "ep01", 1);
+  BindPort("host1", "ep21", 2);
+  BindPort("host2", "ep22", 1);
+  const size_t host1_flows = Flows("host1");
+  EXPECT_EQ(host1_flows, 2u + 3 + 4);  // Drops, vpc1, ep01.
+  EXPECT_EQ(Flows("host2"), 0u);
+  auto mark1 = Counters("host1");
+  auto mark2 = Counters("host2");
+
+  // vpc2 standby, with ep21 on host1 (beside vpc1) and ep22 on host2 (only
+  // vpc2 there): stored, in the listings, and nothing sent to any host.
+  v1::Vpc vpc2 = Vpc("vpc2", 200, "10.2.0.0/24");
+  vpc2.set_standby(true);
+  ASSERT_TRUE(AddVpc({VpcItem(vpc2), Batch({Ep("ep21", "10.2.0.21", "host1", "vpc2"),
+                                            Ep("ep22", "10.2.0.22", "host2", "vpc2")})})
+                  .ok());
+  EXPECT_EQ(Stats().vpcs(), 2u);
+  EXPECT_THAT(Keys("vpc2"), ElementsAre("ep21", "ep22"));
+  EXPECT_TRUE(OnIo([&] { return gw_->db().FindVpc("vpc2")->standby; }));
+  v1::UpdateEndpointResponse updated;
+  ASSERT_TRUE(UpdateEndpoint(Ep("ep23", "10.2.0.23", "host2", "vpc2"), &updated).ok());
+  EXPECT_EQ(updated.change(), v1::UpdateEndpointResponse::CREATED);
+  EXPECT_FALSE(updated.online());
+  EXPECT_EQ(Counters("host1").messages, mark1.messages);
+  EXPECT_EQ(Counters("host2").messages, mark2.messages);
+  EXPECT_EQ(Flows("host1"), host1_flows);
+  EXPECT_EQ(Flows("host2"), 0u);
+  EXPECT_EQ(Groups("host2"), 0u);
+
+  // Served: each host gets vpc2's flows and its bound VMs' in one bundle
+  // (host2 its group too).
+  ASSERT_TRUE(SetVpcStandby("vpc2", false).ok());
+  EXPECT_EQ(Flows("host1"), host1_flows + 3 + 4);
+  EXPECT_EQ(Flows("host2"), 2u + 3 + 4);  // ep23's port is not bound: no VM rules.
+  EXPECT_EQ(Groups("host2"), 1u);
+  EXPECT_EQ(Counters("host1").bundle_commits, mark1.bundle_commits + 1);
+  EXPECT_EQ(Counters("host2").bundle_commits, mark2.bundle_commits + 1);
+  EXPECT_FALSE(OnIo([&] { return gw_->db().FindVpc("vpc2")->standby; }));
+
+  // The same value again: nothing sent.
+  mark1 = Counters("host1");
+  mark2 = Counters("host2");
+  ASSERT_TRUE(SetVpcStandby("vpc2", false).ok());
+  EXPECT_EQ(Counters("host1").messages, mark1.messages);
+  EXPECT_EQ(Counters("host2").messages, mark2.messages);
+
+  // Standby again: its rules go, host2's group with them.
+  ASSERT_TRUE(SetVpcStandby("vpc2", true).ok());
+  EXPECT_EQ(Flows("host1"), host1_flows);
+  EXPECT_EQ(Flows("host2"), 2u);  // The shared drops stay.
+  EXPECT_EQ(Groups("host2"), 0u);
+  EXPECT_EQ(Groups("host1"), 1u);  // vpc1 still holds it.
+
+  // Deleting a standby VPC sends nothing.
+  mark1 = Counters("host1");
+  mark2 = Counters("host2");
+  uint64_t invalidations = OnIo([&] { return gw_->counters().invalidations; });
+  {
+    grpc::ClientContext context;
+    v1::DeleteVpcRequest request;
+    request.set_vpc("vpc2");
+    v1::DeleteVpcResponse response;
+    ASSERT_TRUE(stub_->DeleteVpc(&context, request, &response).ok());
+    EXPECT_EQ(response.endpoints(), 3u);
+  }
+  EXPECT_EQ(Counters("host1").messages, mark1.messages);
+  EXPECT_EQ(Counters("host2").messages, mark2.messages);
+  EXPECT_EQ(OnIo([&] { return gw_->counters().invalidations; }), invalidations);
+
+  // A served VPC deleted with keep_direct_paths: its rules go, no direct
+  // path delete is sent.
+  {
+    grpc::ClientContext context;
+    v1::DeleteVpcRequest request;
+    request.set_vpc("vpc1");
+    request.set_keep_direct_paths(true);
+    v1::DeleteVpcResponse response;
+    ASSERT_TRUE(stub_->DeleteVpc(&context, request, &response).ok());
+    EXPECT_EQ(response.endpoints(), 1u);
+  }
+  EXPECT_EQ(Flows("host1"), 2u);
+  EXPECT_EQ(OnIo([&] { return gw_->counters().invalidations; }), invalidations);
 }
 
 TEST_F(ServiceTest, AddVpcIsAllOrNothingAcrossBatches) {
