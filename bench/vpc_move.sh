@@ -54,6 +54,8 @@ lab exec "$a" -- ping -c 3 -W 2 -q "$(vm "$b" ip)" > /dev/null
 vni=$(mgr --json vpc show vpc1 | python3 -c 'import json, sys; print(json.load(sys.stdin)["vni"])')
 for h in host1 host2 host3; do
   ovs-appctl -t "$DIR/$h/ovs-vswitchd.ctl" vlog/set vconn:file:dbg > /dev/null
+  # Every message logged: the rate limit (600 a minute) would hide some.
+  ovs-appctl -t "$DIR/$h/ovs-vswitchd.ctl" vlog/disable-rate-limit vconn > /dev/null
 done
 
 echo "run  from->to  move_ms  pings_sent  pings_lost  changes(h1,h2,h3)"

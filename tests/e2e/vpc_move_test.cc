@@ -223,6 +223,11 @@ class VpcMoveTest : public ::testing::TestWithParam<bool> {
         {"ovs-appctl", "-t", ovs_[host]->dir() + "/ovs-vswitchd.ctl", "vlog/set", "vconn:file:dbg"},
         ovs_[host]->ToolOptions());
     ASSERT_TRUE(r.ok()) << r.err;
+    // Every message logged: the rate limit (600 a minute) would hide some.
+    r = RunProcess({"ovs-appctl", "-t", ovs_[host]->dir() + "/ovs-vswitchd.ctl",
+                    "vlog/disable-rate-limit", "vconn"},
+                   ovs_[host]->ToolOptions());
+    ASSERT_TRUE(r.ok()) << r.err;
   }
   size_t LogSize(const std::string& host) { return ReadFile(LogPath(host)).size(); }
   // What `host` received since `offset`, once its log shows a group dump

@@ -166,6 +166,8 @@ no_group2() { [ "$(buckets host3 2)" = 0 ]; }
 wait_for 10 no_group2 || fail "host3 still holds group 2 without a VM of vpc2"
 for h in $HOSTS; do
   ovs-appctl -t "$LAB_DIR/$h/ovs-vswitchd.ctl" vlog/set vconn:file:dbg > /dev/null
+  # Every message logged: the rate limit (600 a minute) would hide some.
+  ovs-appctl -t "$LAB_DIR/$h/ovs-vswitchd.ctl" vlog/disable-rate-limit vconn > /dev/null
   wc -l < "$LAB_DIR/$h/ovs-vswitchd.log" > "$LAB_DIR/$h/log.mark"
 done
 lost2=$(lost_in "$LAB_DIR/ping-vpc2.txt")
@@ -215,6 +217,8 @@ default_to() {
 default_to host1 1 && default_to host3 1 || fail "vpc1's default route is not group 1 before the move"
 for h in $HOSTS; do
   ovs-appctl -t "$LAB_DIR/$h/ovs-vswitchd.ctl" vlog/set vconn:file:dbg > /dev/null
+  # Every message logged: the rate limit (600 a minute) would hide some.
+  ovs-appctl -t "$LAB_DIR/$h/ovs-vswitchd.ctl" vlog/disable-rate-limit vconn > /dev/null
   wc -l < "$LAB_DIR/$h/ovs-vswitchd.log" > "$LAB_DIR/$h/log.mark"
 done
 packet_ins() { gwctl "$1" --json stats | python3 -c 'import json, sys; print(json.load(sys.stdin).get("packet_ins", 0))'; }

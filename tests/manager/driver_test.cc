@@ -261,6 +261,65 @@ TEST_F(DriverTest, ANewDriverVerifiesGatewaysLoadedBeforeInsteadOfReloadingThem)
   EXPECT_EQ(Row("gw-c").instance_id, gw("gw-c").instance_id());
 }
 
+TEST_F(DriverTest, AVpcMovingGoesToBothClustersStandbyInTheNewOneThenServed) {
+  StartDriver();
+  ASSERT_TRUE(Settle());
+  VpcRow blue = store_.state().vpcs.at("blue");
+  blue.moving_to = 2;
+  blue.move_phase = MovePhase::kLoading;
+  store_.PutVpc(blue);
+  ASSERT_TRUE(Settle());
+  ASSERT_EQ(gw("gw-c").Content().vpcs.count("blue"), 1u);
+  EXPECT_TRUE(gw("gw-c").Content().vpcs.at("blue").vpc.standby());
+  EXPECT_TRUE(gw("gw-a").HoldsEndpoint("b1"));
+  EXPECT_TRUE(RunUntil([&] { return driver_->VpcSettled(2, "blue"); }));
+  EXPECT_FALSE(driver_->VpcSettled(1, "red"));  // Cluster 1 does not hold red.
+  // Served by cluster 2 too, then only by it.
+  blue.move_phase = MovePhase::kSwitching;
+  store_.PutVpc(blue);
+  ASSERT_TRUE(Settle());
+  EXPECT_EQ(gw("gw-c").Count("SetVpcStandby blue 0"), 1u);
+  EXPECT_FALSE(gw("gw-c").Content().vpcs.at("blue").vpc.standby());
+  EXPECT_EQ(gw("gw-a").Count("DeleteVpc"), 0u);
+  blue.cluster_id = 2;
+  blue.moving_to = 0;
+  blue.move_phase = MovePhase::kNone;
+  store_.PutVpc(blue);
+  ASSERT_TRUE(Settle());
+  EXPECT_EQ(gw("gw-a").Count("DeleteVpc blue keep_direct_paths"), 1u);
+  EXPECT_EQ(gw("gw-b").Count("DeleteVpc blue keep_direct_paths"), 1u);
+  EXPECT_EQ(gw("gw-c").Count("AddVpc blue"), 1u);  // Loaded once, never again.
+  EXPECT_TRUE(Holds("gw-a"));
+  EXPECT_TRUE(Holds("gw-c"));
+}
+
+TEST_F(DriverTest, ANewDriverSendsAMovingVpcsStandbyFlagAgain) {
+  StartDriver();
+  ASSERT_TRUE(Settle());
+  VpcRow blue = store_.state().vpcs.at("blue");
+  blue.moving_to = 2;
+  blue.move_phase = MovePhase::kLoading;
+  store_.PutVpc(blue);
+  ASSERT_TRUE(Settle());
+  ASSERT_TRUE(gw("gw-c").Content().vpcs.at("blue").vpc.standby());
+  driver_->Stop();
+  ASSERT_TRUE(RunUntil([&] { return driver_->finished(); }));
+  driver_.reset();
+  // The manager that stopped had written the next step, not sent it.
+  blue.move_phase = MovePhase::kSwitching;
+  store_.PutVpc(blue);
+  (void)store_.TakeChanges();
+  size_t before = gw("gw-c").calls().size();
+  StartDriver();
+  ASSERT_TRUE(Settle());
+  EXPECT_FALSE(gw("gw-c").Content().vpcs.at("blue").vpc.standby());
+  EXPECT_EQ(gw("gw-c").Count("SetVpcStandby blue 0"), 1u);
+  for (size_t i = before; i < gw("gw-c").calls().size(); ++i) {
+    EXPECT_FALSE(gw("gw-c").calls()[i].starts_with("AddVpc")) << gw("gw-c").calls()[i];
+  }
+  EXPECT_TRUE(Holds("gw-c"));
+}
+
 TEST_F(DriverTest, ARestartWithoutChangesIsFoundByTheHealthCheck) {
   StartDriver();
   ASSERT_TRUE(Settle());
