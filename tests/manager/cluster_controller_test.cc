@@ -8,6 +8,7 @@
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "src/manager/driver.h"
@@ -305,6 +306,38 @@ TEST_F(ClusterControllerTest, AMoveCancelledWhileLoadingLeavesTheVpcWhereItWas) 
   EXPECT_EQ(store_.state().vpcs.at("blue").cluster_id, 1u);
   EXPECT_EQ(BlueIn(gw("gw-a")), false);
   EXPECT_EQ(BlueIn(gw("gw-b")), false);
+}
+
+TEST_F(ClusterControllerTest, AnOverloadedClusterWithoutSpareGivesItsSmallestVpcAway) {
+  // No spare: gw-s serves cluster 2. Cluster 1 holds blue (2 VMs) and
+  // green (4): 3 VMs per gateway, over 2; cluster 2 (red, 1 VM) has room.
+  store_.PutGateway(testing::Gateway("gw-s", "172.31.2.9", 2, 60009));
+  store_.PutVpc(VpcRow{{"green", 300, "02:00:00:00:03:00"}, 1});
+  store_.PutNetwork(NetworkRow{"green", {"n", "10.2.0.0/24", ""}});
+  for (int i = 1; i <= 4; ++i) {
+    store_.PutEndpoint(
+        testing::Ep(absl::StrCat("g", i), "green", "n", absl::StrCat("10.2.0.", i), "h1", 20 + i));
+  }
+  Settings s = store_.state().settings;
+  s.overload_vms_per_gateway = 2;
+  store_.PutSettings(s);
+  (void)store_.TakeChanges();
+  Start();
+  ASSERT_TRUE(AdvanceUntil([&] {
+    const VpcRow& blue = store_.state().vpcs.at("blue");
+    return blue.cluster_id == 2 && blue.moving_to == 0;
+  }));
+  EXPECT_EQ(store_.state().vpcs.at("green").cluster_id, 1u);
+  EXPECT_EQ(store_.state().vpcs.at("green").moving_to, 0u);
+  ASSERT_TRUE(AdvanceUntil([&] { return !BlueIn(gw("gw-a")).has_value(); }));
+  EXPECT_EQ(BlueIn(gw("gw-c")), false);
+  EXPECT_EQ(BlueIn(gw("gw-s")), false);
+  EXPECT_EQ(gw("gw-c").Count("SetVpcStandby blue 0"), 1u);
+  // Held down: it does not move again (cluster 1 is still over its aim).
+  Advance(3000);
+  EXPECT_EQ(store_.state().vpcs.at("blue").cluster_id, 2u);
+  EXPECT_EQ(store_.state().vpcs.at("green").cluster_id, 1u);
+  EXPECT_EQ(store_.state().vpcs.at("green").moving_to, 0u);
 }
 
 TEST_F(ClusterControllerTest, AFailedWriteIsPlannedAgain) {
