@@ -32,6 +32,10 @@ vm() {
 for v in json.load(open(sys.argv[1]))["vms"]:
     if v["name"] == sys.argv[2]: print(v[sys.argv[3]])' "$DIR/lab.json" "$1" "$2"
 }
+commits() { # commits HOST: bundles it committed since its mark
+  tail -n +"$(($(< "$DIR/$1/log.mark") + 1))" "$DIR/$1/ovs-vswitchd.log" |
+    grep -A1 'received: .*BUNDLE_CONTROL' | grep -c 'type=COMMIT' || true
+}
 changes() { # changes HOST: OpenFlow changes it logged since its mark, direct paths aside
   tail -n +"$(($(< "$DIR/$1/log.mark") + 1))" "$DIR/$1/ovs-vswitchd.log" |
     grep 'received: [A-Z]*_\(FLOW_MOD\|GROUP_MOD\|BUNDLE\)' | grep -vc 'cookie:0x5c0002' || true
@@ -58,7 +62,7 @@ for h in host1 host2 host3; do
   ovs-appctl -t "$DIR/$h/ovs-vswitchd.ctl" vlog/disable-rate-limit vconn > /dev/null
 done
 
-echo "run  from->to  move_ms  pings_sent  pings_lost  changes(h1,h2,h3)"
+echo "run  from->to  move_ms  pings_sent  pings_lost  changes(h1,h2,h3)  bundles(h1,h2,h3)"
 to=2
 for run in $(seq "$RUNS"); do
   from=$((3 - to))
@@ -91,8 +95,9 @@ print(last, sum(1 for s in range(1, last + 1) if s not in seen))
 PY
   )
   sleep 1
-  printf '%3d  %d->%d       %7s  %10s  %10s  %s,%s,%s\n' "$run" "$from" "$to" "$ms" "$sent" "$lost" \
-    "$(changes host1)" "$(changes host2)" "$(changes host3)"
+  printf '%3d  %d->%d       %7s  %10s  %10s  %-17s  %s,%s,%s\n' "$run" "$from" "$to" "$ms" "$sent" \
+    "$lost" "$(changes host1),$(changes host2),$(changes host3)" \
+    "$(commits host1)" "$(commits host2)" "$(commits host3)"
   to=$from
 done
 for h in host1 host2 host3 gw1 gw2 gw3; do
