@@ -211,7 +211,7 @@ cookie() { printf '0x%x' $(((0x5c0001 << 40) | ($1 << 24) | vni)); } # cookie CL
 # default_to HOST GROUP: vpc1's default route on HOST goes to GROUP, with
 # that cluster's cookie.
 default_to() {
-  $OF dump-flows "$(br "$1")" "table=20,metadata=$vni" | grep 'priority=10' |
+  $OF dump-flows "$(br "$1")" "table=20,metadata=$vni" | grep 'priority=10,' |
     grep "cookie=$(cookie "$2")" | grep -q "group:$2"
 }
 default_to host1 1 && default_to host3 1 || fail "vpc1's default route is not group 1 before the move"
