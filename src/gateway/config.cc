@@ -84,10 +84,10 @@ absl::StatusOr<DaemonConfig> ParseDaemonConfig(const std::string& text) {
   if (!json->is_object()) return Invalid("the configuration must be a JSON object");
   for (const auto& [key, value] : json->items()) {
     if (key != "listen" && key != "cluster" && key != "log_level" && key != "bridge" &&
-        key != "direct_idle_timeout") {
+        key != "direct_idle_timeout" && key != "metrics") {
       return Invalid(absl::StrCat("unknown field '", key,
                                   "' (known: listen, cluster, bridge, direct_idle_timeout, "
-                                  "log_level)"));
+                                  "metrics, log_level)"));
     }
   }
   DaemonConfig config;
@@ -113,6 +113,14 @@ absl::StatusOr<DaemonConfig> ParseDaemonConfig(const std::string& text) {
       return Invalid("direct_idle_timeout: must be a number of seconds in 1..65535");
     }
     config.direct_idle_timeout_s = idle->get<uint16_t>();
+  }
+  if (auto metrics = json->find("metrics"); metrics != json->end()) {
+    if (!metrics->is_string()) return Invalid("metrics: must be a string (IP:PORT)");
+    config.metrics = metrics->get<std::string>();
+    size_t colon = config.metrics.rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == config.metrics.size()) {
+      return Invalid("metrics: '" + config.metrics + "' is not IP:PORT (e.g. \"127.0.0.1:9101\")");
+    }
   }
   if (auto level = json->find("log_level"); level != json->end()) {
     if (!level->is_string()) return Invalid("log_level: must be a string");

@@ -5,6 +5,8 @@
 //               "ovsdb": "unix:/abs/db.sock",         own OVS, its data plane)
 //               "packet_in_rate": 10000},             (packet-ins per second)
 //    "direct_idle_timeout": 60,                 (optional, seconds)
+//    "metrics": "127.0.0.1:9101",               (optional: Prometheus' scrape
+//                                                endpoint, GET /metrics)
 //    "log_level": "info"}                       (optional)
 // `cluster` (optional) is applied at start, as a SetCluster call would be;
 // without it the gateway waits for its cluster over the API (what
@@ -39,6 +41,7 @@ struct DaemonConfig {
   std::optional<v1::SetClusterRequest> cluster;  // Nullopt: set over the API.
   std::optional<BridgeConfig> bridge;
   uint16_t direct_idle_timeout_s = 60;
+  std::string metrics;  // IP:PORT of the metrics endpoint; empty: none.
   spdlog::level::level_enum log_level = spdlog::level::info;
 };
 

@@ -8,6 +8,8 @@
 #include <csignal>
 
 #include "spdlog/spdlog.h"
+#include "src/gateway/api_views.h"
+#include "src/gateway/metrics.h"
 
 namespace shortcut::gateway {
 
@@ -19,6 +21,16 @@ Daemon::Daemon(DaemonConfig config, Options options)
   forwarder_ = std::make_unique<Forwarder>(io_.get_executor(), *gateway_, options_.forwarder);
   service_->set_stats_hook([this](v1::GetStatsResponse& stats) { FillStats(stats); });
   service_->set_paths_hook([this](v1::ListPathsResponse& paths) { FillPaths(paths); });
+  GatewayMetrics m;
+  m.stats = [this] {
+    v1::GetStatsResponse stats = StatsOf(*gateway_);
+    FillStats(stats);
+    return stats;
+  };
+  m.hosts = [this] { return ListHostsOf(*gateway_); };
+  metrics::Histogram* setups = &m.Add(metrics_);
+  forwarder_->set_setup_hook(
+      [setups](int64_t us) { setups->Observe(static_cast<double>(us) / 1e6); });
 }
 
 void Daemon::FillStats(v1::GetStatsResponse& stats) const {
@@ -81,6 +93,17 @@ absl::Status Daemon::Run() {
   if (!server.ok()) return server.status();
   server_ = std::move(*server);
   spdlog::info("serving the gateway API on {}", server_->address());
+  if (!config_.metrics.empty()) {
+    auto m = metrics::MetricsServer::Start(io_.get_executor(), config_.metrics,
+                                           [this] { return metrics_.Text(); });
+    if (!m.ok()) {
+      server_->Shutdown(0);
+      return m.status();
+    }
+    metrics_server_ = *std::move(m);
+    metrics_port_ = metrics_server_->port();
+    spdlog::info("serving metrics on {} (GET /metrics)", config_.metrics);
+  }
 
   asio::signal_set signals(io_);
   if (options_.handle_signals) {
@@ -100,6 +123,8 @@ absl::Status Daemon::Run() {
   io_.run();
 
   if (shutdown_thread_.joinable()) shutdown_thread_.join();
+  if (metrics_server_) metrics_server_->Stop();
+  metrics_server_.reset();
   server_.reset();
   // The io_context no longer runs: the Gateway's programmers stop, and
   // their coroutines are destroyed with the io_context.

@@ -11,11 +11,15 @@
 // gateway's own NodeOvsdb (tunnel ports with BFD toward every host). The
 // hosts' NodeOvsdb (bindings, tunnel ports) are the Gateway's own.
 //
+// With `metrics` in the config it serves Prometheus' scrape endpoint there
+// (metrics.h), on the io_context.
+//
 // Thread-safety: Run() once, from one thread; Stop() from any thread.
 #pragma once
 
 #include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
+#include <atomic>
 #include <memory>
 #include <thread>
 
@@ -25,6 +29,8 @@
 #include "src/gateway/gateway.h"
 #include "src/gateway/server.h"
 #include "src/gateway/service.h"
+#include "src/metrics/http_server.h"
+#include "src/metrics/metrics.h"
 
 namespace shortcut::gateway {
 
@@ -50,6 +56,9 @@ class Daemon {
   void Stop();
 
   asio::io_context& io() { return io_; }
+  // The metrics endpoint's port once Run() listens on it (0 before, or
+  // without one): a config may give port 0.
+  uint16_t metrics_port() const { return metrics_port_.load(); }
 
  private:
   asio::awaitable<void> StartCluster();
@@ -66,6 +75,9 @@ class Daemon {
   std::unique_ptr<Forwarder> forwarder_;
   std::unique_ptr<GatewayService> service_;
   std::unique_ptr<GatewayServer> server_;
+  metrics::Registry metrics_;
+  std::shared_ptr<metrics::MetricsServer> metrics_server_;
+  std::atomic<uint16_t> metrics_port_{0};
   std::thread shutdown_thread_;
   bool stopping_ = false;
   absl::Status start_error_;

@@ -196,6 +196,7 @@ void Forwarder::Complete(const Setup& s, const absl::Status& status) {
     confirmed_[Key{s.dst_underlay, s.vni, s.src_ip}] = options_.clock->NowMs();
     ForgetOld(options_.clock->NowMs());
     int64_t us = now_us - s.start_us;
+    if (on_setup_) on_setup_(us);
     if (setup_us_.size() < kSetupSamples) {
       setup_us_.push_back(us);
     } else {

@@ -31,6 +31,7 @@
 #include <asio/awaitable.hpp>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -89,6 +90,8 @@ class Forwarder {
   const std::deque<PathRecord>& recent() const { return recent_; }
   // Setup time percentiles (µs) over the last setups; 0 when none.
   int64_t SetupPercentileUs(double p) const;
+  // Called with the time (µs) of every setup confirmed (metrics).
+  void set_setup_hook(std::function<void(int64_t us)> hook) { on_setup_ = std::move(hook); }
 
  private:
   struct Key {
@@ -141,6 +144,7 @@ class Forwarder {
   absl::flat_hash_map<Key, Millis> confirmed_;  // Key → when.
   std::deque<PathRecord> recent_;
   std::vector<int64_t> setup_us_;  // Ring of the last setups' times.
+  std::function<void(int64_t)> on_setup_;
   size_t setup_next_ = 0;
   size_t swept_size_ = 0;
   Counters counters_;
