@@ -97,10 +97,10 @@ absl::StatusOr<ManagerConfig> ParseManagerConfig(const std::string& text,
   if (!json.is_object()) return Invalid("the configuration must be a JSON object");
   for (const auto& [key, value] : json.items()) {
     if (key != "listen" && key != "nb" && key != "health_interval_ms" && key != "log_level" &&
-        key != "name" && key != "advertise") {
-      return Invalid(
-          absl::StrCat("unknown field '", key,
-                       "' (known: listen, nb, health_interval_ms, name, advertise, log_level)"));
+        key != "name" && key != "advertise" && key != "metrics") {
+      return Invalid(absl::StrCat(
+          "unknown field '", key,
+          "' (known: listen, nb, health_interval_ms, name, advertise, metrics, log_level)"));
     }
   }
   ManagerConfig config;
@@ -133,6 +133,14 @@ absl::StatusOr<ManagerConfig> ParseManagerConfig(const std::string& text,
                                 "): set \"name\""));
   }
   config.advertise = config.listen;
+  if (auto it = json.find("metrics"); it != json.end()) {
+    if (!it->is_string()) return Invalid("metrics: must be a string (IP:PORT)");
+    config.metrics = it->get<std::string>();
+    size_t colon = config.metrics.rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == config.metrics.size()) {
+      return Invalid("metrics: '" + config.metrics + "' is not IP:PORT (e.g. \"127.0.0.1:9102\")");
+    }
+  }
   if (auto it = json.find("advertise"); it != json.end()) {
     if (!it->is_string()) return Invalid("advertise: must be a string");
     config.advertise = it->get<std::string>();

@@ -11,6 +11,8 @@
 //    "advertise": "unix:/abs/managerd.sock",      (optional: the API address
 //                                                  others should use to reach
 //                                                  it; default: listen)
+//    "metrics": "127.0.0.1:9102",                 (optional: Prometheus' scrape
+//                                                  endpoint, GET /metrics)
 //    "log_level": "info"}                         (optional)
 // Loading checks everything that can be checked without running anything:
 // JSON syntax, unknown or missing fields, types, the listen address and the
@@ -34,6 +36,7 @@ struct ManagerConfig {
   uint32_t health_interval_ms = 500;
   std::string name;       // Never empty after parsing.
   std::string advertise;  // Never empty after parsing.
+  std::string metrics;    // IP:PORT of the metrics endpoint; empty: none.
   spdlog::level::level_enum log_level = spdlog::level::info;
 };
 

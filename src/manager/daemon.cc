@@ -45,6 +45,11 @@ ManagerDaemon::ManagerDaemon(ManagerConfig config, Options options)
   northbound_ = std::make_unique<Northbound>(io_.get_executor(), store_.get());
   northbound_->SetRole(&role_);
   service_ = std::make_unique<ManagerService>(io_.get_executor(), northbound_.get());
+  manager_metrics_ = AddManagerMetrics(
+      metrics_, [this]() -> const NbState& { return store_->state(); },
+      [this] { return role_.active(); });
+  metrics::Histogram* online = manager_metrics_.vm_online;
+  northbound_->SetOnlineHook([online](double seconds) { online->Observe(seconds); });
 }
 
 ManagerDaemon::~ManagerDaemon() {
@@ -52,9 +57,21 @@ ManagerDaemon::~ManagerDaemon() {
 }
 
 absl::Status ManagerDaemon::Run() {
-  auto server = ManagerServer::Start(config_.listen, service_.get());
+  auto server =
+      ManagerServer::Start(config_.listen, service_.get(), ApiInterceptors(manager_metrics_.api));
   if (!server.ok()) return server.status();
   server_ = std::move(*server);
+  if (!config_.metrics.empty()) {
+    auto m = metrics::MetricsServer::Start(io_.get_executor(), config_.metrics,
+                                           [this] { return metrics_.Text(); });
+    if (!m.ok()) {
+      server_->Shutdown(0);
+      return m.status();
+    }
+    metrics_server_ = *std::move(m);
+    metrics_port_ = metrics_server_->port();
+    spdlog::info("{}: serving metrics on {} (GET /metrics)", role_.name(), config_.metrics);
+  }
   spdlog::info("{}: serving the manager API on {} (standby until it holds lock {})", role_.name(),
                config_.listen, kLockName);
 
@@ -78,6 +95,8 @@ absl::Status ManagerDaemon::Run() {
   io_.run();
 
   if (shutdown_thread_.joinable()) shutdown_thread_.join();
+  if (metrics_server_) metrics_server_->Stop();
+  metrics_server_.reset();
   server_.reset();
   service_.reset();
   northbound_.reset();

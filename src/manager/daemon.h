@@ -28,6 +28,7 @@
 #pragma once
 
 #include <asio/io_context.hpp>
+#include <atomic>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -37,6 +38,7 @@
 #include "src/manager/config.h"
 #include "src/manager/driver.h"
 #include "src/manager/grpc_gateway_client.h"
+#include "src/manager/metrics.h"
 #include "src/manager/nb_store_controller_store.h"
 #include "src/manager/nb_store_driver_store.h"
 #include "src/manager/northbound.h"
@@ -45,6 +47,8 @@
 #include "src/manager/service.h"
 #include "src/manager/store.h"
 #include "src/manager/timers.h"
+#include "src/metrics/http_server.h"
+#include "src/metrics/metrics.h"
 
 namespace shortcut::manager {
 
@@ -67,6 +71,9 @@ class ManagerDaemon {
   // not listen.
   absl::Status Run();
   void Stop();
+  // The metrics endpoint's port once Run() listens on it (0 before, or
+  // without one): a config may give port 0.
+  uint16_t metrics_port() const { return metrics_port_.load(); }
 
  private:
   void BeginShutdown();  // On the io_context.
@@ -104,6 +111,10 @@ class ManagerDaemon {
   std::unique_ptr<Northbound> northbound_;
   std::unique_ptr<ManagerService> service_;
   std::unique_ptr<ManagerServer> server_;
+  metrics::Registry metrics_;
+  ManagerMetrics manager_metrics_;
+  std::shared_ptr<metrics::MetricsServer> metrics_server_;
+  std::atomic<uint16_t> metrics_port_{0};
   std::thread shutdown_thread_;
   bool stopping_ = false;
 };

@@ -140,6 +140,14 @@ asio::awaitable<absl::StatusOr<v1::ManagerStatus>> Northbound::GetManagerStatus(
   co_return out;
 }
 
+void Northbound::ObserveOnline(const std::string& key,
+                               std::chrono::steady_clock::time_point started, bool was_online) {
+  const EndpointRow* e = store_->state().FindEndpoint(key);
+  if (!online_hook_ || was_online || e == nullptr || e->status != EndpointStatus::kOnline) return;
+  std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+  online_hook_(took.count());
+}
+
 asio::awaitable<void> Northbound::WaitOnline(std::string key,
                                              std::chrono::steady_clock::time_point deadline) {
   asio::steady_timer timer(ex_);
@@ -571,7 +579,11 @@ asio::awaitable<absl::StatusOr<v1::Endpoint>> Northbound::CreateEndpoint(Endpoin
   }
   // A retry waits too: it is how a caller whose first call timed out learns
   // that the endpoint came online.
+  const auto started = deadline - std::chrono::milliseconds(wait);
+  const bool was_online = checked->unchanged && store_->state().FindEndpoint(key) != nullptr &&
+                          store_->state().FindEndpoint(key)->status == EndpointStatus::kOnline;
   co_await WaitOnline(key, deadline);
+  ObserveOnline(key, started, was_online);
   const EndpointRow* e = store_->state().FindEndpoint(key);
   if (e == nullptr) co_return absl::UnavailableError("endpoint " + key + " was deleted meanwhile");
   co_return EndpointView(*e);
@@ -594,7 +606,10 @@ asio::awaitable<absl::StatusOr<v1::Endpoint>> Northbound::UpdateEndpoint(Endpoin
     absl::Status s = co_await Commit(std::move(txn));
     if (!s.ok()) co_return s;
   }
-  if (moved) co_await WaitOnline(patch.key, deadline);
+  if (moved) {
+    co_await WaitOnline(patch.key, deadline);
+    ObserveOnline(patch.key, deadline - std::chrono::milliseconds(wait), false);
+  }
   const EndpointRow* e = store_->state().FindEndpoint(patch.key);
   if (e == nullptr) {
     co_return absl::UnavailableError("endpoint " + patch.key + " was deleted meanwhile");

@@ -102,6 +102,9 @@ class Northbound {
   // when no controller is set (cluster management does not run here).
   asio::awaitable<absl::StatusOr<v1::RebalanceResponse>> Rebalance(bool dry_run);
   void SetController(ClusterController* controller) { controller_ = controller; }
+  // Called (on the executor) with the seconds from a CreateEndpoint or a
+  // move to the endpoint ONLINE, when it came online within the call.
+  void SetOnlineHook(std::function<void(double seconds)> hook) { online_hook_ = std::move(hook); }
 
   asio::awaitable<absl::StatusOr<v1::Vpc>> CreateVpc(VpcInput vpc);
   // The number of endpoints deleted with it.
@@ -144,6 +147,9 @@ class Northbound {
 
   static asio::awaitable<void> Pump(std::shared_ptr<Hub> hub);
   asio::awaitable<void> WaitOnline(std::string key, std::chrono::steady_clock::time_point deadline);
+  // The online hook, if `key` is ONLINE now and was not before the call.
+  void ObserveOnline(const std::string& key, std::chrono::steady_clock::time_point started,
+                     bool was_online);
   asio::awaitable<absl::Status> Commit(NbTxn txn);
   absl::Status Writable() const;
 
@@ -152,6 +158,7 @@ class Northbound {
   ClusterController* controller_ = nullptr;
   Options options_;
   const ManagerRole* role_ = nullptr;
+  std::function<void(double)> online_hook_;
   std::shared_ptr<Hub> hub_;
 };
 

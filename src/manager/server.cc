@@ -61,8 +61,10 @@ absl::Status CheckListenAddress(const std::string& listen) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<ManagerServer>> ManagerServer::Start(const std::string& listen,
-                                                                    ManagerService* service) {
+absl::StatusOr<std::unique_ptr<ManagerServer>> ManagerServer::Start(
+    const std::string& listen, ManagerService* service,
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+        interceptors) {
   if (absl::Status s = CheckListenAddress(listen); !s.ok()) return s;
   std::unique_ptr<ManagerServer> server(new ManagerServer());
   if (listen.starts_with(kUnix)) {
@@ -77,6 +79,7 @@ absl::StatusOr<std::unique_ptr<ManagerServer>> ManagerServer::Start(const std::s
   int port = 0;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(service);
+  if (!interceptors.empty()) builder.experimental().SetInterceptorCreators(std::move(interceptors));
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || (server->unix_path_.empty() && port == 0)) {
     server->unix_path_.clear();  // Not ours to remove.

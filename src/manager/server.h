@@ -13,9 +13,11 @@
 #pragma once
 
 #include <grpcpp/server.h>
+#include <grpcpp/support/server_interceptor.h>
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -29,8 +31,11 @@ absl::Status CheckListenAddress(const std::string& listen);
 
 class ManagerServer {
  public:
-  static absl::StatusOr<std::unique_ptr<ManagerServer>> Start(const std::string& listen,
-                                                              ManagerService* service);
+  // `interceptors`: see metrics.h (every call timed); may be empty.
+  static absl::StatusOr<std::unique_ptr<ManagerServer>> Start(
+      const std::string& listen, ManagerService* service,
+      std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+          interceptors = {});
   ~ManagerServer();  // Shutdown(0) if not done.
   ManagerServer(const ManagerServer&) = delete;
   ManagerServer& operator=(const ManagerServer&) = delete;

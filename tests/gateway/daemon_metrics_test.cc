@@ -4,10 +4,6 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 
-#include <asio/io_context.hpp>
-#include <asio/ip/tcp.hpp>
-#include <asio/read.hpp>
-#include <asio/write.hpp>
 #include <chrono>
 #include <thread>
 
@@ -15,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "shortcut/gateway/v1/gateway.grpc.pb.h"
 #include "src/gateway/daemon.h"
+#include "tests/support/http_get.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
 
@@ -23,20 +20,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-// GET /metrics from 127.0.0.1:port: the body ("" on any failure).
-std::string Scrape(uint16_t port) {
-  asio::io_context io;
-  asio::ip::tcp::socket s(io);
-  asio::error_code ec;
-  s.connect({asio::ip::make_address("127.0.0.1"), port}, ec);
-  if (ec) return "";
-  asio::write(s, asio::buffer(std::string("GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n")), ec);
-  std::string out;
-  asio::read(s, asio::dynamic_buffer(out), ec);
-  size_t body = out.find("\r\n\r\n");
-  if (!out.starts_with("HTTP/1.1 200 ") || body == std::string::npos) return "";
-  return out.substr(body + 4);
-}
+std::string Scrape(uint16_t port) { return testing::HttpGetBody(port); }
 
 class GatewayMetricsTest : public ::testing::Test {
  protected:

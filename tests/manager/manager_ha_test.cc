@@ -30,6 +30,7 @@
 #include "tests/manager/manager_fixture.h"
 #include "tests/ovsdb/ovsdb_server.h"
 #include "tests/support/co_assert.h"
+#include "tests/support/http_get.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
 
@@ -52,8 +53,10 @@ HostRow Host(const std::string& name, const std::string& ip) {
 // A ManagerDaemon on a thread of its own, and a client of its API.
 class RunningManager {
  public:
-  RunningManager(const std::string& name, const std::string& dir, const std::string& nb) {
+  RunningManager(const std::string& name, const std::string& dir, const std::string& nb,
+                 const std::string& metrics = "") {
     ManagerConfig config;
+    config.metrics = metrics;
     config.name = name;
     config.listen = "unix:" + dir + "/" + name + ".sock";
     config.advertise = config.listen;
@@ -102,6 +105,7 @@ class RunningManager {
     return stub_->ListHosts(&context, v1::ListHostsRequest(), out);
   }
   const std::string& address() const { return address_; }
+  uint16_t metrics_port() const { return daemon_->metrics_port(); }
 
  private:
   std::string address_;
@@ -141,6 +145,35 @@ class ManagerHaTest : public ::testing::Test {
   shortcut::testing::OvsdbServer db_;
   shortcut::testing::TempDir dir_{"manager-ha"};
 };
+
+// The metrics endpoint: what the database and the API say, and what
+// Prometheus' own checker (promtool) says of the exposition.
+TEST_F(ManagerHaTest, MetricsReportTheStateAndTheApiCalls) {
+  RunningManager m1("m1", dir_.path(), db_.target(), "127.0.0.1:0");
+  ASSERT_TRUE(testing::PollUntil([&] { return m1.Active(); }, 10000)) << "m1 never became active";
+  ASSERT_NE(m1.metrics_port(), 0);
+  v1::Host h;
+  ASSERT_TRUE(m1.RegisterHost("h1", "172.31.1.1", &h).ok());
+  grpc::Status refused = m1.RegisterHost("h2", "172.31.1.1", &h);  // The same IP.
+  ASSERT_EQ(refused.error_code(), grpc::StatusCode::ALREADY_EXISTS) << refused.error_message();
+  std::string text = shortcut::testing::HttpGetBody(m1.metrics_port());
+  ASSERT_FALSE(text.empty());
+  EXPECT_THAT(text, HasSubstr("\nshortcut_manager_active 1\n"));
+  EXPECT_THAT(text, HasSubstr("\nshortcut_manager_hosts 1\n"));
+  EXPECT_THAT(HostRows(), HasSubstr("h1"));  // The database agrees.
+  EXPECT_THAT(text, HasSubstr("\nshortcut_manager_api_request_duration_seconds_count{method=\""
+                              "shortcut.manager.v1.Manager/RegisterHost\",code=\"OK\"} 1\n"));
+  EXPECT_THAT(text,
+              HasSubstr("\nshortcut_manager_api_request_duration_seconds_count{method=\""
+                        "shortcut.manager.v1.Manager/RegisterHost\",code=\"ALREADY_EXISTS\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("\nshortcut_manager_endpoints{status=\"pending\"} 0\n"));
+  shortcut::testing::RunOptions o;
+  o.stdin_data = text;
+  shortcut::testing::RunResult r = RunProcess({"promtool", "check", "metrics"}, o);
+  ASSERT_NE(r.exit_code, -1) << "promtool is missing (Debian package prometheus)";
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.out + r.err, "");
+}
 
 TEST_F(ManagerHaTest, OneActiveStandbyRefusesWritesAndTakesOver) {
   RunningManager m1("m1", dir_.path(), db_.target());
