@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "shortcut/gateway/v1/gateway.grpc.pb.h"
 #include "src/gateway/daemon.h"
+#include "tests/support/dashboard_names.h"
 #include "tests/support/http_get.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
@@ -93,6 +94,13 @@ TEST_F(GatewayMetricsTest, ScrapeAgreesWithGetStats) {
   EXPECT_THAT(text, HasSubstr("\nshortcut_gateway_packet_ins_total 0\n"));
   EXPECT_THAT(text, HasSubstr("\nshortcut_gateway_host_connected{host=\"h1\"} 0\n"));
   EXPECT_THAT(text, HasSubstr("\nshortcut_gateway_direct_path_setup_seconds_count 0\n"));
+  // Every gateway metric the Grafana dashboard queries is exported.
+  std::set<std::string> used = testing::DashboardMetricNames(
+      SHORTCUT_SOURCE_DIR "/docs/grafana/shortcut.json", "shortcut_gateway_");
+  EXPECT_GT(used.size(), 5u);
+  for (const std::string& name : used) {
+    EXPECT_THAT(text, HasSubstr("# TYPE " + name + " ")) << name << " is not exported";
+  }
   AddVpc();
   ASSERT_EQ(Stats().vpcs(), 1u);
   EXPECT_THAT(Scrape(daemon_->metrics_port()), HasSubstr("\nshortcut_gateway_vpcs 1\n"));

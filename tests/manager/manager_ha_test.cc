@@ -30,6 +30,7 @@
 #include "tests/manager/manager_fixture.h"
 #include "tests/ovsdb/ovsdb_server.h"
 #include "tests/support/co_assert.h"
+#include "tests/support/dashboard_names.h"
 #include "tests/support/http_get.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
@@ -167,6 +168,13 @@ TEST_F(ManagerHaTest, MetricsReportTheStateAndTheApiCalls) {
               HasSubstr("\nshortcut_manager_api_request_duration_seconds_count{method=\""
                         "shortcut.manager.v1.Manager/RegisterHost\",code=\"ALREADY_EXISTS\"} 1\n"));
   EXPECT_THAT(text, HasSubstr("\nshortcut_manager_endpoints{status=\"pending\"} 0\n"));
+  // Every manager metric the Grafana dashboard queries is exported.
+  std::set<std::string> used = shortcut::testing::DashboardMetricNames(
+      SHORTCUT_SOURCE_DIR "/docs/grafana/shortcut.json", "shortcut_manager_");
+  EXPECT_GT(used.size(), 5u);
+  for (const std::string& name : used) {
+    EXPECT_THAT(text, HasSubstr("# TYPE " + name + " ")) << name << " is not exported";
+  }
   shortcut::testing::RunOptions o;
   o.stdin_data = text;
   shortcut::testing::RunResult r = RunProcess({"promtool", "check", "metrics"}, o);
