@@ -15,6 +15,7 @@
 #include "src/ofconn/connection.h"
 #include "src/openflow/text.h"
 #include "src/pipeline/pipeline.h"
+#include "tests/e2e/bridge_fixture.h"
 #include "tests/support/ovs_sandbox.h"
 
 namespace shortcut::testing {
@@ -23,23 +24,19 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-const std::string kCtl = std::string(SHORTCUT_BIN_DIR) + "/shortcutctl";
 constexpr char kVm1Mac[] = "02:00:00:00:00:01";
 constexpr char kVm2Mac[] = "02:00:00:00:00:02";
 constexpr char kRouterMac[] = "02:5c:00:00:00:01";
 
-class HostPipelineTest : public ::testing::Test {
+class HostPipelineTest : public BridgeFixture {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(ovs_.Start({}).ok());
-    RunResult r = RunProcess({kCtl, "host", "init", "--db", ovs_.db_target(), "--tunnel-ip",
-                              "172.31.1.1", "--datapath-type", "netdev"});
-    ASSERT_TRUE(r.ok()) << r.err;
+    StartBridge("172.31.1.1");
+    if (HasFatalFailure()) return;
     // Two VMs and two gateway tunnel ports, as dummy ports at fixed ofports.
     for (auto [name, ofport] : {std::pair{"vm1", 1}, {"vm2", 2}, {"gw1", 101}, {"gw2", 102}}) {
-      RunResult p = ovs_.Vsctl({"add-port", "br-int", name, "--", "set", "Interface", name,
-                                absl::StrCat("ofport_request=", ofport)});
-      ASSERT_TRUE(p.ok()) << p.err;
+      AddPort(name, ofport);
+      if (HasFatalFailure()) return;
     }
     pipeline::HostRules rules;
     rules.cluster_id = 7;
@@ -54,23 +51,9 @@ class HostPipelineTest : public ::testing::Test {
   // The host's rules are cluster 7's (kind 0x01) and the shared drops
   // (kind 0x04); the cookie mask covers the kind's 0x02 bit alone, so the
   // sync owns both kinds and never touches direct paths (kind 0x02).
-  RunResult Sync() {
-    RunOptions o;
-    o.stdin_data = state_;
-    return RunProcess({kCtl, "switch", "sync", ovs_.OpenflowTarget("br-int"), "-", "--cookie",
-                       "0x5c00000000000000/0xffff020000000000"},
-                      o);
-  }
+  RunResult Sync() { return SyncBridge(state_, "0x5c00000000000000/0xffff020000000000"); }
 
  public:
-  // ofproto/trace of `flow` on br-int: the whole explanation.
-  std::string Trace(const std::string& flow) {
-    RunResult r = RunProcess(
-        {"ovs-appctl", "-t", ovs_.dir() + "/ovs-vswitchd.ctl", "ofproto/trace", "br-int", flow},
-        ovs_.ToolOptions());
-    EXPECT_TRUE(r.ok()) << r.err;
-    return r.out;
-  }
   // Sends `mod` and a barrier over a Shortcut OpenFlow connection.
   absl::Status SendFlowMod(of::FlowMod mod) {
     asio::io_context io;
@@ -98,7 +81,6 @@ class HostPipelineTest : public ::testing::Test {
     return absl::StrCat("in_port=1,dl_src=", kVm1Mac, ",dl_dst=", kRouterMac, ",", rest);
   }
 
-  OvsSandbox ovs_;
   std::string state_;
 };
 

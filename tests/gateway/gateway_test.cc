@@ -154,31 +154,6 @@ TEST_F(GatewayTest, ARestartedGatewayLeavesItsHostsAloneUntilTheirEndpointsAreBa
   });
 }
 
-TEST(DesignatedMemberTest, StableAndSpread) {
-  std::vector<ClusterMember> members = {{"gw1", "172.31.2.1"}, {"gw2", "172.31.2.2"}};
-  // A fixed function of the names: the same in every gateway process.
-  EXPECT_EQ(DesignatedMember("host1", members), DesignatedMember("host1", members));
-  std::vector<ClusterMember> reversed = {members[1], members[0]};
-  std::map<std::string, int> count;
-  for (int i = 0; i < 100; ++i) {
-    std::string host = "host" + std::to_string(i);
-    EXPECT_EQ(DesignatedMember(host, members), DesignatedMember(host, reversed));
-    ++count[DesignatedMember(host, members)];
-  }
-  EXPECT_GT(count["gw1"], 25);
-  EXPECT_GT(count["gw2"], 25);
-  // A member leaves: only its hosts move.
-  std::vector<ClusterMember> three = {members[0], members[1], {"gw3", "172.31.2.3"}};
-  for (int i = 0; i < 100; ++i) {
-    std::string host = "host" + std::to_string(i);
-    std::string before = DesignatedMember(host, three);
-    if (before != "gw3") {
-      EXPECT_EQ(DesignatedMember(host, members), before) << host;
-    }
-  }
-  EXPECT_EQ(DesignatedMember("host1", {}), "");
-}
-
 TEST(TunnelPortsLayoutTest, HostsReachMembersInNameOrderAndGatewaysReachEveryHost) {
   std::vector<ClusterMember> members = {{"gw2", "172.31.2.2"}, {"gw1", "172.31.2.1"}};
   auto on_host = TunnelPortsOnHost(members);

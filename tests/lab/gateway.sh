@@ -38,16 +38,17 @@ gw_count_once() {
   done
   echo "$total"
 }
-settled() {  # settled COMMAND...: its output once stable over 1.2 s
-  local a b
-  a=$("$@")
-  for _ in $(seq 10); do
-    sleep 1.2
-    b=$("$@")
-    [ "$a" != "$b" ] || break
-    a=$b
+# gw_count VNI IP: gw_count_once once every gateway's revalidators finished
+# a dump round begun after the call (waited twice: a round under way may
+# have passed the flow already), so every packet sent before is counted.
+gw_count() {
+  local g
+  for g in gw1 gw2; do
+    [ -S "$LAB_DIR/$g/ovs-vswitchd.ctl" ] || continue
+    ovs-appctl -t "$LAB_DIR/$g/ovs-vswitchd.ctl" revalidator/wait > /dev/null
+    ovs-appctl -t "$LAB_DIR/$g/ovs-vswitchd.ctl" revalidator/wait > /dev/null
   done
-  echo "$b"
+  gw_count_once "$1" "$2"
 }
 # direct_to HOST VNI IP: the tunnel destination of HOST's direct path toward
 # (VNI, IP), empty if none.
@@ -60,6 +61,38 @@ counts() {  # flows and groups on every host
   for h in host1 host2 host3; do
     echo "$h $($OF dump-flows "$(br "$h")" | grep -vc NXST_FLOW) $($OF dump-groups "$(br "$h")" | grep -c group_id)"
   done
+}
+# probe_all: a VM more on every host (an internal port probeN, its endpoint
+# created through managerd, which answers once the host's designated
+# gateway confirmed its rules). managerd drives each gateway one call after
+# the other, and a gateway answers a call once the hosts confirmed it: when
+# every probe is online, every change asked of the gateways before was
+# applied on the hosts. The positive event that a "nothing changed" check
+# waits for; each host then holds exactly 4 flows more (with_probes).
+probe_all() {
+  local i=0 h st
+  for h in host1 host2 host3; do
+    i=$((i + 1))
+    ovs-vsctl --db="unix:$LAB_DIR/$h/db.sock" --timeout=10 add-port br-int "probe$i" \
+      -- set Interface "probe$i" type=internal external_ids:iface-id="probe$i"
+    st=$(mgr --json endpoint create "probe$i" --vpc vpc1 --network net1 --ipv4 "10.0.250.$i" \
+      --mac "02:5e:00:00:00:0$i" --host "$h" |
+      python3 -c 'import json, sys; print(json.load(sys.stdin).get("status", ""))') ||
+      fail "probe endpoint on $h refused"
+    [ "$st" = ENDPOINT_STATUS_ONLINE ] || fail "probe endpoint on $h answered '$st', not online"
+  done
+}
+with_probes() { awk '{ print $1, $2 + 4, $3 }' <<< "$1"; }
+# unprobe_all COUNTS: the probes go, and the hosts are back at COUNTS.
+unprobe_all() {
+  local i=0 h
+  for h in host1 host2 host3; do
+    i=$((i + 1))
+    mgr endpoint delete "probe$i" > /dev/null || fail "endpoint delete probe$i"
+    ovs-vsctl --db="unix:$LAB_DIR/$h/db.sock" --timeout=10 del-port br-int "probe$i"
+  done
+  back() { [ "$(counts)" = "$1" ]; }
+  wait_for 10 back "$1" || fail "hosts not back after the probes: $(counts | tr '\n' ';'), not $(echo "$1" | tr '\n' ';')"
 }
 
 # tunnels_up GW: per host, "forwarding/tunnels" as GW's ListHosts reports them.
@@ -80,10 +113,10 @@ ping_ok "$a" "$ipb" || fail "first ping $a -> $b lost"
 has_path() { [ -n "$(direct_to host1 "$vni" "$1")" ]; }
 wait_for 5 has_path "$ipb" || fail "no direct path on host1 toward $ipb"
 [ "$(direct_to host1 "$vni" "$ipb")" = "$ul2" ] || fail "direct path on host1 goes to $(direct_to host1 "$vni" "$ipb"), not $ul2"
-via_gw=$(settled gw_count_once "$vni" "$ipb")
+via_gw=$(gw_count "$vni" "$ipb")
 [ "$via_gw" -ge 1 ] || fail "the first packet did not cross a gateway (count $via_gw)"
 ping_ok "$a" "$ipb" 5 || fail "pings $a -> $b after the direct path failed"
-after=$(settled gw_count_once "$vni" "$ipb")
+after=$(gw_count "$vni" "$ipb")
 [ "$after" = "$via_gw" ] || fail "the gateways still forwarded $((after - via_gw)) packets of the flow after the direct path"
 ok "first packet via a gateway ($via_gw packet(s)), then direct: 5 more pings, none through a gateway"
 
@@ -124,7 +157,10 @@ gw1_holds() { [ "$($OF dump-flows "$(br gw1)" | grep -vc NXST_FLOW)" -ge $((gw_b
 gw2_holds() { [ "$(gw_endpoints gw2)" -ge 10006 ]; }
 wait_for 60 gw1_holds || fail "gw1's bridge does not hold the 10,000 endpoints"
 wait_for 60 gw2_holds || fail "gw2 does not hold the 10,000 endpoints"
-[ "$(counts)" = "$before" ] || fail "host flows/groups changed with 10,000 endpoints: $before -> $(counts)"
+probe_all
+[ "$(counts)" = "$(with_probes "$before")" ] ||
+  fail "host flows/groups changed with 10,000 endpoints: $before -> $(counts) (with a probe VM each)"
+unprobe_all "$before"
 ping_ok "$a" "$ipb" || fail "ping $a -> $b after adding endpoints"
 ok "10,000 more endpoints: hosts unchanged ($(echo "$before" | tr '\n' ';')), gw1's bridge +10,000 flows"
 
@@ -194,9 +230,14 @@ wait_for 10 gwctl gw2 health > /dev/null 2>&1 || fail "restarted gw2 not serving
 gw2_reloaded() { [ "$(gw_endpoints gw2)" = "$gw2_eps" ]; }
 wait_for 30 gw2_reloaded ||
   fail "managerd did not reload gw2: it holds $(gw_endpoints gw2) endpoints, not $gw2_eps"
-[ "$(counts)" = "$before" ] || fail "a restarted gateway changed host rules: $before -> $(counts)"
-[ "$($OF dump-flows "$(br gw2)" | grep -vc NXST_FLOW)" = "$gw2_flows" ] ||
-  fail "a restarted gateway changed its own bridge"
+probe_all
+[ "$(counts)" = "$(with_probes "$before")" ] ||
+  fail "a restarted gateway changed host rules: $before -> $(counts) (with a probe VM each)"
+# Its bridge: what it held, and the 3 probes' forwarding flows.
+gw2_bridge() { [ "$($OF dump-flows "$(br gw2)" | grep -vc NXST_FLOW)" = "$((gw2_flows + 3))" ]; }
+wait_for 10 gw2_bridge ||
+  fail "a restarted gateway changed its own bridge: $($OF dump-flows "$(br gw2)" | grep -vc NXST_FLOW) flows, not $gw2_flows + 3 probes"
+unprobe_all "$before"
 ping_ok "$a" "$ipm" || fail "no traffic after gw2's daemon restarted"
 ok "shortcut-gatewayd restarted with an empty DB: reloaded by managerd ($gw2_eps endpoints), hosts and its bridge unchanged, traffic goes on"
 

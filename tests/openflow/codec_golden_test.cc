@@ -11,6 +11,7 @@
 
 #include "src/common/hex.h"
 #include "src/openflow/codec.h"
+#include "tests/support/ovs_oracle.h"
 
 namespace shortcut::of {
 namespace {
@@ -58,7 +59,11 @@ Message MustDecodeHex(std::string_view hex) {
 class OvsPrintTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (access(kOvsOfctl, X_OK) != 0) GTEST_SKIP() << "ovs-ofctl not installed";
+    if (access(kOvsOfctl, X_OK) != 0) {
+      if (shortcut::testing::OvsOracleRequired())
+        FAIL() << kOvsOfctl << " not installed, and required";
+      GTEST_SKIP() << "ovs-ofctl not installed";
+    }
   }
   void ExpectPrints(const Message& m, const std::vector<std::string>& substrings) {
     std::string out = OfpPrint(MustEncode(m));

@@ -9,6 +9,7 @@
 #include "src/common/hex.h"
 #include "src/openflow/codec.h"
 #include "src/openflow/text.h"
+#include "tests/support/ovs_oracle.h"
 #include "tests/support/subprocess.h"
 
 namespace shortcut::of {
@@ -37,9 +38,7 @@ std::string FirstLine(const std::string& s) { return s.substr(0, s.find('\n')); 
 
 class GoldenTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    if (RunCommand("command -v ovs-ofctl").empty()) GTEST_SKIP() << "ovs-ofctl not installed";
-  }
+  void SetUp() override { SHORTCUT_NEED_OVS_OFCTL(); }
 
   // Encodes `body`, compares ovs's text with ours. `first_line_only` for
   // messages whose packet dissection we do not reproduce.

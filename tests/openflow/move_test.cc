@@ -15,16 +15,18 @@
 #include "src/openflow/codec.h"
 #include "src/openflow/subfield.h"
 #include "src/openflow/text.h"
+#include "tests/support/ovs_oracle.h"
 #include "tests/support/subprocess.h"
 
 namespace shortcut::of {
 namespace {
 
+using ::shortcut::testing::HaveOvsOfctl;
+using ::shortcut::testing::OvsOracleRequired;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
 std::string Sh(const std::string& cmd) { return shortcut::testing::Shell(cmd).out; }
-bool HaveOvsOfctl() { return !Sh("command -v ovs-ofctl").empty(); }
 
 std::string Trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
@@ -179,7 +181,7 @@ TEST(MoveTest, RoundTripsForEveryField) {
 
 // What we encode, ovs-ofctl prints exactly as we do.
 TEST(MoveTest, OfpPrintOfOurBytesMatchesOurText) {
-  if (!HaveOvsOfctl()) GTEST_SKIP() << "ovs-ofctl not installed";
+  SHORTCUT_NEED_OVS_OFCTL();
   for (const char* flow :
        {kArpResponder, kRanges,
         "ipv6,actions=move:NXM_NX_IPV6_SRC[64..127]->NXM_NX_IPV6_DST[0..63],"
@@ -199,7 +201,7 @@ TEST(MoveTest, OfpPrintOfOurBytesMatchesOurText) {
 
 // ovs-ofctl reads the same text as we do (names, ranges, aliases).
 TEST(MoveTest, ParseAgreesWithOvsOfctlParseFlow) {
-  if (!HaveOvsOfctl()) GTEST_SKIP() << "ovs-ofctl not installed";
+  SHORTCUT_NEED_OVS_OFCTL();
   const char* flows[] = {
       kArpResponder,
       kRanges,
@@ -261,6 +263,7 @@ TEST(MoveTest, ParseErrors) {
       {"actions=write_actions(move:arp_op[]->reg0[0..15])", "lacks prerequisites"},
   };
   bool oracle = HaveOvsOfctl();
+  if (!oracle && OvsOracleRequired()) ADD_FAILURE() << "ovs-ofctl not installed, and required";
   for (const Case& c : cases) {
     auto fm = ParseFlow(c.flow);
     ASSERT_FALSE(fm.ok()) << c.flow;
@@ -319,7 +322,10 @@ TEST(MoveTest, DecodesOxmSpellingAndZeroPaddingLikeOvs) {
   a = DecodeHex(longer);
   ASSERT_TRUE(a.ok()) << a.status();
   EXPECT_EQ(*a, (ActionList{ActionMove{Field::kReg0, Field::kReg1, 32, 0, 0}}));
-  if (!HaveOvsOfctl()) return;
+  if (!HaveOvsOfctl()) {
+    if (OvsOracleRequired()) ADD_FAILURE() << "ovs-ofctl not installed, and required";
+    return;
+  }
   for (const std::string& hex : {oxm, longer}) {
     auto bytes = FromHex(FlowModAround(hex));
     ASSERT_TRUE(bytes.ok());
@@ -365,6 +371,7 @@ TEST(MoveTest, MalformedBytesAreRejected) {
        "beyond the end of the action list"},
   };
   bool oracle = HaveOvsOfctl();
+  if (!oracle && OvsOracleRequired()) ADD_FAILURE() << "ovs-ofctl not installed, and required";
   for (const Case& c : cases) {
     auto a = DecodeHex(c.hex);
     ASSERT_FALSE(a.ok()) << c.name;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "src/openflow/text.h"
+#include "tests/support/ovs_oracle.h"
 #include "tests/support/subprocess.h"
 
 namespace shortcut::of {
@@ -14,8 +15,6 @@ namespace {
 
 // The command's standard output (stderr discarded).
 std::string Run(const std::string& cmd) { return shortcut::testing::Shell(cmd).out; }
-
-bool HaveOvsOfctl() { return !Run("command -v ovs-ofctl").empty(); }
 
 // The "OFPT_FLOW_MOD ..." line of ovs-ofctl parse-flow.
 std::string OvsParseFlow(const std::string& flow) {
@@ -144,7 +143,7 @@ const char* const kOvsFlows[] = {
 };
 
 TEST(TextFormatTest, FlowModMatchesOvsOfctlParseFlow) {
-  if (!HaveOvsOfctl()) GTEST_SKIP() << "ovs-ofctl not installed";
+  SHORTCUT_NEED_OVS_OFCTL();
   for (const char* flow : kOvsFlows) {
     auto fm = ParseFlow(flow);
     ASSERT_TRUE(fm.ok()) << flow << ": " << fm.status();
