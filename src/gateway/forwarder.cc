@@ -93,14 +93,16 @@ std::optional<Forwarder::Queued> Forwarder::Classify(const of::PacketIn& pin) {
     return std::nullopt;
   }
   Millis now = options_.clock->NowMs();
-  // A setup installs both ways: a reply that reached the gateway before
-  // the reverse path reached its host is covered by the setup it answers.
-  const Key reverse{dst->host_underlay, s.vni, s.src_ip};
-  if (Recent(s.key, now) || Recent(reverse, now)) {
+  // Only the packet-in's own key counts: covered as a setup's forward key
+  // (a duplicate) or as its reverse one (a reply that reached the gateway
+  // before the reverse path reached its host). A setup that merely shares
+  // this one's reverse (the same source toward another VM of the same
+  // host) installs nothing toward this destination on the sending host.
+  if (Recent(s.key, now)) {
     ++counters_.merged;
     return std::nullopt;
   }
-  if (in_flight_.size() >= options_.max_in_flight) {
+  if (in_flight_ >= options_.max_in_flight) {
     ++counters_.shed;
     return std::nullopt;
   }
@@ -110,7 +112,9 @@ std::optional<Forwarder::Queued> Forwarder::Classify(const of::PacketIn& pin) {
   s.dst = ProgrammerOf(s.dst_underlay);
   s.start_us = NowUs();
   s.round = round_;
-  in_flight_[s.key] = true;
+  ++in_flight_;
+  ++covered_[s.key];
+  ++covered_[Reverse(s)];
   Queued queued{s.key, s.round};
   queue_.push_back(s);
   if (!pumping_) {
@@ -123,7 +127,7 @@ std::optional<Forwarder::Queued> Forwarder::Classify(const of::PacketIn& pin) {
 }
 
 bool Forwarder::Recent(const Key& key, Millis now) const {
-  if (in_flight_.contains(key)) return true;
+  if (covered_.contains(key)) return true;
   auto done = confirmed_.find(key);
   return done != confirmed_.end() && now - done->second < options_.merge_window_ms;
 }
@@ -188,12 +192,16 @@ asio::awaitable<void> Forwarder::Pump() {
 }
 
 void Forwarder::Complete(const Setup& s, const absl::Status& status) {
-  in_flight_.erase(s.key);
+  --in_flight_;
+  for (const Key& k : {s.key, Reverse(s)}) {
+    auto it = covered_.find(k);
+    if (it != covered_.end() && --it->second == 0) covered_.erase(it);
+  }
   const int64_t now_us = NowUs();
   if (status.ok()) {
     ++counters_.setups;
     confirmed_[s.key] = options_.clock->NowMs();
-    confirmed_[Key{s.dst_underlay, s.vni, s.src_ip}] = options_.clock->NowMs();
+    confirmed_[Reverse(s)] = options_.clock->NowMs();
     ForgetOld(options_.clock->NowMs());
     int64_t us = now_us - s.start_us;
     if (on_setup_) on_setup_(us);

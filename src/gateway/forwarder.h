@@ -9,10 +9,15 @@
 //   the host the packet came from) → DirectPathAdd on both hosts, in
 //   parallel, through their HostProgrammers' batchers.
 //
-// Merging: a setup is keyed by (sending host, VNI, destination); packet-ins
-// for a key in flight, or confirmed less than `merge_window_ms` ago, are
-// counted as merged and cost nothing more; so are those of its reverse
-// (a reply that overtook its reverse path). Bounded: at most
+// Merging: a packet-in is keyed by (sending host, VNI, destination). A
+// setup covers two keys: its own, the path on the sending host, and its
+// reverse (destination host, VNI, source), the path it installs on the
+// destination host. A packet-in whose own key is covered by a setup in
+// flight, or confirmed less than `merge_window_ms` ago, is counted as
+// merged and costs nothing more: a duplicate, or a reply that overtook its
+// reverse path. Sharing a setup's reverse key is not enough: A→Y after A→X
+// (X and Y on one host) share the reverse path toward A on that host, but
+// A's host has no path toward Y, so A→Y is a setup of its own. Bounded: at most
 // `max_in_flight` setups queued or in progress; beyond that packet-ins are
 // shed and counted. The data plane keeps forwarding either way: nothing
 // waits here.
@@ -86,7 +91,8 @@ class Forwarder {
   asio::awaitable<absl::Status> Handle(of::PacketIn pin);
 
   const Counters& counters() const { return counters_; }
-  size_t in_flight() const { return in_flight_.size(); }
+  // Setups queued or in a round.
+  size_t in_flight() const { return in_flight_; }
   const std::deque<PathRecord>& recent() const { return recent_; }
   // Setup time percentiles (µs) over the last setups; 0 when none.
   int64_t SetupPercentileUs(double p) const;
@@ -123,14 +129,20 @@ class Forwarder {
   asio::awaitable<void> Pump();
   void Complete(const Setup& s, const absl::Status& status);
   void ForgetOld(Millis now);
-  // In flight, or confirmed within the merge window.
+  // Covered by a setup in flight, or confirmed within the merge window.
   bool Recent(const Key& key, Millis now) const;
+  // The key of the path a setup installs on the destination host.
+  static Key Reverse(const Setup& s) { return Key{s.dst_underlay, s.vni, s.src_ip}; }
   HostProgrammer* ProgrammerOf(Ipv4 underlay);
 
   asio::any_io_executor ex_;
   Gateway& gw_;
   Options options_;
-  absl::flat_hash_map<Key, bool> in_flight_;  // Queued or in a round.
+  // Keys covered by the setups queued or in a round (each setup's own and
+  // its reverse), with how many of them cover each: A→X and A→Y (X and Y
+  // on one host) share their reverse.
+  absl::flat_hash_map<Key, uint32_t> covered_;
+  size_t in_flight_ = 0;  // Setups queued or in a round.
   std::vector<Setup> queue_;
   bool pumping_ = false;
   uint64_t round_ = 1;       // The round queued setups will go in.

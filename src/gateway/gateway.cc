@@ -2,12 +2,18 @@
 
 #include <algorithm>
 #include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+#include <chrono>
 #include <random>
 #include <set>
 #include <string_view>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "spdlog/spdlog.h"
 #include "src/common/fatal.h"
 
@@ -120,6 +126,7 @@ Gateway::Gateway(asio::any_io_executor ex, Options options)
     : ex_(std::move(ex)), options_(std::move(options)), instance_id_(NewInstanceId()) {}
 
 Gateway::~Gateway() {
+  *alive_ = false;
   for (auto& [name, p] : programmers_) p->Stop();
   for (auto& [name, n] : nodes_) n->Stop();
   if (own_node_) own_node_->Stop();
@@ -246,9 +253,13 @@ asio::awaitable<absl::Status> Gateway::SetCluster(ClusterConfig config) {
   // Direct paths toward the endpoints of a renumbered host tunnel to its
   // old address (and traffic keeps them from idling out): they go, on every
   // host of their VPCs, whoever installed them.
+  absl::Status invalidated;
   for (const std::string& h : moved_hosts) {
     std::vector<VpcAddresses> stale = AddressesOnHost(h);
-    for (VpcAddresses& a : stale) co_await InvalidateAll(a.vpc, a.vni, std::move(a.ips));
+    for (VpcAddresses& a : stale) {
+      absl::Status s = co_await InvalidateAll(a.vpc, a.vni, std::move(a.ips));
+      if (invalidated.ok()) invalidated = s;
+    }
   }
   ReleaseUndesignated();
   // The group's buckets follow the serving members: the designated hosts
@@ -260,6 +271,7 @@ asio::awaitable<absl::Status> Gateway::SetCluster(ClusterConfig config) {
   // Only if no other SetCluster came meanwhile (it clears the flag if it
   // changed anything; an identical one leaves it as this one sets it).
   if (version == cluster_version_) cluster_programmed_ = programmed.ok();
+  if (programmed.ok() && !invalidated.ok()) co_return StoredButPending("the cluster", invalidated);
   co_return programmed;
 }
 
@@ -382,8 +394,9 @@ asio::awaitable<absl::StatusOr<Gateway::EndpointResult>> Gateway::UpdateEndpoint
   // A standby VPC's hosts are the serving cluster's to program and
   // invalidate: the DB and the bridge only, and the VM is not online here.
   if (Standby(vpc)) co_return result;
+  absl::Status invalidated;
   if (update->moved || update->readdressed) {
-    co_await Invalidate(vpc, vni, update->readdressed ? update->old_ipv4 : ipv4);
+    invalidated = co_await Invalidate(vpc, vni, update->readdressed ? update->old_ipv4 : ipv4);
   }
   if (update->moved) {
     absl::Status s = co_await ProgramChanged(update->old_host);
@@ -398,6 +411,9 @@ asio::awaitable<absl::StatusOr<Gateway::EndpointResult>> Gateway::UpdateEndpoint
         programmed.code(),
         absl::StrCat("endpoint ", endpoint.key, " is stored but pending: ", programmed.message()));
   }
+  // The VM's own rules are in, but a host may still send its traffic to
+  // where it was: not done until the queued deletes are confirmed.
+  if (!invalidated.ok()) co_return StoredButPending("endpoint " + endpoint.key, invalidated);
   result.online = bound && Designated(endpoint.host);
   co_return result;
 }
@@ -407,8 +423,10 @@ asio::awaitable<absl::Status> Gateway::DeleteEndpoint(std::string key) {
   if (!removal.ok()) co_return removal.status();
   MirrorRemoval(*removal, false);
   if (Standby(removal->vpc)) co_return absl::OkStatus();  // No host is ours to touch.
+  absl::Status invalidated;
   for (const RemovedEndpoint& e : removal->endpoints) {
-    co_await Invalidate(removal->vpc, removal->vni, e.ipv4);
+    absl::Status i = co_await Invalidate(removal->vpc, removal->vni, e.ipv4);
+    if (invalidated.ok()) invalidated = i;
     absl::Status s = co_await ProgramChanged(e.host);
     if (!s.ok()) spdlog::warn("{}", std::string(s.message()));
   }
@@ -416,6 +434,7 @@ asio::awaitable<absl::Status> Gateway::DeleteEndpoint(std::string key) {
     absl::Status s = co_await ProgramChanged(host);
     if (!s.ok()) spdlog::warn("{}", std::string(s.message()));
   }
+  if (!invalidated.ok()) co_return StoredButPending("the deletion of endpoint " + key, invalidated);
   co_return absl::OkStatus();
 }
 
@@ -428,17 +447,18 @@ asio::awaitable<absl::StatusOr<size_t>> Gateway::DeleteVpc(std::string id, bool 
   // serving cluster's concern.
   if (standby) co_return removal->endpoints.size();
   std::vector<std::string> hosts = removal->released_hosts;
+  absl::Status invalidated;
+  if (!keep_direct_paths) {
+    // Every direct path of the VPC, on every host that held it at once.
+    DirectPathDeletes deletes;
+    deletes.vnis.insert(removal->vni);
+    invalidated = co_await SendDeletes(hosts, deletes);
+  }
   for (const std::string& host : hosts) {
-    HostProgrammer* p = programmer(host);
-    if (p != nullptr && !keep_direct_paths) {
-      std::vector<of::FlowMod> mods = {pipeline::DirectPathDeleteVpc(removal->vni)};
-      absl::Status s = co_await p->SendDirectPaths(std::move(mods));
-      if (!s.ok()) spdlog::warn("{}", std::string(s.message()));
-      ++counters_.invalidations;
-    }
     absl::Status s = co_await ProgramChanged(host);
     if (!s.ok()) spdlog::warn("{}", std::string(s.message()));
   }
+  if (!invalidated.ok()) co_return StoredButPending("the deletion of vpc " + id, invalidated);
   co_return removal->endpoints.size();
 }
 
@@ -455,10 +475,14 @@ asio::awaitable<absl::StatusOr<size_t>> Gateway::DeleteNetwork(std::string vpc,
     ips.push_back(e.ipv4);
     hosts.insert(e.host);
   }
-  co_await InvalidateAll(removal->vpc, removal->vni, std::move(ips));
+  absl::Status invalidated = co_await InvalidateAll(removal->vpc, removal->vni, std::move(ips));
   for (const std::string& host : hosts) {
     absl::Status s = co_await ProgramChanged(host);
     if (!s.ok()) spdlog::warn("{}", std::string(s.message()));
+  }
+  if (!invalidated.ok()) {
+    co_return StoredButPending(absl::StrCat("the deletion of network ", network, " of vpc ", vpc),
+                               invalidated);
   }
   co_return removal->endpoints.size();
 }
@@ -656,10 +680,10 @@ void Gateway::MirrorRemoval(const Removal& removal, bool vpc_gone) {
   if (vpc_gone) bridge_->RemoveVpc(removal.vni);
 }
 
-asio::awaitable<void> Gateway::Invalidate(const std::string& vpc, uint32_t vni, Ipv4 ipv4) {
+asio::awaitable<absl::Status> Gateway::Invalidate(const std::string& vpc, uint32_t vni, Ipv4 ipv4) {
   std::vector<Ipv4> ips;
   ips.push_back(ipv4);
-  co_await InvalidateAll(vpc, vni, std::move(ips));
+  co_return co_await InvalidateAll(vpc, vni, std::move(ips));
 }
 
 std::vector<Gateway::VpcAddresses> Gateway::AddressesOnHost(const std::string& host) const {
@@ -678,33 +702,135 @@ std::vector<Gateway::VpcAddresses> Gateway::AddressesOnHost(const std::string& h
   return out;
 }
 
-asio::awaitable<void> Gateway::InvalidateAll(const std::string& vpc, uint32_t vni,
-                                             std::vector<Ipv4> ips) {
+asio::awaitable<absl::Status> Gateway::InvalidateAll(const std::string& vpc, uint32_t vni,
+                                                     std::vector<Ipv4> ips) {
   // A standby VPC's direct paths are the serving cluster's to invalidate.
-  if (ips.empty() || Standby(vpc)) co_return;
-  auto hosts = db_.HostsOfVpc(vpc);
-  if (!hosts.ok()) co_return;
-  std::vector<HostProgrammer*> targets;
-  for (const Holding& h : *hosts) {
-    if (HostProgrammer* p = programmer(std::string(h.name))) targets.push_back(p);
+  if (ips.empty() || Standby(vpc)) co_return absl::OkStatus();
+  auto holding = db_.HostsOfVpc(vpc);
+  if (!holding.ok()) co_return absl::OkStatus();
+  std::vector<std::string> hosts;
+  for (const Holding& h : *holding) hosts.emplace_back(h.name);
+  DirectPathDeletes deletes;
+  for (Ipv4 ip : ips) deletes.paths.emplace(vni, ip);
+  co_return co_await SendDeletes(hosts, deletes);
+}
+
+std::vector<of::FlowMod> Gateway::DirectPathDeletes::FlowMods() const {
+  std::vector<of::FlowMod> mods;
+  mods.reserve(vnis.size() + paths.size());
+  for (uint32_t vni : vnis) mods.push_back(pipeline::DirectPathDeleteVpc(vni));
+  for (const auto& [vni, ip] : paths) {
+    if (!vnis.contains(vni)) mods.push_back(pipeline::DirectPathDelete(vni, ip));
   }
+  return mods;
+}
+
+asio::awaitable<absl::Status> Gateway::SendDeletes(const std::vector<std::string>& hosts,
+                                                   const DirectPathDeletes& deletes) {
+  if (deletes.empty()) co_return absl::OkStatus();
   // Every host at once: the time to invalidate is one round trip, not one
   // per host holding the VPC.
+  std::vector<std::string> targets;
+  for (const std::string& h : hosts) {
+    if (programmer(h) != nullptr) targets.push_back(h);
+  }
+  std::vector<absl::Status> results(targets.size());
   size_t pending = targets.size();
   ofconn::Signal done(ex_);
-  for (HostProgrammer* p : targets) {
-    std::vector<of::FlowMod> mods;
-    mods.reserve(ips.size());
-    for (Ipv4 ip : ips) mods.push_back(pipeline::DirectPathDelete(vni, ip));
-    asio::co_spawn(ex_, p->SendDirectPaths(std::move(mods)),
-                   [&pending, &done](std::exception_ptr e, absl::Status s) {
-                     if (e) s = absl::InternalError("direct-path delete threw");
-                     if (!s.ok()) spdlog::warn("{}", std::string(s.message()));
+  for (size_t i = 0; i < targets.size(); ++i) {
+    std::vector<of::FlowMod> mods = deletes.FlowMods();
+    counters_.invalidations += mods.size();
+    asio::co_spawn(ex_, programmer(targets[i])->SendDirectPaths(std::move(mods)),
+                   [&results, &pending, &done, i](std::exception_ptr e, absl::Status s) {
+                     results[i] = e ? absl::InternalError("direct-path delete threw") : s;
                      if (--pending == 0) done.Notify();
                    });
-    counters_.invalidations += ips.size();
   }
   while (pending > 0) co_await done.Wait();
+  std::vector<std::string> failed;
+  absl::Status first;
+  for (size_t i = 0; i < targets.size(); ++i) {
+    if (results[i].ok()) continue;
+    spdlog::warn("invalidation on host {} not confirmed, queued: {}", targets[i],
+                 std::string(results[i].message()));
+    Requeue(targets[i], deletes);
+    failed.push_back(targets[i]);
+    if (first.ok()) first = results[i];
+  }
+  if (failed.empty()) co_return absl::OkStatus();
+  co_return absl::UnavailableError(
+      absl::StrCat("invalidation on host", failed.size() > 1 ? "s " : " ",
+                   absl::StrJoin(failed, ", "), " not confirmed (", first.message(),
+                   "); the deletes are queued and sent again until confirmed"));
+}
+
+void Gateway::Requeue(const std::string& host, const DirectPathDeletes& deletes) {
+  auto [it, added] = pending_deletes_.try_emplace(host);
+  it->second.paths.insert(deletes.paths.begin(), deletes.paths.end());
+  it->second.vnis.insert(deletes.vnis.begin(), deletes.vnis.end());
+  counters_.invalidations_queued += deletes.FlowMods().size();
+  if (added) asio::co_spawn(ex_, Redeliver(host, alive_), asio::detached);
+}
+
+size_t Gateway::PendingInvalidations(const std::string& host) const {
+  auto it = pending_deletes_.find(host);
+  return it == pending_deletes_.end() ? 0 : it->second.FlowMods().size();
+}
+
+asio::awaitable<void> Gateway::Redeliver(std::string host, std::shared_ptr<bool> alive) {
+  // Disconnected: looked at every kPoll, so that the deletes go as soon as
+  // the session is back. Connected but failing (barrier timeout, an error):
+  // again after a backoff.
+  constexpr Millis kPoll = 100;
+  constexpr Millis kMaxBackoff = 5000;
+  Millis backoff = kPoll;
+  Millis wait = kPoll;
+  asio::steady_timer timer(ex_);
+  while (true) {
+    timer.expires_after(std::chrono::milliseconds(wait));
+    co_await timer.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+    if (!*alive) co_return;  // The Gateway is gone.
+    wait = kPoll;
+    auto it = pending_deletes_.find(host);
+    if (it == pending_deletes_.end()) co_return;
+    HostProgrammer* p = programmer(host);
+    if (p == nullptr) {
+      spdlog::warn(
+          "host {} has no OpenFlow session any more: {} queued direct-path deletes dropped", host,
+          it->second.FlowMods().size());
+      pending_deletes_.erase(it);
+      co_return;
+    }
+    if (!p->connected()) continue;
+    const DirectPathDeletes sent = it->second;
+    std::vector<of::FlowMod> mods = sent.FlowMods();
+    const size_t n = mods.size();
+    absl::Status s = co_await p->SendDirectPaths(std::move(mods));
+    if (!*alive) co_return;
+    it = pending_deletes_.find(host);
+    if (it == pending_deletes_.end()) co_return;
+    if (!s.ok()) {
+      spdlog::warn("{} queued direct-path deletes on host {} not confirmed: {}", n, host,
+                   std::string(s.message()));
+      wait = backoff;
+      backoff = std::min(2 * backoff, kMaxBackoff);
+      continue;
+    }
+    counters_.invalidations_resent += n;
+    backoff = kPoll;
+    // Deletes queued while these were out stay for the next round.
+    for (const auto& path : sent.paths) it->second.paths.erase(path);
+    for (uint32_t vni : sent.vnis) it->second.vnis.erase(vni);
+    spdlog::info("host {}: {} queued direct-path deletes confirmed", host, n);
+    if (it->second.empty()) {
+      pending_deletes_.erase(it);
+      co_return;
+    }
+  }
+}
+
+absl::Status Gateway::StoredButPending(const std::string& what, const absl::Status& why) {
+  return absl::UnavailableError(absl::StrCat(what, " is stored but pending: ", why.message()));
 }
 
 }  // namespace shortcut::gateway

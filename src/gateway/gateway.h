@@ -24,7 +24,21 @@
 //   - when an endpoint moves or goes, or its host gets a new underlay
 //     address (SetCluster), the direct paths toward its old address are
 //     deleted on every host of its VPC (non-strict delete on VNI and
-//     destination), whoever installed them;
+//     destination), whoever installed them; DeleteVpc deletes every direct
+//     path of the VPC on the hosts that held it. A host that does not
+//     confirm its deletes (unreachable, barrier timed out, an error) keeps
+//     them queued here, by host, and they are sent again, in one batch,
+//     until it confirms: as soon as its OpenFlow session is connected again
+//     (looked at every 100 ms), then with a backoff (up to 5 s) while it is
+//     connected but fails. The call that asked for them answers
+//     Unavailable "... stored but pending: invalidation on host X not
+//     confirmed ..." (the change itself is done, as when programming is
+//     pending), so that the caller knows a stale direct path may still be
+//     in use until then. The queue is in memory (a restarted gateway has
+//     lost it) and goes with a host that has no programmer any more.
+//     Deletes are idempotent; one sent late may also take a path set up
+//     meanwhile toward the same address, which its next packet-in sets up
+//     again;
 //   - a standby VPC (Vpc::standby, SetVpcStandby) is held but not served:
 //     a VPC moving to this cluster from another one, loaded before it takes
 //     over. Its endpoints are in the DB and the gateway's bridge, but no
@@ -58,6 +72,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -139,7 +154,9 @@ class Gateway {
     bool online = false;  // Its rules are confirmed on its host.
   };
   struct Counters {
-    uint64_t invalidations = 0;  // Direct-path deletes sent to hosts.
+    uint64_t invalidations = 0;         // Direct-path deletes sent to hosts.
+    uint64_t invalidations_queued = 0;  // Of those, not confirmed by their host: queued.
+    uint64_t invalidations_resent = 0;  // Queued deletes confirmed by a later send.
   };
 
   Gateway(asio::any_io_executor ex, Options options);
@@ -152,11 +169,18 @@ class Gateway {
   absl::Status AddVpc(const Vpc& vpc, const std::vector<Network>& networks);
   // A host that cannot confirm the rules (unreachable: Unavailable) gives
   // an error, but the endpoint is stored and pending: its rules go in when
-  // the host comes back.
+  // the host comes back. So does a host that did not confirm the deletes
+  // of the direct paths a move or readdress made stale (Unavailable
+  // "endpoint K is stored but pending: invalidation on host X not
+  // confirmed ..."): they are queued for it.
   asio::awaitable<absl::StatusOr<EndpointResult>> UpdateEndpoint(Endpoint endpoint);
   // Of a standby VPC, UpdateEndpoint, DeleteEndpoint and DeleteNetwork
   // change the DB and the bridge only: no host is programmed, no direct
   // path deleted, and UpdateEndpoint answers online=false.
+  // DeleteEndpoint, DeleteVpc and DeleteNetwork answer Unavailable "the
+  // deletion of ... is stored but pending: invalidation on host X not
+  // confirmed ..." when a host did not confirm its direct-path deletes
+  // (queued for it); the deletion itself is done.
   asio::awaitable<absl::Status> DeleteEndpoint(std::string key);
   // Removes a VPC and its endpoints (returns how many); the hosts that held
   // it are programmed again without it and, unless `keep_direct_paths` (the
@@ -208,6 +232,8 @@ class Gateway {
   // The ofport BindPort() reported for (host, iface_id); nullopt: not bound.
   std::optional<uint32_t> BoundPort(const std::string& host, const std::string& iface_id) const;
   const Counters& counters() const { return counters_; }
+  // Direct-path deletes queued for `host`, not confirmed by it yet.
+  size_t PendingInvalidations(const std::string& host) const;
   const GatewayBridge* bridge() const { return bridge_.get(); }
   // The OVSDB side of `host` (nullptr: no OVSDB target), and of this gateway.
   const NodeOvsdb* node(const std::string& host) const {
@@ -239,10 +265,32 @@ class Gateway {
   // keeping the rules (another member programs them now).
   void ReleaseUndesignated();
   // Deletes direct paths toward (vni, ipv4) on every host that holds `vpc`
-  // (nothing for a standby VPC).
-  asio::awaitable<void> Invalidate(const std::string& vpc, uint32_t vni, Ipv4 ipv4);
+  // (nothing for a standby VPC). Unavailable naming the hosts that did not
+  // confirm: their deletes are queued (Requeue).
+  asio::awaitable<absl::Status> Invalidate(const std::string& vpc, uint32_t vni, Ipv4 ipv4);
   // The same for many destinations: one batch of flow_mods per host.
-  asio::awaitable<void> InvalidateAll(const std::string& vpc, uint32_t vni, std::vector<Ipv4> ips);
+  asio::awaitable<absl::Status> InvalidateAll(const std::string& vpc, uint32_t vni,
+                                              std::vector<Ipv4> ips);
+  // Direct-path deletes for one host: toward single destinations, and
+  // every path of whole VNIs.
+  struct DirectPathDeletes {
+    std::set<std::pair<uint32_t, Ipv4>> paths;  // (VNI, destination).
+    std::set<uint32_t> vnis;
+    bool empty() const { return paths.empty() && vnis.empty(); }
+    std::vector<of::FlowMod> FlowMods() const;
+  };
+  // Sends `deletes` to every host of `hosts` at once, each in one batch;
+  // the hosts that do not confirm get them queued, and are named in the
+  // Unavailable returned.
+  asio::awaitable<absl::Status> SendDeletes(const std::vector<std::string>& hosts,
+                                            const DirectPathDeletes& deletes);
+  // Queues deletes `host` did not confirm; a Redeliver loop sends them
+  // until it does.
+  void Requeue(const std::string& host, const DirectPathDeletes& deletes);
+  asio::awaitable<void> Redeliver(std::string host, std::shared_ptr<bool> alive);
+  // "<what> is stored but pending: <why>", Unavailable, for a change done
+  // whose invalidation a host did not confirm.
+  static absl::Status StoredButPending(const std::string& what, const absl::Status& why);
   // The addresses of `host`'s endpoints, by VPC: what direct paths point at
   // through the host's underlay.
   struct VpcAddresses {
@@ -287,6 +335,12 @@ class Gateway {
   // Hosts whose endpoints changed since start (ProgramChanged): the only
   // ones programmed.
   std::set<std::string> armed_;
+  // Direct-path deletes hosts did not confirm, by host name; a Redeliver
+  // loop runs for each host here.
+  std::map<std::string, DirectPathDeletes> pending_deletes_;
+  // False once the Gateway is gone: Redeliver loops still waiting end
+  // without touching it.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace shortcut::gateway

@@ -11,6 +11,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "src/gateway/gateway_bridge.h"
+#include "src/openflow/text.h"
 #include "src/packet/packet.h"
 #include "src/pipeline/gateway_pipeline.h"
 #include "src/pipeline/pipeline.h"
@@ -78,7 +79,7 @@ class ForwarderTest : public ::testing::Test {
   }
   absl::Status AddVpc() {
     Vpc vpc{"vpc1", kVni, "02:5c:00:00:00:01"};
-    std::vector<Network> networks = {{"net1", "10.0.0.0/24", ""}};
+    std::vector<Network> networks = {{"net1", "10.0.0.0/16", ""}};  // Room for many peers.
     return gw_->AddVpc(vpc, networks);
   }
   static Endpoint Ep(const std::string& key, const std::string& ip, const std::string& host) {
@@ -152,6 +153,95 @@ TEST_F(ForwarderTest, ConcurrentPacketInsOfOneFlowMerge) {
     EXPECT_EQ(fwd_->counters().setups, 1u);
     EXPECT_EQ(fwd_->counters().merged, 9u);
     EXPECT_EQ(DirectPaths(*switches_["host1"]), 1u);
+  });
+}
+
+// The matches of the direct paths on a simulated switch, as text.
+std::vector<std::string> DirectPathMatches(const fakes::FakeSwitch& sw) {
+  std::vector<std::string> out;
+  for (const of::FlowStats& f : sw.Flows()) {
+    if ((f.cookie & pipeline::kCookieKindMask) == pipeline::kCookieDirect) {
+      out.push_back(of::FormatMatch(f.match));
+    }
+  }
+  return out;
+}
+std::string PathMatch(Ipv4 dst) {
+  return of::FormatMatch(pipeline::DirectPathAdd(kVni, dst, kHost1, 60).match);
+}
+
+TEST_F(ForwarderTest, AFlowSharingOnlyTheReverseOfASetupGetsItsOwnPath) {
+  RunCoroutine(io_, [&]() -> asio::awaitable<void> {
+    co_await Prepare();
+    // A (ep01) on host1; X (ep02) and Y (ep03) both on host2.
+    Endpoint y = Ep("ep03", "10.0.0.12", "host2");
+    CO_ASSERT_TRUE((co_await gw_->UpdateEndpoint(y)).ok());
+    const Ipv4 a = 0x0a00000a, x = 0x0a00000b, yip = 0x0a00000c;
+    CO_ASSERT_OK(co_await fwd_->Handle(PacketIn(kHost1, kVni, a, x)));
+    // A→Y within the merge window: its reverse (host2 toward A) is A→X's,
+    // but host1 has no path toward Y: a setup of its own.
+    CO_ASSERT_OK(co_await fwd_->Handle(PacketIn(kHost1, kVni, a, yip)));
+    EXPECT_EQ(fwd_->counters().setups, 2u);
+    EXPECT_EQ(fwd_->counters().merged, 0u);
+    EXPECT_THAT(DirectPathMatches(*switches_["host1"]),
+                ::testing::UnorderedElementsAre(PathMatch(x), PathMatch(yip)));
+    EXPECT_THAT(DirectPathMatches(*switches_["host2"]), ::testing::ElementsAre(PathMatch(a)));
+    // The replies are covered by the reverse paths of the setups they answer.
+    CO_ASSERT_OK(co_await fwd_->Handle(PacketIn(kHost2, kVni, x, a)));
+    CO_ASSERT_OK(co_await fwd_->Handle(PacketIn(kHost2, kVni, yip, a)));
+    EXPECT_EQ(fwd_->counters().merged, 2u);
+    EXPECT_EQ(fwd_->counters().setups, 2u);
+
+    // The same while the setups are in flight: A→X, A→Y, then X's reply.
+    clock_.Advance(2000);
+    fwd_->OnPacketIn(PacketIn(kHost1, kVni, a, x));
+    fwd_->OnPacketIn(PacketIn(kHost1, kVni, a, yip));
+    fwd_->OnPacketIn(PacketIn(kHost2, kVni, x, a));
+    EXPECT_EQ(fwd_->in_flight(), 2u);
+    EXPECT_EQ(fwd_->counters().merged, 3u);
+    CO_ASSERT_TRUE(co_await testing::WaitUntil([&] { return fwd_->in_flight() == 0; }, 5000));
+    EXPECT_EQ(fwd_->counters().setups, 4u);
+    // Y's reply, just after: covered by A→Y's confirmed reverse.
+    CO_ASSERT_OK(co_await fwd_->Handle(PacketIn(kHost2, kVni, yip, a)));
+    EXPECT_EQ(fwd_->counters().merged, 4u);
+    EXPECT_EQ(fwd_->counters().failures, 0u);
+  });
+}
+
+TEST_F(ForwarderTest, ABurstFromOneVmTowardManyPeersOfOneHostSetsUpEveryPath) {
+  RunCoroutine(io_, [&]() -> asio::awaitable<void> {
+    co_await Prepare();
+    constexpr int kPeers = 1000;
+    std::vector<Endpoint> peers;
+    for (int i = 0; i < kPeers; ++i) {
+      Endpoint e = Ep("ep02", "10.0.0.11", "host2");
+      e.key = "peer" + std::to_string(i);
+      e.ipv4 = FormatIpv4(0x0a000100 + static_cast<Ipv4>(i));
+      e.mac = FormatMac(Mac{2, 1, 0, 0, static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i)});
+      e.iface_id = e.key;
+      peers.push_back(std::move(e));
+    }
+    CO_ASSERT_OK(co_await gw_->AddEndpoints(peers));
+    // In rounds of 100, as the packet-in meter paces a burst: the setups
+    // of a round are confirmed while the next ones come, all within the
+    // merge window (the clock stands still).
+    const Ipv4 a = 0x0a00000a;
+    for (int i = 0; i < kPeers; ++i) {
+      fwd_->OnPacketIn(PacketIn(kHost1, kVni, a, 0x0a000100 + static_cast<Ipv4>(i)));
+      if (i % 100 == 99) {
+        CO_ASSERT_TRUE(co_await testing::WaitUntil([&] { return fwd_->in_flight() == 0; }, 20000));
+      }
+    }
+    EXPECT_EQ(fwd_->counters().setups, static_cast<uint64_t>(kPeers));
+    EXPECT_EQ(fwd_->counters().merged, 0u);
+    EXPECT_EQ(DirectPaths(*switches_["host1"]), static_cast<size_t>(kPeers));
+    EXPECT_EQ(DirectPaths(*switches_["host2"]), 1u);  // Toward A, from every setup.
+    // Every reply within the window is covered.
+    for (int i = 0; i < kPeers; ++i) {
+      fwd_->OnPacketIn(PacketIn(kHost2, kVni, 0x0a000100 + static_cast<Ipv4>(i), a));
+    }
+    EXPECT_EQ(fwd_->counters().merged, static_cast<uint64_t>(kPeers));
+    EXPECT_EQ(fwd_->in_flight(), 0u);
   });
 }
 

@@ -417,9 +417,9 @@ TEST_F(GatewayTest, AMoveInvalidatesDirectPathsOnEveryHostOfTheVpc) {
     EXPECT_TRUE(moved.online);
     // Sent to the hosts holding the VPC after the move: host2 only (host1's
     // last VM of the VPC left, so its VPC rules go and nothing there can
-    // use a direct path of the VPC).
-    EXPECT_EQ(gw_->counters().invalidations, 1u);
-    // host2: the stale path is gone and ep01's 4 rules are there.
+    // use a direct path of the VPC). host2: the stale path is gone and
+    // ep01's 4 rules are there.
+    EXPECT_EQ(DirectPaths("host2"), 0u);
     EXPECT_EQ(Flows("host2"), host2_with_path - 1 + 4);
     // host1 no longer holds the VPC: only its table-miss drops remain, and
     // the cluster's group went with its last VPC.
@@ -444,6 +444,43 @@ TEST_F(GatewayTest, AnUnreachableHostLeavesTheEndpointPendingUntilItComesBack) {
     CO_ASSERT_TRUE(
         co_await testing::WaitUntil([&] { return gw_->programmer("host1")->in_sync(); }, 10000));
     EXPECT_EQ(Flows("host1"), 2u + 3u + 4u);
+  });
+}
+
+TEST_F(GatewayTest, AnUnreachableHostGetsItsDirectPathDeletesOnceItIsBack) {
+  RunCoroutine(io_, [&]() -> asio::awaitable<void> {
+    co_await Prepare();
+    CO_ASSERT_OK_AND_ASSIGN(auto a, co_await gw_->UpdateEndpoint(Ep("ep01", "10.0.0.10", "host1")));
+    CO_ASSERT_OK_AND_ASSIGN(auto b, co_await gw_->UpdateEndpoint(Ep("ep02", "10.0.0.11", "host2")));
+    const of::FlowMod stale = pipeline::DirectPathAdd(100, 0x0a00000a, 0xac1f0101, 60);
+    std::vector<of::FlowMod> path = {stale};
+    CO_ASSERT_OK(co_await gw_->programmer("host2")->SendDirectPaths(path));
+    switches_["host2"].reset();  // host2's OpenFlow listener is gone.
+    CO_ASSERT_TRUE(
+        co_await testing::WaitUntil([&] { return !gw_->programmer("host2")->connected(); }, 5000));
+
+    // ep01 is readdressed: the path toward its old address on host2 cannot
+    // go now. The change is done; the answer says what is pending.
+    auto r = co_await gw_->UpdateEndpoint(Ep("ep01", "10.0.0.20", "host1"));
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
+    EXPECT_THAT(std::string(r.status().message()),
+                HasSubstr("endpoint ep01 is stored but pending: invalidation on host host2 not "
+                          "confirmed"));
+    EXPECT_EQ(gw_->db().FindEndpoint("ep01")->ipv4, 0x0a000014u);
+    EXPECT_EQ(gw_->PendingInvalidations("host2"), 1u);
+    EXPECT_EQ(gw_->PendingInvalidations("host1"), 0u);
+    EXPECT_EQ(gw_->counters().invalidations_queued, 1u);
+
+    // host2 comes back still holding the stale path (its datapath kept
+    // running): the queued delete goes as soon as the session is up.
+    auto sw = std::make_unique<fakes::FakeSwitch>(io_.get_executor());
+    CO_ASSERT_OK(sw->Apply(stale));
+    CO_ASSERT_TRUE(sw->ListenUnix(dir_.File("host2.mgmt")).ok());
+    switches_["host2"] = std::move(sw);
+    CO_ASSERT_TRUE(co_await testing::WaitUntil(
+        [&] { return DirectPaths("host2") == 0 && gw_->PendingInvalidations("host2") == 0; },
+        10000));
+    EXPECT_EQ(gw_->counters().invalidations_resent, 1u);
   });
 }
 

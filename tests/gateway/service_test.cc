@@ -6,9 +6,12 @@
 
 #include <google/protobuf/util/message_differencer.h>
 
+#include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "src/openflow/text.h"
+#include "src/pipeline/pipeline.h"
 #include "tests/gateway/service_fixture.h"
 
 namespace shortcut::gateway {
@@ -66,6 +69,28 @@ class ServiceTest : public testing::ServiceFixture {
   }
   size_t Groups(const std::string& host) {
     return OnIo([&] { return switches_[host]->group_count(); });
+  }
+  // A direct path toward `dst` (VNI 100), as the forwarding module installs
+  // it, on `host`'s switch.
+  void AddDirectPath(const std::string& host, const std::string& dst) {
+    AwaitIo([&]() -> asio::awaitable<void> {
+      std::vector<of::FlowMod> mods = {
+          pipeline::DirectPathAdd(100, *ParseIpv4(dst), 0xac1f0909, 60)};
+      absl::Status s = co_await gw_->programmer(host)->SendDirectPaths(std::move(mods));
+      EXPECT_TRUE(s.ok()) << s;
+    });
+  }
+  // The direct paths on `host`'s switch toward `dst`, or all of them.
+  size_t DirectPaths(const std::string& host, const std::string& dst = "") {
+    return OnIo([&] {
+      size_t n = 0;
+      for (const of::FlowStats& f : switches_[host]->Flows()) {
+        if ((f.cookie & pipeline::kCookieKindMask) != pipeline::kCookieDirect) continue;
+        n += dst.empty() || absl::StrContains(of::FormatMatch(f.match), "nw_dst=" + dst + ",") ||
+             absl::EndsWith(of::FormatMatch(f.match), "nw_dst=" + dst);
+      }
+      return n;
+    });
   }
   void Prepare() {
     ASSERT_TRUE(SetCluster(Cluster()).ok());
@@ -140,13 +165,24 @@ TEST_F(ServiceTest, EveryRpcOnItsHappyPath) {
   EXPECT_TRUE(r.online());
   ASSERT_TRUE(UpdateEndpoint(ep04, &r).ok());
   EXPECT_EQ(r.change(), v1::UpdateEndpointResponse::UNCHANGED);
+  // Each change that makes direct paths toward ep04 stale takes them off
+  // both hosts of vpc1 (host1 for ep01, host2 for ep02).
+  AddDirectPath("host1", "10.0.0.20");
+  AddDirectPath("host2", "10.0.0.20");
+  ASSERT_EQ(DirectPaths("host1", "10.0.0.20") + DirectPaths("host2", "10.0.0.20"), 2u);
   ep04.set_ipv4("10.0.0.21");
   ASSERT_TRUE(UpdateEndpoint(ep04, &r).ok());
   EXPECT_EQ(r.change(), v1::UpdateEndpointResponse::READDRESSED);
+  EXPECT_EQ(DirectPaths("host1", "10.0.0.20"), 0u);
+  EXPECT_EQ(DirectPaths("host2", "10.0.0.20"), 0u);
+  AddDirectPath("host1", "10.0.0.21");
+  AddDirectPath("host2", "10.0.0.21");
   BindPort("host1", "ep04", 8);
   ep04.set_host("host1");
   ASSERT_TRUE(UpdateEndpoint(ep04, &r).ok());
   EXPECT_EQ(r.change(), v1::UpdateEndpointResponse::MOVED);
+  EXPECT_EQ(DirectPaths("host1", "10.0.0.21"), 0u);
+  EXPECT_EQ(DirectPaths("host2", "10.0.0.21"), 0u);
   EXPECT_TRUE(r.online());
   ep04.set_iface_id("ep04-new-port");
   ASSERT_TRUE(UpdateEndpoint(ep04, &r).ok());
@@ -172,7 +208,8 @@ TEST_F(ServiceTest, EveryRpcOnItsHappyPath) {
   EXPECT_EQ(hosts.hosts(0).flows(), Flows("host1"));  // What it wants is what host1 has.
   EXPECT_EQ(hosts.hosts(1).host().name(), "host2");
 
-  // DeleteEndpoint.
+  // DeleteEndpoint: the paths toward it go too.
+  AddDirectPath("host2", "10.0.0.21");
   {
     grpc::ClientContext context;
     v1::DeleteEndpointRequest request;
@@ -181,10 +218,15 @@ TEST_F(ServiceTest, EveryRpcOnItsHappyPath) {
     ASSERT_TRUE(stub_->DeleteEndpoint(&context, request, &response).ok());
     EXPECT_THAT(Keys(), ElementsAre("ep01", "ep02", "ep03"));
   }
+  EXPECT_EQ(DirectPaths("host2", "10.0.0.21"), 0u);
   // DeleteNetwork: ep03 goes; direct paths toward it are deleted on the
-  // hosts still holding vpc1 (host1 for ep01, host2 for ep02).
+  // hosts still holding vpc1 (host1 for ep01, host2 for ep02); those
+  // toward the other network's endpoints stay.
+  AddDirectPath("host1", "10.0.1.10");
+  AddDirectPath("host2", "10.0.1.10");
+  AddDirectPath("host1", "10.0.0.11");
+  AddDirectPath("host2", "10.0.0.10");
   {
-    uint64_t before = OnIo([&] { return gw_->counters().invalidations; });
     grpc::ClientContext context;
     v1::DeleteNetworkRequest request;
     request.set_vpc("vpc1");
@@ -193,7 +235,10 @@ TEST_F(ServiceTest, EveryRpcOnItsHappyPath) {
     ASSERT_TRUE(stub_->DeleteNetwork(&context, request, &response).ok());
     EXPECT_EQ(response.endpoints(), 1u);
     EXPECT_THAT(Keys(), ElementsAre("ep01", "ep02"));
-    EXPECT_EQ(OnIo([&] { return gw_->counters().invalidations; }), before + 2);
+    EXPECT_EQ(DirectPaths("host1", "10.0.1.10"), 0u);
+    EXPECT_EQ(DirectPaths("host2", "10.0.1.10"), 0u);
+    EXPECT_EQ(DirectPaths("host1"), 1u);  // Toward ep02.
+    EXPECT_EQ(DirectPaths("host2"), 1u);  // Toward ep01.
   }
   // DeleteVpc.
   {
@@ -206,7 +251,44 @@ TEST_F(ServiceTest, EveryRpcOnItsHappyPath) {
     EXPECT_EQ(Stats().vpcs(), 0u);
     EXPECT_EQ(Stats().endpoints(), 0u);
     EXPECT_EQ(Flows("host1"), 2u);  // Only the table-miss drops are left.
+    // Every direct path of the VPC went from both hosts.
+    EXPECT_EQ(DirectPaths("host1"), 0u);
+    EXPECT_EQ(DirectPaths("host2"), 0u);
   }
+}
+
+TEST_F(ServiceTest, AnInvalidationAHostDidNotConfirmIsAnsweredPendingAndSentAgain) {
+  ASSERT_TRUE(SetCluster(Cluster()).ok());
+  ASSERT_TRUE(AddVpc({VpcItem(Vpc("vpc1", 100, "10.0.0.0/24")),
+                      Batch({Ep("ep01", "10.0.0.10", "host1"), Ep("ep02", "10.0.0.11", "host2"),
+                             Ep("ep03", "10.0.0.12", "host2")})})
+                  .ok());
+  AddDirectPath("host2", "10.0.0.10");
+  // host2 rejects the next flow_mod it gets: the delete toward ep01.
+  OnIo([&] {
+    switches_["host2"]->RejectFlowMod(1, fakes::BadOutPortError());
+    return 0;
+  });
+  {
+    grpc::ClientContext context;
+    v1::DeleteEndpointRequest request;
+    request.set_key("ep01");
+    v1::DeleteEndpointResponse response;
+    grpc::Status s = stub_->DeleteEndpoint(&context, request, &response);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+    EXPECT_THAT(s.error_message(),
+                HasSubstr("the deletion of endpoint ep01 is stored but pending: invalidation on "
+                          "host host2 not confirmed"));
+  }
+  EXPECT_THAT(Keys(), ElementsAre("ep02", "ep03"));  // Deleted all the same.
+  // Queued, and sent again (after a backoff: host2 stayed connected).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (DirectPaths("host2", "10.0.0.10") > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(DirectPaths("host2", "10.0.0.10"), 0u);
+  EXPECT_EQ(OnIo([&] { return gw_->PendingInvalidations("host2"); }), 0u);
+  EXPECT_EQ(OnIo([&] { return gw_->counters().invalidations_resent; }), 1u);
 }
 
 TEST_F(ServiceTest, ValidationErrorsNameTheFieldAndChangeNothing) {
