@@ -68,7 +68,7 @@ class GrpcGatewayClient final : public GatewayClient {
     // The cluster is set even when programming a host failed (the gateway
     // keeps its rules wanted): those messages name the host first ("host h1:
     // ..."; the config's own errors name a field: "hosts: h1: ...").
-    if (!s.ok() && absl::StartsWith(s.message(), "host ")) {
+    if (!s.ok() && (absl::StartsWith(s.message(), "host ") || StoredButPending(s))) {
       co_return absl::OkStatus();
     }
     co_return s;
@@ -104,7 +104,10 @@ class GrpcGatewayClient final : public GatewayClient {
       gwv1::DeleteEndpointResponse response;
       return FromGrpc(stub->DeleteEndpoint(&context, request, &response));
     };
-    co_return co_await OffThread<absl::Status>(pool_.pool(), std::move(call));
+    absl::Status s = co_await OffThread<absl::Status>(pool_.pool(), std::move(call));
+    // Done; the gateway retries the direct-path deletes a host did not confirm.
+    if (!s.ok() && StoredButPending(s)) co_return absl::OkStatus();
+    co_return s;
   }
 
   asio::awaitable<absl::Status> AddVpc(std::shared_ptr<const VpcContent> vpc,
@@ -177,7 +180,10 @@ class GrpcGatewayClient final : public GatewayClient {
       gwv1::DeleteVpcResponse response;
       return FromGrpc(stub->DeleteVpc(&context, request, &response));
     };
-    co_return co_await OffThread<absl::Status>(pool_.pool(), std::move(call));
+    absl::Status s = co_await OffThread<absl::Status>(pool_.pool(), std::move(call));
+    // Done; the gateway retries the direct-path deletes a host did not confirm.
+    if (!s.ok() && StoredButPending(s)) co_return absl::OkStatus();
+    co_return s;
   }
 
   asio::awaitable<absl::Status> SetVpcStandby(std::string vpc, bool standby) override {
@@ -209,7 +215,10 @@ class GrpcGatewayClient final : public GatewayClient {
       gwv1::DeleteNetworkResponse response;
       return FromGrpc(stub->DeleteNetwork(&context, request, &response));
     };
-    co_return co_await OffThread<absl::Status>(pool_.pool(), std::move(call));
+    absl::Status s = co_await OffThread<absl::Status>(pool_.pool(), std::move(call));
+    // Done; the gateway retries the direct-path deletes a host did not confirm.
+    if (!s.ok() && StoredButPending(s)) co_return absl::OkStatus();
+    co_return s;
   }
 
   asio::awaitable<absl::StatusOr<GatewayStats>> GetStats() override {

@@ -13,9 +13,12 @@
 // most one deadline.
 //
 // Outcomes the gateway reports as errors but which mean "applied, pending on
-// a host" (UNAVAILABLE "... is stored but pending: ..." from UpdateEndpoint
-// and AddVpc; a SetCluster accepted whose host programming failed, whose
-// message starts with "host ") are returned as OK: see gateway_client.h.
+// a host" (UNAVAILABLE "... is stored but pending: ..." from any change:
+// endpoints, VPCs and networks added or deleted, a standby flag, a cluster
+// whose direct-path invalidation a host did not confirm, which the gateway
+// retries itself; a SetCluster accepted whose host programming failed,
+// whose message starts with "host ") are returned as OK: see
+// gateway_client.h.
 //
 // Thread-safety: GrpcCallPool is thread-safe; a client is used from one
 // executor. The pool must outlive the clients and their calls: destroy (or
