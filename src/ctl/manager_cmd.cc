@@ -22,12 +22,14 @@
 #include "absl/strings/str_split.h"
 #include "nlohmann/json.hpp"
 #include "shortcut/manager/v1/manager.grpc.pb.h"
+#include "src/ctl/manager_client.h"
 
 namespace shortcut::ctl {
 namespace {
 
 namespace v1 = manager::v1;
 using Stub = v1::Manager::Stub;
+using Client = ManagerClient;
 
 constexpr size_t kLoadBatch = 1000;
 
@@ -252,88 +254,6 @@ absl::Status ParseNetworkArg(const std::string& arg, v1::Network* network) {
 }
 
 // ---- Calls. ----
-
-// One or several managers (`--server a,b,c`): a call goes to the active
-// one. With several, the first call asks each in turn for its status until
-// one says ACTIVE, and every call then starts with it; a call answered
-// UNAVAILABLE (a standby refusing a write, a dead server) moves on to the
-// next, and the call fails only when all did, with each one's answer.
-class Client {
- public:
-  Client(const std::string& servers, double timeout_s) : timeout_s_(timeout_s) {
-    for (absl::string_view part : absl::StrSplit(servers, ',', absl::SkipWhitespace())) {
-      std::string server(absl::StripAsciiWhitespace(part));
-      std::string target = server;
-      if (target.starts_with("tcp:")) target = target.substr(4);
-      grpc::ChannelArguments args;
-      args.SetMaxReceiveMessageSize(-1);
-      servers_.push_back(server);
-      stubs_.push_back(v1::Manager::NewStub(
-          grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args)));
-    }
-  }
-  size_t size() const { return stubs_.size(); }
-  const std::string& server(size_t i) const { return servers_[i]; }
-  Stub& stub(size_t i) { return *stubs_[i]; }
-
-  // The servers in the order to try them: the active one first.
-  std::vector<size_t> Order() {
-    if (!discovered_ && stubs_.size() > 1) {
-      discovered_ = true;
-      for (size_t i = 0; i < stubs_.size(); ++i) {
-        grpc::ClientContext context;
-        context.set_deadline(std::chrono::system_clock::now() +
-                             std::chrono::milliseconds(
-                                 std::min<int64_t>(2000, static_cast<int64_t>(timeout_s_ * 1000))));
-        v1::ManagerStatus status;
-        if (stubs_[i]->GetManagerStatus(&context, v1::GetManagerStatusRequest(), &status).ok() &&
-            status.role() == v1::MANAGER_ROLE_ACTIVE) {
-          first_ = i;
-          break;
-        }
-      }
-    }
-    std::vector<size_t> order = {first_};
-    for (size_t i = 0; i < stubs_.size(); ++i) {
-      if (i != first_) order.push_back(i);
-    }
-    return order;
-  }
-
-  // attempt(stub) on each server in turn, until one answers other than
-  // UNAVAILABLE.
-  template <typename Attempt>
-  grpc::Status Try(Attempt attempt) {
-    if (stubs_.size() == 1) return attempt(*stubs_[0]);
-    std::vector<std::string> answers;
-    for (size_t i : Order()) {
-      grpc::Status status = attempt(*stubs_[i]);
-      if (status.error_code() != grpc::StatusCode::UNAVAILABLE) {
-        first_ = i;
-        return status;
-      }
-      answers.push_back(absl::StrCat(servers_[i], ": ", status.error_message()));
-    }
-    return grpc::Status(grpc::StatusCode::UNAVAILABLE, absl::StrJoin(answers, "; "));
-  }
-  // A fresh context with the call's deadline.
-  std::unique_ptr<grpc::ClientContext> Context(bool deadline = true) const {
-    auto context = std::make_unique<grpc::ClientContext>();
-    if (deadline) {
-      auto timeout = std::chrono::duration<double>(timeout_s_);
-      context->set_deadline(std::chrono::system_clock::now() +
-                            std::chrono::duration_cast<std::chrono::microseconds>(timeout));
-    }
-    return context;
-  }
-
- private:
-  double timeout_s_;
-  std::vector<std::string> servers_;
-  std::vector<std::unique_ptr<Stub>> stubs_;
-  bool discovered_ = false;
-  size_t first_ = 0;
-};
 
 int RpcError(const grpc::Status& status, std::ostream& err) {
   err << "shortcutctl: "
@@ -656,9 +576,9 @@ ManagerCli::ManagerCli(CLI::App& app, CLI::App* host, CLI::App* host_show)
   c->add_option("KEY", a_.key, "its unique key")->required();
   c->add_option("--vpc", a_.vpc, "its VPC")->required();
   c->add_option("--network", a_.network, "its network")->required();
-  c->add_option("--ipv4", a_.ipv4, "its IPv4 address")->required();
+  c->add_option("--ipv4", a_.ipv4, "its IPv4 address (default: allocated from the network)");
   c->add_option("--ipv6", a_.ipv6, "its IPv6 address");
-  c->add_option("--mac", a_.mac, "its MAC address")->required();
+  c->add_option("--mac", a_.mac, "its MAC address (default: 0a:58 and the IPv4 address)");
   c->add_option("--host", a_.host, "the host it lives on")->required();
   c->add_option("--iface-id", a_.iface_id, "external_ids:iface-id of its port (default: KEY)");
   c->add_option("--timeout-ms", a_.timeout_ms, "how long to wait for ONLINE (default 10000)");
@@ -957,7 +877,14 @@ int ManagerCli::Run(std::ostream& out, std::ostream& err) const {
     e->set_host(a.host);
     e->set_iface_id(a.iface_id);
     r.set_online_timeout_ms(a.timeout_ms);
-    return Unary(client, j, &Stub::CreateEndpoint, r, endpoint_line, out, err);
+    // The addresses too: managerd may have allocated them.
+    return Unary(
+        client, j, &Stub::CreateEndpoint, r,
+        [](const v1::Endpoint& e) {
+          return absl::StrCat("endpoint ", e.key(), " ", e.ipv4(), " ", e.mac(), " on ", e.host(),
+                              ": ", StatusName(e.status()), "\n");
+        },
+        out, err);
   }
   if (is("endpoint move")) {
     v1::UpdateEndpointRequest r;

@@ -18,8 +18,8 @@
 //     vpc delete ID | vpc list [--cluster N] | vpc show ID
 //     network create VPC ID --ipv4 CIDR [--ipv6 CIDR] | network delete VPC ID
 //     network list VPC | network show VPC ID
-//     endpoint create KEY --vpc V --network N --ipv4 IP [--ipv6 IP] --mac MAC --host H
-//                     [--iface-id ID] [--timeout-ms N]
+//     endpoint create KEY --vpc V --network N [--ipv4 IP] [--ipv6 IP] [--mac MAC] --host H
+//                     [--iface-id ID] [--timeout-ms N]   (no --ipv4/--mac: allocated)
 //     endpoint move KEY --host H [--timeout-ms N]
 //     endpoint update KEY [--network N] [--ipv4 IP] [--ipv6 IP] [--mac MAC] [--iface-id ID]
 //     endpoint delete KEY | endpoint list [--vpc V] [--host H] | endpoint show KEY

@@ -567,14 +567,22 @@ asio::awaitable<absl::StatusOr<v1::Endpoint>> Northbound::CreateEndpoint(Endpoin
   if (absl::Status s = Writable(); !s.ok()) co_return s;
   // The wait counts from the call's start: the commit is part of it.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait);
+  if (absl::Status s =
+          AllocateAddresses(store_->state(), in_flight_, "endpoint", endpoint.endpoint);
+      !s.ok()) {
+    co_return s;
+  }
   auto checked = CheckCreateEndpoint(store_->state(), std::move(endpoint));
   if (!checked.ok()) co_return checked.status();
   std::string key = checked->value.endpoint.key;
   if (!checked->unchanged) {
     NbTxn txn;
     checked->value.status = EndpointStatus::kPending;
+    const model::Endpoint reserved = checked->value.endpoint;
+    in_flight_.Add(reserved);
     txn.InsertEndpoint(std::move(checked->value));
     absl::Status s = co_await Commit(std::move(txn));
+    in_flight_.Remove(reserved);
     if (!s.ok()) co_return s;
   }
   // A retry waits too: it is how a caller whose first call timed out learns

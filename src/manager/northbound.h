@@ -12,6 +12,10 @@
 // PENDING included. One store subscription feeds both those waits and the
 // WatchEndpoints watchers (a pump coroutine started by Start()).
 //
+// Dynamic addresses: CreateEndpoint fills an empty ipv4 or mac from the
+// network (address_alloc.h), reserving them until its commit is in the
+// state so that concurrent creations never pick the same address.
+//
 // Bulk creation (CreateEndpoints): everything is validated first against
 // one snapshot, then written in transactions of at most
 // Options::max_txn_endpoints endpoints. A stream that fits one transaction
@@ -44,6 +48,7 @@
 #include "absl/status/statusor.h"
 #include "shortcut/manager/v1/manager.pb.h"
 #include "src/common/clock.h"
+#include "src/manager/address_alloc.h"
 #include "src/manager/cluster_controller.h"
 #include "src/manager/role.h"
 #include "src/manager/store.h"
@@ -160,6 +165,9 @@ class Northbound {
   const ManagerRole* role_ = nullptr;
   std::function<void(double)> online_hook_;
   std::shared_ptr<Hub> hub_;
+  // Addresses of CreateEndpoint calls between their check and their
+  // commit's arrival in the state: a concurrent allocation skips them.
+  InFlightAddresses in_flight_;
 };
 
 }  // namespace shortcut::manager

@@ -380,9 +380,12 @@ absl::StatusOr<EndpointRow> EndpointFromProto(const v1::Endpoint& endpoint,
   e.vpc = endpoint.vpc();
   if (absl::Status s = CheckName(F(field, "network"), endpoint.network()); !s.ok()) return s;
   e.network = endpoint.network();
-  auto ip = Ipv4Text(F(field, "ipv4"), endpoint.ipv4());
-  if (!ip.ok()) return ip.status();
-  e.ipv4 = *ip;
+  // Empty addresses are allocated by the creation (address_alloc.h).
+  if (!endpoint.ipv4().empty()) {
+    auto ip = Ipv4Text(F(field, "ipv4"), endpoint.ipv4());
+    if (!ip.ok()) return ip.status();
+    e.ipv4 = *ip;
+  }
   if (!endpoint.ipv6().empty()) {
     auto ip6 = model::ParseIpv6(endpoint.ipv6());
     if (!ip6) {
@@ -391,9 +394,11 @@ absl::StatusOr<EndpointRow> EndpointFromProto(const v1::Endpoint& endpoint,
     }
     e.ipv6 = model::FormatIpv6(*ip6);
   }
-  auto mac = MacText(F(field, "mac"), endpoint.mac());
-  if (!mac.ok()) return mac.status();
-  e.mac = *mac;
+  if (!endpoint.mac().empty()) {
+    auto mac = MacText(F(field, "mac"), endpoint.mac());
+    if (!mac.ok()) return mac.status();
+    e.mac = *mac;
+  }
   if (absl::Status s = CheckName(F(field, "host"), endpoint.host()); !s.ok()) return s;
   e.host = endpoint.host();
   e.iface_id = endpoint.iface_id().empty() ? endpoint.key() : endpoint.iface_id();
@@ -838,6 +843,13 @@ absl::StatusOr<BulkEndpoints> CheckCreateEndpoints(const NbState& state,
     if (!fresh) {
       return Invalid(F(field, "key"),
                      absl::StrCat("'", e.key, "' is also endpoints[", k->second, "]'s key"));
+    }
+    // A stream names its addresses: allocation is one endpoint at a time.
+    if (e.ipv4.empty()) {
+      return Invalid(F(field, "ipv4"), "missing (CreateEndpoint allocates one; a stream does not)");
+    }
+    if (e.mac.empty()) {
+      return Invalid(F(field, "mac"), "missing (CreateEndpoint allocates one; a stream does not)");
     }
     if (const EndpointRow* have = state.FindEndpoint(e.key)) {
       if (auto diff = FirstDifference(have->endpoint, e)) {

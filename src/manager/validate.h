@@ -73,7 +73,8 @@ struct VpcInput {
 // Networks must not share an id or overlap one another.
 absl::StatusOr<VpcInput> VpcFromProto(const v1::Vpc& vpc, std::string_view field);
 
-// iface_id empty → the key. Status is kPending.
+// iface_id empty → the key. Status is kPending. ipv4 and mac may be empty:
+// CreateEndpoint allocates them (address_alloc.h), a stream refuses them.
 absl::StatusOr<EndpointRow> EndpointFromProto(const v1::Endpoint& endpoint, std::string_view field);
 
 // An UpdateEndpoint: the key and the masked fields, each checked.

@@ -215,6 +215,33 @@ TEST_F(ManagerCmdTest, ClusterMembersAddedJoiningAndRemovedDraining) {
   EXPECT_THAT(r.err, HasSubstr("UNAVAILABLE: cluster management does not run"));
 }
 
+// Without --ipv4 and --mac, managerd allocates them: the lowest free
+// address after the network's and the router's, and 0a:58 + its bytes;
+// read back from the database itself.
+TEST_F(ManagerCmdTest, EndpointAddressesAllocatedWhenNotGiven) {
+  Basic();
+  Ok({"endpoint", "create", "fixed", "--vpc", "blue", "--network", "web", "--ipv4", "10.0.0.2",
+      "--mac", "02:00:00:00:00:02", "--host", "h1", "--timeout-ms", "1"});
+  RunResult r = Ctl({"endpoint", "create", "c1", "--vpc", "blue", "--network", "web", "--host",
+                     "h1", "--timeout-ms", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "endpoint c1 10.0.0.3 0a:58:0a:00:00:03 on h1: PENDING\n");
+  nlohmann::json row = Select("Endpoint", "key", "c1")[0];
+  EXPECT_EQ(row["ipv4"], "10.0.0.3");
+  EXPECT_EQ(row["mac"], "0a:58:0a:00:00:03");
+  // A retry gets the same addresses and writes nothing new.
+  r = Ctl({"endpoint", "create", "c1", "--vpc", "blue", "--network", "web", "--host", "h1",
+           "--timeout-ms", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "endpoint c1 10.0.0.3 0a:58:0a:00:00:03 on h1: PENDING\n");
+  EXPECT_EQ(Count("Endpoint"), 2u);
+  // Only the MAC left to managerd.
+  r = Ctl({"endpoint", "create", "c2", "--vpc", "blue", "--network", "web", "--ipv4", "10.0.9.9",
+           "--host", "h1", "--timeout-ms", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Select("Endpoint", "key", "c2")[0]["mac"], "0a:58:0a:00:09:09");
+}
+
 TEST_F(ManagerCmdTest, EndpointsCreateMoveUpdateDelete) {
   Basic();
   Ok({"host", "register", "h2", "--underlay-ip", "172.31.1.2"});
@@ -222,7 +249,7 @@ TEST_F(ManagerCmdTest, EndpointsCreateMoveUpdateDelete) {
       Ctl({"endpoint", "create", "vm1", "--vpc", "blue", "--network", "web", "--ipv4", "10.0.0.5",
            "--mac", "02:00:00:00:00:05", "--host", "h1", "--timeout-ms", "100"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, "endpoint vm1 on h1: PENDING\n");
+  EXPECT_EQ(r.out, "endpoint vm1 10.0.0.5 02:00:00:00:00:05 on h1: PENDING\n");
 
   // A move waits until the endpoint is online on the new host.
   auto move = std::async(std::launch::async, [&] {

@@ -463,6 +463,46 @@ TEST_F(ServiceTest, CreateEndpointWaitsForOnline) {
   EXPECT_EQ(Dump(), before);
 }
 
+// Concurrent creations without addresses each get their own: the
+// allocation reserves what is being committed. Checked in the database.
+TEST_F(ServiceTest, ConcurrentCreationsWithoutAddressesGetDistinctOnes) {
+  Basic();
+  constexpr int kCalls = 40;
+  std::vector<std::future<grpc::Status>> calls;
+  for (int i = 0; i < kCalls; ++i) {
+    calls.push_back(std::async(std::launch::async, [this, i] {
+      v1::CreateEndpointRequest r;
+      v1::Endpoint* e = r.mutable_endpoint();
+      e->set_key("c" + std::to_string(i));
+      e->set_vpc("blue");
+      e->set_network("web");
+      e->set_host("h1");
+      r.set_online_timeout_ms(1);
+      v1::Endpoint out;
+      return stub_->CreateEndpoint(Ctx().get(), r, &out);
+    }));
+  }
+  for (auto& c : calls) {
+    grpc::Status s = c.get();
+    EXPECT_TRUE(s.ok()) << s.error_message();
+  }
+  std::set<std::string> ips, macs;
+  for (int i = 0; i < kCalls; ++i) {
+    nlohmann::json rows = Select("Endpoint", "key", "c" + std::to_string(i));
+    ASSERT_EQ(rows.size(), 1u);
+    ips.insert(rows[0]["ipv4"].get<std::string>());
+    macs.insert(rows[0]["mac"].get<std::string>());
+  }
+  EXPECT_EQ(ips.size(), size_t{kCalls});
+  EXPECT_EQ(macs.size(), size_t{kCalls});
+  // The lowest ones: 10.0.0.2 up to 10.0.0.41.
+  EXPECT_EQ(*ips.begin(), "10.0.0.10");  // In text order.
+  EXPECT_TRUE(ips.contains("10.0.0.2"));
+  EXPECT_TRUE(ips.contains("10.0.0.41"));
+  EXPECT_FALSE(ips.contains("10.0.0.1"));
+  EXPECT_FALSE(ips.contains("10.0.0.42"));
+}
+
 TEST_F(ServiceTest, CreateEndpointRefusals) {
   Basic();
   v1::CreateEndpointRequest r;

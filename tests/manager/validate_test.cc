@@ -478,6 +478,17 @@ TEST(ValidateState, BulkCountsAndIntraStreamClashes) {
   EXPECT_THAT(
       CheckCreateEndpoints(s, rows).status(),
       IsStatus(absl::StatusCode::kNotFound, "endpoints[3].network: no network 'nope' in VPC blue"));
+  // A stream names its addresses (CreateEndpoint alone allocates them).
+  rows.back() = row(ProtoEndpoint("e", "", "02:00:00:00:00:0a"));
+  EXPECT_THAT(CheckCreateEndpoints(s, rows).status(),
+              IsStatus(absl::StatusCode::kInvalidArgument,
+                       "endpoints[3].ipv4: missing (CreateEndpoint allocates one; a stream does "
+                       "not)"));
+  rows.back() = row(ProtoEndpoint("e", "10.0.0.10", ""));
+  EXPECT_THAT(CheckCreateEndpoints(s, rows).status(),
+              IsStatus(absl::StatusCode::kInvalidArgument,
+                       "endpoints[3].mac: missing (CreateEndpoint allocates one; a stream does "
+                       "not)"));
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "tests/support/subprocess.h"
+#include "src/common/subprocess.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -11,7 +11,7 @@
 
 extern char** environ;
 
-namespace shortcut::testing {
+namespace shortcut {
 namespace {
 
 std::vector<std::string> BuildEnv(const std::map<std::string, std::string>& extra) {
@@ -118,4 +118,4 @@ RunResult Shell(const std::string& script, const RunOptions& options) {
   return RunProcess({"/bin/sh", "-c", script}, options);
 }
 
-}  // namespace shortcut::testing
+}  // namespace shortcut
