@@ -15,8 +15,15 @@
 
 int main(int argc, char** argv) {
   CLI::App app{"shortcut-gatewayd: a Shortcut gateway node (gRPC API, host programming)"};
+  app.set_version_flag("--version", "shortcut-gatewayd " SHORTCUT_VERSION);
+  app.footer(
+      "Serves until SIGTERM or SIGINT (exit 0). Exit status 1: could not run; 2: bad\n"
+      "command line or configuration. The packaged service reads\n"
+      "/etc/shortcut/gatewayd.json. See shortcut-gatewayd(8).");
   std::string config_path;
-  app.add_option("--config", config_path, "JSON file: listen address, cluster, log_level")
+  app.add_option("--config", config_path,
+                 "JSON file: listen, bridge (the gateway's own Open vSwitch), cluster, "
+                 "direct_idle_timeout, metrics, log_level")
       ->required();
   try {
     app.parse(argc, argv);

@@ -14,9 +14,15 @@
 
 int main(int argc, char** argv) {
   CLI::App app{"shortcut-managerd: Shortcut's management plane (orchestrator API, gateways)"};
+  app.set_version_flag("--version", "shortcut-managerd " SHORTCUT_VERSION);
+  app.footer(
+      "Serves until SIGTERM or SIGINT (exit 0). Exit status 1: could not run; 2: bad\n"
+      "command line or configuration. The packaged service reads\n"
+      "/etc/shortcut/managerd.json. See shortcut-managerd(8).");
   std::string config_path;
   app.add_option("--config", config_path,
-                 "JSON file: listen address, nb servers, name, advertise, log_level")
+                 "JSON file: listen, nb (the Shortcut_Northbound servers, comma-separated), "
+                 "name, advertise, health_interval_ms, metrics, log_level")
       ->required();
   try {
     app.parse(argc, argv);

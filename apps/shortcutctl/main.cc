@@ -59,6 +59,8 @@ int main(int argc, char** argv) {
   EnableHugePagesForMalloc(argc, argv);
   CLI::App app{"shortcutctl: operate Shortcut and the switches it programs"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", "shortcutctl " SHORTCUT_VERSION);
+  app.footer("See shortcutctl(1).");
   int verbose = 0;
   app.add_flag("-v,--verbose", verbose, "log connection events (-vv: debug)");
 
