@@ -22,6 +22,9 @@ namespace {
 
 constexpr char kUsage[] = R"(shortcut-cni: CNI 1.0 plugin putting containers on Shortcut VPCs.
 
+Usage: CNI_COMMAND=... shortcut-cni < CONFIG   (as a runtime calls it)
+       shortcut-cni --help | --version
+
 Called by a container runtime, not by hand: CNI_COMMAND (ADD, DEL, CHECK,
 VERSION), CNI_CONTAINERID, CNI_NETNS, CNI_IFNAME, CNI_ARGS (IP=a.b.c.d for
 a static address) in the environment, the network configuration on stdin:
@@ -49,6 +52,10 @@ int main(int argc, char** argv) {
     if (eq != nullptr && std::strncmp(*e, "CNI_", 4) == 0) {
       env[std::string(*e, static_cast<size_t>(eq - *e))] = std::string(eq + 1);
     }
+  }
+  if (argc > 1 && std::strcmp(argv[1], "--version") == 0) {
+    std::cout << "shortcut-cni " SHORTCUT_VERSION "\n";
+    return 0;
   }
   if ((argc > 1 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0)) ||
       (argc == 1 && !env.contains("CNI_COMMAND"))) {

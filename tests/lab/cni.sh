@@ -14,6 +14,11 @@
 #   - ADD with CNI_ARGS IP=...: that address;
 #   - a bad configuration: CNI error object (code 7), nothing created;
 #   - DEL: port, link and endpoint gone; DEL again: OK; CHECK then fails;
+#   - a real runtime: podman (CNI network backend, runc, private storage
+#     under the lab's directory, run in host1's network namespace) runs a
+#     container from an image built here from busybox; it joins vpc1 and
+#     reaches a VM on host2 from its first packet, a VM reaches it, and
+#     removing the container removes its endpoint and port;
 #   - nothing was configured in the root namespace.
 # shellcheck source=tests/lab/lib.sh
 source "$(dirname "$0")/lib.sh" "$1" cni
@@ -116,6 +121,56 @@ out=$(conf "$prev" | cni DEL c1 "") || fail "DEL without a namespace failed: $ou
 if out=$(conf "$prev" | cni CHECK c1 "/run/netns/$C1"); then fail "CHECK after DEL succeeded"; fi
 ok "DEL: port, link and endpoint gone; DEL again OK; CHECK after it: $(json 'd["msg"]' <<< "$out")"
 conf | cni DEL c2 "/run/netns/$C2" > /dev/null || fail "DEL c2 failed"
+
+# ---- A real runtime: podman.
+PM=$LAB_DIR/podman
+mkdir -p "$PM/net.d" "$PM/rootfs/bin" "$PM/tmp"
+cat > "$PM/containers.conf" <<EOF
+[network]
+network_backend = "cni"
+cni_plugin_dirs = ["$BIN"]
+network_config_dir = "$PM/net.d"
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+tmp_dir = "$PM/tmp"
+volume_path = "$PM/volumes"
+static_dir = "$PM/static"
+EOF
+cat > "$PM/net.d/vpc1.conflist" <<EOF
+{"cniVersion": "1.0.0", "name": "vpc1", "plugins": [$(conf)]}
+EOF
+# runc: crun refuses this machine's hybrid cgroup hierarchy. Limits no
+# higher than the machine's (no CAP_SYS_RESOURCE to raise them).
+podman_() {  # Each call bounded to 120 s.
+  CONTAINERS_CONF=$PM/containers.conf timeout 120 nsenter --net="/run/netns/$(lab_ns host1)" \
+    podman --root "$PM/root" --runroot "$PM/runroot" --storage-driver vfs \
+    --cgroup-manager cgroupfs --events-backend file --runtime runc "$@"
+}
+run_opts=(--ulimit nofile=4096:4096 --ulimit nproc=4096:4096 --network vpc1)
+podman_cleanup() { podman_ rm -af -t 0 > /dev/null 2>&1 || true; }
+trap 'podman_cleanup; lab_cleanup' EXIT
+cp "$(command -v busybox)" "$PM/rootfs/bin/busybox"
+for a in sh ping ip sleep; do ln -s busybox "$PM/rootfs/bin/$a"; done
+out=$(tar -C "$PM/rootfs" -c . | podman_ import - localhost/shortcut-busybox:test 2>&1) ||
+  fail "podman import failed: $out"
+out=$(podman_ run --rm "${run_opts[@]}" localhost/shortcut-busybox:test \
+  ping -c 3 -W 2 "$ip2" 2>&1) || fail "podman run: $out"
+[[ $out == *"3 packets received"* ]] || fail "container -> $vm2: $out"
+ok "podman run --network vpc1: the container reached $vm2 from its first packet"
+cid=$(podman_ run -d "${run_opts[@]}" localhost/shortcut-busybox:test sleep 120) ||
+  fail "podman run -d: $cid"
+pkey=cni:vpc1:$cid:eth0
+ep=$(mgr --json endpoint show "$pkey") || fail "no endpoint $pkey in managerd"
+[ "$(json 'd["status"]' <<< "$ep")" = ENDPOINT_STATUS_ONLINE ] || fail "podman's container not online: $ep"
+paddr=$(json 'd["ipv4"]' <<< "$ep")
+lab exec "$vm2" -- ping -c 2 -i 0.2 -W 2 -q "$paddr" > /dev/null || fail "$vm2 -> podman's container"
+pport=$(vsctl1 --bare --columns=name find Interface "external_ids:iface-id=\"$pkey\"")
+[ -n "$pport" ] || fail "no port with iface-id $pkey on host1"
+podman_ rm -f -t 0 "$cid" > /dev/null || fail "podman rm failed"
+mgr endpoint show "$pkey" > /dev/null 2>&1 && fail "endpoint $pkey still in managerd after podman rm"
+vsctl1 list-ports br-int | grep -qx "$pport" && fail "port $pport still on br-int after podman rm"
+ok "podman run -d: $pkey ONLINE at $paddr, reached by $vm2; podman rm: endpoint and port gone"
 
 [ "$(root_links)" = "$root_before" ] || fail "the root namespace's links changed"
 ok "root namespace untouched"

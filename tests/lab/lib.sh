@@ -23,6 +23,16 @@ ok() { echo "ok [$TEST]: $*"; }
 
 lab() { "$LAB" "$1" --name "$LAB_NAME" --dir "$LAB_DIR" "${@:2}"; }
 
+# Labs of this test left by a run that died without its EXIT trap (kill -9,
+# a machine reset): namespaces t${TEST}PID-*, PID no longer running. `down`
+# kills what runs in them and deletes them.
+for stale in $(ip netns list | sed -n "s/^\(t${TEST}[0-9][0-9]*\)-.*/\1/p" | sort -u); do
+  pid=${stale#t"$TEST"}
+  if [ "$pid" != $$ ] && ! kill -0 "$pid" 2> /dev/null; then
+    "$LAB" down --name "$stale" --dir "/tmp/sclab-stale-$stale" > /dev/null 2>&1 || true
+  fi
+done
+
 lab_cleanup() {
   local rc=$?
   "$LAB" down --name "$LAB_NAME" --dir "$LAB_DIR" > /dev/null 2>&1 || true

@@ -73,13 +73,14 @@ expect_file() {  # expect_file MODE PATH: a file of that mode in the package.
     fail "the package has no $2 of mode $1: $(grep -F -- " $2" "$TMP/contents" || echo missing)"
 }
 for f in /usr/bin/shortcutctl /usr/sbin/shortcut-managerd /usr/sbin/shortcut-gatewayd \
-    /usr/libexec/shortcut/shortcut-nb-ovsdb; do
+    /usr/libexec/shortcut/shortcut-nb-ovsdb /usr/lib/cni/shortcut-cni; do
   expect_file -rwxr-xr-x "$f"
 done
 for f in /etc/shortcut/managerd.json /etc/shortcut/gatewayd.json /etc/default/shortcut-nb-ovsdb \
     /lib/systemd/system/shortcut-managerd.service /lib/systemd/system/shortcut-gatewayd.service \
     /lib/systemd/system/shortcut-nb-ovsdb.service \
     /usr/share/shortcut/shortcut_nb.ovsschema /usr/share/shortcut/shortcut.json \
+    /usr/share/shortcut/shortcut.conflist \
     /usr/share/man/man1/shortcutctl.1.gz /usr/share/man/man8/shortcut-managerd.8.gz \
     /usr/share/man/man8/shortcut-gatewayd.8.gz \
     /usr/share/doc/shortcut/copyright /usr/share/doc/shortcut/changelog.Debian.gz; do
@@ -146,13 +147,14 @@ grep -qx 'ExecStart=/usr/sbin/shortcut-gatewayd --config /etc/shortcut/gatewayd.
   "$R/lib/systemd/system/shortcut-gatewayd.service" || fail "shortcut-gatewayd.service: ExecStart"
 
 # ---- The unpacked programs run.
-for prog in usr/bin/shortcutctl usr/sbin/shortcut-managerd usr/sbin/shortcut-gatewayd; do
+for prog in usr/bin/shortcutctl usr/sbin/shortcut-managerd usr/sbin/shortcut-gatewayd \
+    usr/lib/cni/shortcut-cni; do
   "$R/$prog" --help > "$TMP/help" 2>&1 || fail "$prog --help exits $?"
   grep -q 'Usage:' "$TMP/help" || fail "$prog --help prints no usage"
   v=$("$R/$prog" --version) || fail "$prog --version exits $?"
   [ "$v" = "$(basename "$prog") $VERSION" ] || fail "$prog --version says '$v'"
 done
-ok "the 3 programs answer --help and --version"
+ok "the 4 programs answer --help and --version"
 
 # wait_socket PATH PID: until PATH is a socket (PID still alive), 10 s at most.
 wait_socket() {
