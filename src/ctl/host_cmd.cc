@@ -187,6 +187,23 @@ absl::Status RunHostShow(const HostOptions& o, std::string* output) {
                 });
 }
 
+absl::StatusOr<std::map<std::string, uint32_t>> ReadIfacePorts(const HostOptions& o) {
+  std::map<std::string, uint32_t> ports;
+  absl::Status s =
+      WithDb(o, [&](asio::any_io_executor, OvsdbClient& client) -> asio::awaitable<absl::Status> {
+        auto db = co_await ReadVswitch(client);
+        if (!db.ok()) co_return db.status();
+        for (const auto& [uuid, itf] : db->interfaces) {
+          if (!itf.iface_id().empty() && itf.ofport && *itf.ofport > 0) {
+            ports[itf.iface_id()] = static_cast<uint32_t>(*itf.ofport);
+          }
+        }
+        co_return absl::OkStatus();
+      });
+  if (!s.ok()) return s;
+  return ports;
+}
+
 absl::Status RunHostReset(const HostOptions& o, std::string* output) {
   return WithDb(
       o, [&](asio::any_io_executor ex, OvsdbClient& client) -> asio::awaitable<absl::Status> {

@@ -11,9 +11,11 @@
 
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "src/common/clock.h"
 #include "src/host/host_config.h"
 
@@ -32,6 +34,8 @@ struct HostOptions {
 absl::Status RunHostInit(const HostOptions& options, const host::HostInitParams& params,
                          std::string* output);
 absl::Status RunHostShow(const HostOptions& options, std::string* output);
+// external_ids:iface-id → ofport of the interfaces that have both.
+absl::StatusOr<std::map<std::string, uint32_t>> ReadIfacePorts(const HostOptions& options);
 absl::Status RunHostReset(const HostOptions& options, std::string* output);
 
 struct WatchLimits {

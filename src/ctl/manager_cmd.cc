@@ -23,6 +23,7 @@
 #include "nlohmann/json.hpp"
 #include "shortcut/manager/v1/manager.grpc.pb.h"
 #include "src/ctl/manager_client.h"
+#include "src/ctl/trace_cmd.h"
 
 namespace shortcut::ctl {
 namespace {
@@ -607,6 +608,22 @@ ManagerCli::ManagerCli(CLI::App& app, CLI::App* host, CLI::App* host_show)
   c->add_option("--host", a_.host, "only this host's");
   c->add_flag("--initial", a_.initial, "first print every matching endpoint (EXISTING)");
   c->add_option("--count", a_.count, "exit after this many events");
+
+  c = app.add_subcommand("trace",
+                         "The path of a packet from an endpoint to an address of its VPC, "
+                         "table by table on each node (like ovn-trace)");
+  c->fallthrough();
+  leaves_["trace"] = c;
+  c->add_option("KEY", a_.key, "the source endpoint")->required();
+  c->add_option("DST", a_.dst, "the destination IPv4 address")->required();
+  c->add_option("--proto", a_.proto, "icmp (default), tcp or udp");
+  c->add_option("--dport", a_.dport, "the destination port (tcp, udp)");
+  c->add_flag("--live", a_.live,
+              "also read the hosts' switches (OpenFlow tables, OVSDB ports) and walk their own "
+              "tables");
+  c->add_option("--appctl", a_.appctl,
+                "NODE=PATH: with --live, also run NODE's hop through ovs-appctl -t PATH "
+                "ofproto/trace and compare");
 }
 
 bool ManagerCli::parsed() const {
@@ -630,6 +647,24 @@ int ManagerCli::Run(std::ostream& out, std::ostream& err) const {
   auto said = [](std::string text) { return [text](const auto&) { return text + "\n"; }; };
 
   if (is("manager status")) return ManagerStatus(client, j, out, err);
+  if (is("trace")) {
+    TraceArgs t;
+    t.key = a.key;
+    t.dst = a.dst;
+    t.proto = a.proto;
+    t.dport = a.dport;
+    t.live = a.live;
+    t.json = j;
+    t.timeout_s = timeout_s_;
+    for (const std::string& kv : a.appctl) {
+      size_t eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == kv.size()) {
+        return InputError("--appctl: '" + kv + "' is not NODE=PATH", err);
+      }
+      t.appctl[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    return RunTrace(client, t, out, err);
+  }
 
   // ---- Hosts. ----
   if (is("host register")) {

@@ -26,6 +26,9 @@
 //     endpoint load FILE        {"endpoints": [Endpoint...]} ("-": stdin), one
 //                               CreateEndpoints stream in batches of 1000
 //     endpoint watch [--vpc V] [--host H] [--initial] [--count N]
+//     trace KEY DST [--proto icmp|tcp|udp] [--dport N] [--live [--appctl NODE=CTL]...]
+//                               the path of a packet from endpoint KEY to
+//                               address DST of its VPC (trace_cmd.h)
 //
 // `host show NAME` is the manager's record of a host; `host show --db T`
 // (no NAME) stays what it was: the host's own Open vSwitch (host_cmd.h).
@@ -79,6 +82,10 @@ class ManagerCli {
     std::vector<std::string> members, networks;
     uint64_t count = 0;
     bool initial = false;
+    std::string dst, proto = "icmp";  // trace.
+    uint32_t dport = 0;
+    bool live = false;
+    std::vector<std::string> appctl;  // NODE=PATH.
   };
 
   CLI::App* app_;

@@ -191,4 +191,18 @@ absl::Status RunSwitchDump(const SwitchOptions& options, std::string* output) {
   });
 }
 
+absl::StatusOr<reconcile::SwitchState> ReadSwitchState(const SwitchOptions& options) {
+  reconcile::Ownership ownership = OwnershipOf(options);
+  std::optional<absl::StatusOr<reconcile::SwitchState>> result;
+  absl::Status s = RunOnContext([&](asio::any_io_executor ex) -> asio::awaitable<absl::Status> {
+    auto conn = co_await ConnectTo(ex, options);
+    if (!conn.ok()) co_return conn.status();
+    result = co_await reconcile::ReadSwitch(**conn, ownership, Driver(options));
+    (*conn)->Close();
+    co_return result->status();
+  });
+  if (!s.ok()) return s;
+  return std::move(*result);
+}
+
 }  // namespace shortcut::ctl

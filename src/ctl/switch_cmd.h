@@ -16,6 +16,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "src/common/clock.h"
+#include "src/reconcile/state.h"
 
 namespace shortcut::ctl {
 
@@ -40,5 +41,8 @@ absl::Status RunSwitchSync(const SwitchOptions& options, std::string_view file_t
 
 // Appends the switch's managed flows, groups and meters in the file format.
 absl::Status RunSwitchDump(const SwitchOptions& options, std::string* output);
+
+// The switch's managed flows, groups and meters as values.
+absl::StatusOr<reconcile::SwitchState> ReadSwitchState(const SwitchOptions& options);
 
 }  // namespace shortcut::ctl
