@@ -381,6 +381,10 @@ GatewayCli::GatewayCli(CLI::App& app) {
   add_endpoints_->add_option("FILE", file_, "JSON file, or - for standard input")->required();
   paths_ = gateway_->add_subcommand(
       "paths", "List the forwarding module's recent direct-path setups (oldest first)");
+  complete_load_ = gateway_->add_subcommand(
+      "complete-load",
+      "Say the gateway holds everything now: its hosts are brought to exactly its state "
+      "(a gateway started without a cluster keeps their other rules until then)");
   delete_vpc_ = gateway_->add_subcommand("delete-vpc", "Delete a VPC and its endpoints");
   delete_vpc_->add_option("ID", vpc_, "the VPC's id")->required();
 
@@ -471,6 +475,11 @@ int GatewayCli::Run(std::ostream& out, std::ostream& err) const {
     v1::ListPathsRequest request;
     return Unary<v1::ListPathsRequest, v1::ListPathsResponse>(
         client, o, &v1::Gateway::Stub::ListPaths, request, PathsText, out, err);
+  }
+  if (complete_load_->parsed()) {
+    return Unary<v1::CompleteLoadRequest, v1::CompleteLoadResponse>(
+        client, o, &v1::Gateway::Stub::CompleteLoad, v1::CompleteLoadRequest(),
+        [](const v1::CompleteLoadResponse&) { return std::string("load complete\n"); }, out, err);
   }
   if (delete_vpc_->parsed()) {
     v1::DeleteVpcRequest request;

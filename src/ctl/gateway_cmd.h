@@ -10,6 +10,7 @@
 //                             sent as one stream, in batches of 1000 endpoints
 //     add-endpoints FILE      FILE: {"endpoints": [Endpoint...]} of existing VPCs; one
 //                             stream in batches of 1000, all or nothing
+//     complete-load             the manager's "everything sent" (see gateway.proto)
 //     delete-vpc ID
 //     delete-network VPC NETWORK
 //     stats | endpoints [--vpc V] [--host H] | hosts | paths | health
@@ -66,6 +67,7 @@ class GatewayCli {
   CLI::App* add_endpoints_;
   CLI::App* paths_;
   CLI::App* delete_vpc_;
+  CLI::App* complete_load_;
   CLI::App* delete_network_;
   CLI::App* stats_;
   CLI::App* endpoints_;

@@ -16,6 +16,9 @@ namespace shortcut::gateway {
 Daemon::Daemon(DaemonConfig config, Options options)
     : config_(std::move(config)), options_(std::move(options)) {
   options_.gateway.direct_idle_timeout_s = config_.direct_idle_timeout_s;
+  // Without a cluster in its config, a manager loads it: until the manager
+  // says the load is complete, hosts keep the rules it has not decided about.
+  options_.gateway.wait_for_load = !config_.cluster.has_value();
   gateway_ = std::make_unique<Gateway>(io_.get_executor(), options_.gateway);
   service_ = std::make_unique<GatewayService>(io_.get_executor(), gateway_.get(), options_.service);
   forwarder_ = std::make_unique<Forwarder>(io_.get_executor(), *gateway_, options_.forwarder);

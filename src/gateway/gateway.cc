@@ -123,7 +123,10 @@ std::string NewInstanceId() {
 }  // namespace
 
 Gateway::Gateway(asio::any_io_executor ex, Options options)
-    : ex_(std::move(ex)), options_(std::move(options)), instance_id_(NewInstanceId()) {}
+    : ex_(std::move(ex)),
+      options_(std::move(options)),
+      instance_id_(NewInstanceId()),
+      loaded_(!options_.wait_for_load) {}
 
 Gateway::~Gateway() {
   *alive_ = false;
@@ -249,7 +252,10 @@ asio::awaitable<absl::Status> Gateway::SetCluster(ClusterConfig config) {
     o.call_timeout = options_.host_timeout;
     o.cluster_id = cluster_.cluster_id;
     programmers_[h.name] = HostProgrammer::Start(ex_, std::move(o));
+    programmers_[h.name]->SetKeepUnknown(!HostWhole(h.name));
   }
+  // A host added after the load is whole once its bindings are read.
+  WatchUntilWhole();
   // Direct paths toward the endpoints of a renumbered host tunnel to its
   // old address (and traffic keeps them from idling out): they go, on every
   // host of their VPCs, whoever installed them.
@@ -303,6 +309,67 @@ absl::Status Gateway::AddVpc(const Vpc& vpc, const std::vector<Network>& network
   absl::Status s = db_.AddVpc(vpc, networks);
   if (s.ok() && bridge_) bridge_->PutVpc(vpc.vni);
   return s;
+}
+
+bool Gateway::HostWhole(const std::string& host) const {
+  if (!loaded_) return false;
+  auto node = nodes_.find(host);
+  return node == nodes_.end() || node->second->synced();
+}
+
+std::vector<std::string> Gateway::RefreshKeepUnknown() {
+  std::vector<std::string> whole;
+  for (auto& [name, p] : programmers_) {
+    bool keep = !HostWhole(name);
+    if (!keep && p->keep_unknown()) whole.push_back(name);
+    p->SetKeepUnknown(keep);
+  }
+  return whole;
+}
+
+asio::awaitable<absl::Status> Gateway::CompleteLoad() {
+  loaded_ = true;
+  if (bridge_) bridge_->SetKeepUnknown(false);
+  // Whole hosts are programmed now, armed: whatever the manager said or
+  // did not say about them, they get exactly what this gateway holds.
+  RefreshKeepUnknown();
+  std::vector<std::string> hosts;
+  for (const auto& [name, p] : programmers_) {
+    if (HostWhole(name)) hosts.push_back(name);
+  }
+  WatchUntilWhole();
+  co_return co_await ProgramAll(std::move(hosts), true);
+}
+
+void Gateway::WatchUntilWhole() {
+  if (finishing_ || !loaded_) return;
+  bool pending = false;
+  for (const auto& [name, p] : programmers_) pending |= p->keep_unknown();
+  if (!pending) return;
+  finishing_ = true;
+  asio::co_spawn(ex_, FinishLoad(alive_), asio::detached);
+}
+
+asio::awaitable<void> Gateway::FinishLoad(std::shared_ptr<bool> alive) {
+  asio::steady_timer timer(ex_);
+  while (*alive) {
+    std::vector<std::string> whole = RefreshKeepUnknown();
+    if (!whole.empty()) {
+      absl::Status s = co_await ProgramAll(whole, true);
+      if (!*alive) co_return;
+      if (!s.ok()) spdlog::warn("after the load: {}", s.ToString());
+    }
+    bool pending = false;
+    for (const auto& [name, p] : programmers_) pending |= p->keep_unknown();
+    if (!pending) {
+      finishing_ = false;
+      co_return;
+    }
+    // Bindings come with the node's first OVSDB snapshot; a node that is
+    // down is waited for as long as it takes.
+    timer.expires_after(std::chrono::milliseconds(100));
+    co_await timer.async_wait(asio::use_awaitable);
+  }
 }
 
 pipeline::HostRules Gateway::RulesFor(const std::string& host) const {
@@ -599,6 +666,7 @@ asio::awaitable<absl::Status> Gateway::AddEndpoints(std::vector<Endpoint> endpoi
 void Gateway::AttachBridge(std::shared_ptr<GatewayBridge> bridge) {
   bridge_ = std::move(bridge);
   if (!bridge_) return;
+  bridge_->SetKeepUnknown(!loaded_);
   db_.ForEachVpc([&](const VpcView& v) { bridge_->PutVpc(v.vni); });
   db_.ForEachEndpoint(
       [&](const EndpointView& e) { bridge_->PutEndpoint(e.vni, e.ipv4, e.host_underlay); });

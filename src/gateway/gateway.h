@@ -148,6 +148,11 @@ class Gateway {
     ofconn::Session::Options session;  // Toward hosts.
     Millis host_timeout = 5000;        // Per host sync or barrier.
     uint16_t direct_idle_timeout_s = 60;
+    // Loaded by a manager (gatewayd without a cluster in its config): hosts
+    // keep the rules this gateway has not decided about until
+    // CompleteLoad(). False: whole from the start, as a gateway given its
+    // state directly.
+    bool wait_for_load = false;
   };
   struct EndpointResult {
     EndpointUpdate update;
@@ -166,6 +171,12 @@ class Gateway {
 
   // Validates the whole config first (CheckClusterConfig).
   asio::awaitable<absl::Status> SetCluster(ClusterConfig config);
+  // The manager sent everything (see Options::wait_for_load): every
+  // designated host is programmed with exactly what this gateway holds,
+  // each as soon as its OVSDB bindings are read. Returns once the hosts
+  // whose bindings are read confirmed; the first error, if any.
+  asio::awaitable<absl::Status> CompleteLoad();
+  bool loaded() const { return loaded_; }
   absl::Status AddVpc(const Vpc& vpc, const std::vector<Network>& networks);
   // A host that cannot confirm the rules (unreachable: Unavailable) gives
   // an error, but the endpoint is stored and pending: its rules go in when
@@ -264,6 +275,18 @@ class Gateway {
   // Hosts this gateway is no longer designated for: their programmers stop
   // keeping the rules (another member programs them now).
   void ReleaseUndesignated();
+  // Whether `host`'s programmer may delete what it has not decided about:
+  // loaded, and the host's port bindings read (else its VMs would look
+  // unbound and lose their rules).
+  bool HostWhole(const std::string& host) const;
+  // Sets every programmer's keep-unknown from HostWhole; the hosts it
+  // turned whole.
+  std::vector<std::string> RefreshKeepUnknown();
+  // After CompleteLoad: programs each host whose bindings were not read
+  // yet once they are.
+  asio::awaitable<void> FinishLoad(std::shared_ptr<bool> alive);
+  // Starts FinishLoad unless it runs or no host waits.
+  void WatchUntilWhole();
   // Deletes direct paths toward (vni, ipv4) on every host that holds `vpc`
   // (nothing for a standby VPC). Unavailable naming the hosts that did not
   // confirm: their deletes are queued (Requeue).
@@ -335,6 +358,8 @@ class Gateway {
   // Hosts whose endpoints changed since start (ProgramChanged): the only
   // ones programmed.
   std::set<std::string> armed_;
+  bool loaded_ = true;      // !Options::wait_for_load until CompleteLoad.
+  bool finishing_ = false;  // A FinishLoad loop runs.
   // Direct-path deletes hosts did not confirm, by host name; a Redeliver
   // loop runs for each host here.
   std::map<std::string, DirectPathDeletes> pending_deletes_;

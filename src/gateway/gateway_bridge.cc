@@ -76,6 +76,15 @@ void GatewayBridge::Stop() {
   done_.Notify();
 }
 
+void GatewayBridge::SetKeepUnknown(bool keep) {
+  if (keep == reconciler_.keep_unknown()) return;
+  reconciler_.SetKeepUnknown(keep);
+  if (keep || !armed_) return;  // Not armed: nothing was synced yet.
+  needs_full_ = true;
+  ++wanted_gen_;
+  work_.Notify();
+}
+
 void GatewayBridge::Change(const of::FlowMod& mod) {
   armed_ = true;
   pending_.push_back(mod);

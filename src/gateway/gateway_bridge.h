@@ -64,6 +64,11 @@ class GatewayBridge : public std::enable_shared_from_this<GatewayBridge> {
   void RemoveVpc(uint32_t vni);
   void PutEndpoint(uint32_t vni, uint32_t ipv4, uint32_t host_ip);
   void RemoveEndpoint(uint32_t vni, uint32_t ipv4);
+  // As HostProgrammer::SetKeepUnknown: while on, a full sync keeps the
+  // forwarding flows this gateway has not wanted since it started (its
+  // endpoints are still being loaded); turned off, the bridge is synced
+  // whole again.
+  void SetKeepUnknown(bool keep);
 
   // Waits until the switch holds everything asked for so far (or `timeout`
   // ms pass: DeadlineExceeded).

@@ -140,6 +140,17 @@ void HostProgrammer::Release() {
   done_.Notify();
 }
 
+void HostProgrammer::SetKeepUnknown(bool keep) {
+  if (keep == reconciler_.keep_unknown()) return;
+  reconciler_.SetKeepUnknown(keep);
+  // Nothing asked yet (or released): the next SetRules syncs anyway.
+  if (keep || released_ || wanted_gen_ == 0) return;
+  changed_all_ = true;
+  ++wanted_gen_;
+  failed_gen_ = 0;
+  work_.Notify();
+}
+
 asio::awaitable<absl::Status> HostProgrammer::SetRules(pipeline::HostRules rules) {
   auto self = shared_from_this();
   rules_ = std::move(rules);

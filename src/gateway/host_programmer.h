@@ -75,6 +75,12 @@ class HostProgrammer : public std::enable_shared_from_this<HostProgrammer> {
   // Stops keeping the rules; what the host holds stays. SetRules() calls
   // still waiting end with FailedPrecondition.
   void Release();
+  // While on, syncs keep the cluster's rules the host holds that no rules
+  // asked of this programmer have held (reconcile::SwitchReconciler::
+  // SetKeepUnknown): the gateway's own state is not whole yet. Turned off,
+  // the host is synced again and the leftovers go.
+  void SetKeepUnknown(bool keep);
+  bool keep_unknown() const { return reconciler_.keep_unknown(); }
   // Sends `mods` and a barrier on the current connection.
   asio::awaitable<absl::Status> SendDirectPaths(std::vector<of::FlowMod> mods);
 

@@ -75,6 +75,12 @@ asio::awaitable<absl::StatusOr<v1::SetVpcStandbyResponse>> DoSetVpcStandby(Gatew
   co_return response;
 }
 
+asio::awaitable<absl::StatusOr<v1::CompleteLoadResponse>> DoCompleteLoad(Gateway* gateway) {
+  absl::Status s = co_await gateway->CompleteLoad();
+  if (!s.ok()) co_return s;
+  co_return v1::CompleteLoadResponse();
+}
+
 asio::awaitable<absl::StatusOr<v1::DeleteNetworkResponse>> DoDeleteNetwork(Gateway* gateway,
                                                                            std::string vpc,
                                                                            std::string network) {
@@ -307,6 +313,14 @@ grpc::Status GatewayService::SetVpcStandby(grpc::ServerContext* context,
         return DoSetVpcStandby(gateway, vpc, standby);
       },
       response);
+}
+
+grpc::Status GatewayService::CompleteLoad(grpc::ServerContext* context,
+                                          const v1::CompleteLoadRequest*,
+                                          v1::CompleteLoadResponse* response) {
+  Gateway* gateway = gateway_;
+  return RunOnExecutor(
+      context, [gateway] { return DoCompleteLoad(gateway); }, response);
 }
 
 grpc::Status GatewayService::DeleteNetwork(grpc::ServerContext* context,

@@ -709,6 +709,10 @@ asio::awaitable<absl::Status> GatewayDriver::FullLoad(Gw& g) {
     absl::Status stale = co_await RemoveStaleVpcs(g, listed);
     if (!stale.ok()) co_return stale;
   }
+  // Everything sent: the gateway may now take off its hosts what it does
+  // not hold (until this, a restarted one leaves their rules in place).
+  absl::Status complete = co_await g.client->CompleteLoad();
+  if (!complete.ok()) co_return complete;
   g.loaded = true;
   ++g.full_loads;
   const uint64_t acks = g.acks;

@@ -76,6 +76,9 @@ class GatewayClient {
   // A VPC held as standby becomes served (its hosts programmed), or the
   // other way round (a move's target, cancelled). OK once the hosts
   // confirmed (or stored but pending).
+  // The end of a full load: the gateway may bring its hosts to exactly
+  // what it holds (gwv1::CompleteLoadRequest).
+  virtual asio::awaitable<absl::Status> CompleteLoad() = 0;
   virtual asio::awaitable<absl::Status> SetVpcStandby(std::string vpc, bool standby) = 0;
   virtual asio::awaitable<absl::Status> DeleteNetwork(std::string vpc, std::string network) = 0;
   virtual asio::awaitable<absl::StatusOr<GatewayStats>> GetStats() = 0;

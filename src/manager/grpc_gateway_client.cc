@@ -186,6 +186,23 @@ class GrpcGatewayClient final : public GatewayClient {
     co_return s;
   }
 
+  asio::awaitable<absl::Status> CompleteLoad() override {
+    auto stub = stub_;
+    Millis deadline = options_.load_deadline;  // Programs every designated host.
+    auto call = [stub, deadline]() {
+      grpc::ClientContext context;
+      SetDeadline(context, deadline);
+      gwv1::CompleteLoadRequest request;
+      gwv1::CompleteLoadResponse response;
+      return FromGrpc(stub->CompleteLoad(&context, request, &response));
+    };
+    absl::Status s = co_await OffThread<absl::Status>(pool_.pool(), std::move(call));
+    // Hosts that did not confirm keep their rules wanted; the gateway
+    // retries when they come back.
+    if (!s.ok() && StoredButPending(s)) co_return absl::OkStatus();
+    co_return s;
+  }
+
   asio::awaitable<absl::Status> SetVpcStandby(std::string vpc, bool standby) override {
     auto stub = stub_;
     Millis deadline = options_.load_deadline;  // Programs every host holding the VPC.

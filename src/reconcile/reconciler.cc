@@ -394,8 +394,56 @@ asio::awaitable<absl::StatusOr<SyncResult>> SwitchReconciler::SyncImpl(Connectio
     RefreshExtendTables();
   }
 
-  Plan plan = changed ? ComputePlanFor(desired, installed_, own, *changed)
-                      : ComputePlan(desired, installed_, own);
+  // Keeping what no desired state held: those entries join a copy of the
+  // desired state as they are (only a full comparison would delete them;
+  // the keys of a partial one were changed by the caller on purpose).
+  const SwitchState* want = &desired;
+  SwitchState kept;
+  if (keep_unknown_) {
+    if (changed == nullptr) {
+      for (const auto& [key, flow] : desired.flows()) known_flows_.insert(key);
+    } else {
+      for (const FlowKey& key : *changed) {
+        if (desired.FindFlow(key) != nullptr) known_flows_.insert(key);
+      }
+    }
+    for (const auto& [id, group] : desired.groups()) known_groups_.insert(id);
+    for (const auto& [id, meter] : desired.meters()) known_meters_.insert(id);
+    // Every group and meter is compared whatever the comparison; flows
+    // only in a full one.
+    std::vector<const GroupEntry*> groups;
+    for (const auto& [id, group] : installed_.groups()) {
+      if (own.OwnsGroup(id) && !known_groups_.contains(id) && desired.FindGroup(id) == nullptr) {
+        groups.push_back(&group);
+      }
+    }
+    std::vector<const MeterEntry*> meters;
+    for (const auto& [id, meter] : installed_.meters()) {
+      if (own.OwnsMeter(id) && !known_meters_.contains(id) && desired.FindMeter(id) == nullptr) {
+        meters.push_back(&meter);
+      }
+    }
+    std::vector<const FlowEntry*> flows;
+    if (changed == nullptr) {
+      for (const auto& [key, flow] : installed_.flows()) {
+        if (own.OwnsFlow(flow.cookie) && !known_flows_.contains(key) &&
+            desired.FindFlow(key) == nullptr) {
+          flows.push_back(&flow);
+        }
+      }
+    }
+    if (!groups.empty() || !flows.empty() || !meters.empty()) {
+      kept = desired;
+      for (const FlowEntry* f : flows) kept.AddFlow(*f);
+      for (const GroupEntry* g : groups) kept.AddGroup(*g);
+      for (const MeterEntry* m : meters) kept.AddMeter(*m);
+      spdlog::debug("kept {} flows, {} groups and {} meters no desired state held yet",
+                    flows.size(), groups.size(), meters.size());
+      want = &kept;
+    }
+  }
+  Plan plan = changed ? ComputePlanFor(*want, installed_, own, *changed)
+                      : ComputePlan(*want, installed_, own);
   spdlog::debug("plan: {}", plan.summary.ToString());
   absl::StatusOr<SyncResult> result = co_await Apply(conn, plan, options_.driver, &last_errors_);
   if (!result.ok()) {
@@ -404,10 +452,20 @@ asio::awaitable<absl::StatusOr<SyncResult>> SwitchReconciler::SyncImpl(Connectio
     co_return result.status();
   }
   spdlog::debug("applied and confirmed by barrier: {}", result->installed.ToString());
-  UpdateInstalled(plan, desired);
+  UpdateInstalled(plan, *want);
   RefreshExtendTables();
   result->read_switch = read;
   co_return result;
+}
+
+void SwitchReconciler::SetKeepUnknown(bool keep) {
+  if (keep == keep_unknown_) return;
+  keep_unknown_ = keep;
+  known_flows_.clear();
+  known_groups_.clear();
+  known_meters_.clear();
+  // Off: the next sync compares everything, and deletes what was kept.
+  if (!keep) needs_read_ = true;
 }
 
 void SwitchReconciler::UpdateInstalled(const Plan& plan, const SwitchState& desired) {

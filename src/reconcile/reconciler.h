@@ -29,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "src/common/clock.h"
@@ -126,6 +127,16 @@ class SwitchReconciler {
     meters_.RemoveOwner(owner);
   }
 
+  // While on (off by default), a sync that compares everything (the first,
+  // after a reconnect) keeps the owned flows, groups and meters the switch holds
+  // that no desired state given to this reconciler since it was turned on
+  // has held: a restarted controller whose own state is still being loaded
+  // must not take off rules it has not decided about yet. What a desired
+  // state held and then dropped is deleted as usual. Turning it off makes
+  // the next sync read the switch and delete the leftovers.
+  void SetKeepUnknown(bool keep);
+  bool keep_unknown() const { return keep_unknown_; }
+
   // Forces a dump on the next Sync (e.g. the switch was restarted).
   void ForgetInstalled() { needs_read_ = true; }
   bool needs_read() const { return needs_read_; }
@@ -154,6 +165,11 @@ class SwitchReconciler {
   std::vector<SyncError> last_errors_;
   ExtendTable groups_;
   ExtendTable meters_;
+  // SetKeepUnknown: what desired states have held while it is on.
+  bool keep_unknown_ = false;
+  FlowKeySet known_flows_;
+  absl::flat_hash_set<uint32_t> known_groups_;
+  absl::flat_hash_set<uint32_t> known_meters_;
 };
 
 }  // namespace shortcut::reconcile

@@ -280,6 +280,11 @@ class FakeGatewayClient final : public GatewayClient {
     if (!in.ok()) co_return in;
     co_return gw_->Leave(gw_->DeleteVpc(vpc));
   }
+  asio::awaitable<absl::Status> CompleteLoad() override {
+    absl::Status in = gw_->Enter("CompleteLoad", false);
+    if (!in.ok()) co_return in;
+    co_return gw_->Leave(absl::OkStatus());
+  }
   asio::awaitable<absl::Status> SetVpcStandby(std::string vpc, bool standby) override {
     absl::Status in = gw_->Enter(absl::StrCat("SetVpcStandby ", vpc, " ", standby), true);
     if (!in.ok()) co_return in;

@@ -252,6 +252,56 @@ TEST_F(ReconcilerTest, SyncChangedComparesTheChangeAndReadsOnANewConnection) {
   EXPECT_TRUE(SwitchContents().SameAs(desired));
 }
 
+// A restarted controller, its state still partial, keeps what it has not
+// decided about; once told its state is whole, it deletes the leftovers.
+TEST_F(ReconcilerTest, KeepUnknownKeepsWhatNoDesiredStateHeldUntilTurnedOff) {
+  auto& conn = Connect();
+  {
+    // What the previous controller left: 20 flows, group 5, meter 7.
+    SwitchReconciler before(ReconcilerOptions());
+    ASSERT_TRUE(Run(before.Sync(conn, Desired(20))).ok());
+  }
+  const SwitchState left = SwitchContents();
+  ASSERT_EQ(left.flow_count(), 20u);
+
+  SwitchReconciler rec(ReconcilerOptions());
+  rec.SetKeepUnknown(true);
+  // Loaded so far: flows 2..4 (flow 3 with a new action), neither the
+  // group nor the meter (nor flows 0 and 1, which use them).
+  SwitchState partial;
+  for (uint32_t i = 2; i < 5; ++i) partial.AddFlow(Desired(20).flows().at(Flow(i, 0).key));
+  partial.AddFlow(Flow(3, 77, 1));
+  auto r = Run(rec.Sync(conn, partial));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->planned.ToString(), "flows: +0 ~1 -0  groups: +0 ~0 -0  meters: +0 ~0 -0");
+  EXPECT_EQ(SwitchContents().flow_count(), 20u);
+  EXPECT_NE(SwitchContents().FindGroup(5), nullptr);
+  EXPECT_NE(SwitchContents().FindMeter(7), nullptr);
+
+  // A flow the desired state held and dropped is deleted as usual, even
+  // in a full comparison (a reconnect).
+  SwitchState less = partial;
+  less.RemoveFlow(Flow(4, 0).key);
+  FlowKeySet changed = {Flow(4, 0).key};
+  r = Run(rec.SyncChanged(conn, less, changed));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->planned.flows.deleted, 1u);
+  rec.ForgetInstalled();
+  r = Run(rec.Sync(conn, less));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->planned.empty()) << r->planned.ToString();
+  EXPECT_EQ(SwitchContents().flow_count(), 19u);
+
+  // Whole now: everything not desired goes, group and meter included.
+  rec.SetKeepUnknown(false);
+  r = Run(rec.Sync(conn, less));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->read_switch);
+  EXPECT_TRUE(SwitchContents().SameAs(less));
+  EXPECT_EQ(SwitchContents().FindGroup(5), nullptr);
+  EXPECT_EQ(SwitchContents().FindMeter(7), nullptr);
+}
+
 TEST_F(ReconcilerTest, RejectedChangeLeavesSwitchUnchangedAndNamesOrigin) {
   for (auto at : {FakeSwitch::RejectAt::kApply, FakeSwitch::RejectAt::kBundleAdd}) {
     SCOPED_TRACE(at == FakeSwitch::RejectAt::kApply ? "at commit" : "at bundle add");
