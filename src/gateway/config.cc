@@ -24,7 +24,10 @@ absl::Status ParseJson(const std::string& text, nlohmann::json* out) {
   try {
     *out = nlohmann::json::parse(text);
     return absl::OkStatus();
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
+    // A syntax error (parse_error), or a number too large for a double
+    // ("number overflow parsing '1e999'", out_of_range): both are the
+    // file's fault.
     std::string what = e.what();
     // "[json.exception.parse_error.101] parse error at line 1, ...": the tag is noise.
     if (size_t end = what.find("] "); what.starts_with("[json.") && end != std::string::npos) {

@@ -35,8 +35,6 @@
 
 namespace shortcut::manager {
 
-namespace v1 = ::shortcut::manager::v1;
-
 inline constexpr uint32_t kMaxVni = 16777215;
 inline constexpr uint32_t kMaxClusterId = 65535;
 inline constexpr uint32_t kFirstTunnelOfport = 60001;

@@ -17,8 +17,6 @@
 
 namespace shortcut::manager {
 
-namespace v1 = ::shortcut::manager::v1;
-
 v1::Host HostView(const NbState& state, const HostRow& row);
 v1::Gateway GatewayView(const GatewayRow& row);
 v1::Cluster ClusterView(const NbState& state, uint32_t id);

@@ -9,13 +9,14 @@
 // neither does. That one rule is what the Open vSwitch/OVN bugs listed in
 // DESIGN.md ("The extend table") broke in turn.
 //
-// Callers walk the differences with ranges, not callbacks:
+// Callers walk the differences as lists, not callbacks:
 //
 //   for (const ExtendEntry& e : table.Uninstalled()) { ... add or modify e.id }
 //   for (const ExtendEntry& e : table.Undesired())   { ... delete e.id }
 //
-// The views read the table live: any mutation (MarkInstalled, MarkRemoved,
-// Assign, ...) invalidates them, so collect ids first when a loop must mutate.
+// Their specs are views into the table: any mutation (MarkInstalled,
+// MarkRemoved, Assign, ...) invalidates them, so collect ids first when a
+// loop must mutate.
 //
 // Thread-safety: none; one table belongs to one switch's reconciler.
 #pragma once
@@ -23,9 +24,9 @@
 #include <cstdint>
 #include <map>
 #include <optional>
-#include <ranges>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
@@ -110,28 +111,31 @@ class ExtendTable {
   const IdPool& pool() const { return pool_; }
 
   // Desired entries the switch does not hold with the same spec, by id.
-  auto Uninstalled() const {
-    return desired_ | std::views::filter([this](const auto& kv) {
-             const std::string* e = ExistingSpec(kv.first);
-             return e == nullptr || *e != kv.second.spec;
-           }) |
-           std::views::transform([](const auto& kv) {
-             return ExtendEntry{kv.first, kv.second.spec};
-           });
+  // (Vectors of views into the table rather than lazy std::views over
+  // absl::btree_map, which clang 14 with libstdc++ 12 does not take as a
+  // range.) Valid until the table changes.
+  std::vector<ExtendEntry> Uninstalled() const {
+    std::vector<ExtendEntry> out;
+    for (const auto& [id, entry] : desired_) {
+      const std::string* e = ExistingSpec(id);
+      if (e == nullptr || *e != entry.spec) out.push_back(ExtendEntry{id, entry.spec});
+    }
+    return out;
   }
   // Entries the switch holds that nobody desires under that id, by id.
-  auto Undesired() const {
-    return existing_ |
-           std::views::filter([this](const auto& kv) { return !desired_.contains(kv.first); }) |
-           std::views::transform([](const auto& kv) {
-             return ExtendEntry{kv.first, kv.second};
-           });
+  std::vector<ExtendEntry> Undesired() const {
+    std::vector<ExtendEntry> out;
+    for (const auto& [id, spec] : existing_) {
+      if (!desired_.contains(id)) out.push_back(ExtendEntry{id, spec});
+    }
+    return out;
   }
   // All desired entries, by id.
-  auto Desired() const {
-    return desired_ | std::views::transform([](const auto& kv) {
-             return ExtendEntry{kv.first, kv.second.spec};
-           });
+  std::vector<ExtendEntry> Desired() const {
+    std::vector<ExtendEntry> out;
+    out.reserve(desired_.size());
+    for (const auto& [id, entry] : desired_) out.push_back(ExtendEntry{id, entry.spec});
+    return out;
   }
 
  private:

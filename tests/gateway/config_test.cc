@@ -97,6 +97,9 @@ TEST(DaemonConfigTest, MembersMayStandBy) {
 
 TEST(DaemonConfigTest, ErrorsNameTheField) {
   EXPECT_THAT(Error("{\"listen\": "), HasSubstr("not valid JSON"));
+  // A number no double holds is an error too, not an exception.
+  EXPECT_THAT(Error(R"({"listen": "127.0.0.1:1", "direct_idle_timeout": 1e999})"),
+              HasSubstr("not valid JSON: number overflow"));
   EXPECT_THAT(Error("[1, 2]"), HasSubstr("JSON object"));
   EXPECT_THAT(Error(R"({"cluster": {}})"), HasSubstr("listen is missing"));
   EXPECT_THAT(Error(R"({"listen": 7, "cluster": {}})"), HasSubstr("listen: must be a string"));

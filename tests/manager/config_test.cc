@@ -56,6 +56,10 @@ TEST(ManagerConfigTest, NameAndAdvertise) {
 }
 
 TEST(ManagerConfigTest, ErrorsNameTheField) {
+  // A number no double holds is an error, not an exception.
+  EXPECT_THAT(Error(R"({"listen": "unix:/m.sock", "nb": "unix:/nb.sock",
+                        "health_interval_ms": 1e999})"),
+              HasSubstr("not valid JSON: number overflow"));
   EXPECT_THAT(Error(R"({"listen": "unix:/m.sock", "nb": "unix:/nb.sock", "name": ""})"),
               HasSubstr("name: '' must be 1 to 64 characters"));
   EXPECT_THAT(Error(R"({"listen": "unix:/m.sock", "nb": "unix:/nb.sock", "name": "m 1"})"),
