@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
     shortcut::cni::Backends b;
     b.links = std::make_unique<shortcut::cni::SystemLinks>();
     b.sw = std::make_unique<shortcut::cni::OvsVsctlSwitch>(conf.ovsdb);
-    b.manager = std::make_unique<shortcut::cni::GrpcManager>(conf.manager, 10.0);
+    b.manager = std::make_unique<shortcut::cni::GrpcManager>(conf.manager, 10.0, conf.tls);
     return b;
   };
   return shortcut::cni::RunCni(env, input, hostname, make, std::cout);

@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
   std::string config_path;
   app.add_option("--config", config_path,
                  "JSON file: listen, bridge (the gateway's own Open vSwitch), cluster, "
-                 "direct_idle_timeout, metrics, log_level")
+                 "direct_idle_timeout, metrics, log_level, tls, ssl")
       ->required();
   try {
     app.parse(argc, argv);

@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
   std::string config_path;
   app.add_option("--config", config_path,
                  "JSON file: listen, nb (the Shortcut_Northbound servers, comma-separated), "
-                 "name, advertise, health_interval_ms, metrics, log_level")
+                 "name, advertise, health_interval_ms, metrics, log_level, tls, ssl")
       ->required();
   try {
     app.parse(argc, argv);

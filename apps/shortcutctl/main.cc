@@ -107,9 +107,9 @@ int main(int argc, char** argv) {
   host_init->add_option("--tunnel-ip", init_params.tunnel_ip, "this host's underlay IPv4 address")
       ->required();
   host_init->add_option("--tunnel-type", init_params.tunnel_type, "vxlan (default) or geneve");
-  host_init->add_option(
-      "--listen", init_params.listen,
-      "passive OpenFlow listener ptcp:PORT[:IP] (default ptcp:6653; '' for none)");
+  host_init->add_option("--listen", init_params.listen,
+                        "passive OpenFlow listener ptcp:PORT[:IP] or pssl:PORT[:IP] (default "
+                        "ptcp:6653; '' for none)");
   host_init->add_option("--datapath-type", init_params.datapath_type,
                         "netdev (userspace, default) or system");
   host_init->add_flag("!--no-wait", host_opts.wait,
@@ -132,10 +132,12 @@ int main(int argc, char** argv) {
   host_reset->add_flag("!--no-wait", host_opts.wait,
                        "do not wait for ovs-vswitchd to apply the change");
 
-  shortcut::ctl::GatewayCli gateway(app);
+  shortcut::ctl::ClientTlsOptions tls_opts;
+  shortcut::ctl::AddClientTlsOptions(app, tls_opts);
+  shortcut::ctl::GatewayCli gateway(app, &tls_opts);
   // The management plane's commands (host register|unregister|list|show NAME,
   // gw, cluster, vpc, network, endpoint).
-  shortcut::ctl::ManagerCli manager(app, host, host_show);
+  shortcut::ctl::ManagerCli manager(app, host, host_show, &tls_opts);
 
   try {
     app.parse(argc, argv);

@@ -15,8 +15,10 @@ class GrpcManager : public Manager {
  public:
   // `servers` as ManagerClient; each call's deadline is `timeout_s`, plus
   // the online wait for CreateEndpoint.
-  GrpcManager(const std::string& servers, double timeout_s)
-      : client_(servers, timeout_s), timeout_s_(timeout_s) {}
+  // `tls`: mutual TLS (nullopt: insecure).
+  GrpcManager(const std::string& servers, double timeout_s,
+              const std::optional<tls::GrpcTls>& tls = std::nullopt)
+      : client_(servers, timeout_s, tls), timeout_s_(timeout_s) {}
 
   absl::StatusOr<manager::v1::Network> GetNetwork(const std::string& vpc,
                                                   const std::string& id) override;

@@ -148,6 +148,23 @@ std::variant<CniRequest, Error> ParseRequest(const std::map<std::string, std::st
   auto timeout = UintField(conf, "online_timeout_ms", 10000, 600000);
   if (auto* e = std::get_if<Error>(&timeout)) return *e;
   n.online_timeout_ms = std::get<uint32_t>(timeout);
+  std::string tls_cert, tls_key, tls_ca, tls_server_name;
+  for (auto [name, into] : {std::pair<const char*, std::string*>{"tls_cert", &tls_cert},
+                            {"tls_key", &tls_key},
+                            {"tls_ca", &tls_ca},
+                            {"tls_server_name", &tls_server_name}}) {
+    if (auto e = take(name, *into, false)) return *e;
+  }
+  if (!tls_cert.empty() || !tls_key.empty() || !tls_ca.empty() || !tls_server_name.empty()) {
+    if (tls_cert.empty() || tls_key.empty() || tls_ca.empty()) {
+      return Bad(ErrorCode::kInvalidConfig,
+                 "network configuration: TLS needs all of tls_cert, tls_key and tls_ca");
+    }
+    auto tls = tls::LoadGrpcTls(tls::TlsFiles(tls_cert, tls_key, tls_ca, tls_server_name),
+                                "network configuration: tls");
+    if (!tls.ok()) return Bad(ErrorCode::kInvalidConfig, std::string(tls.status().message()));
+    n.tls = *std::move(tls);
+  }
   if (auto it = conf.find("tx_checksum_offload"); it != conf.end()) {
     if (!it->is_boolean()) {
       return Bad(ErrorCode::kInvalidConfig,

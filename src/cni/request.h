@@ -18,13 +18,19 @@
 //   tx_checksum_offload   false: turned off on the container's interface,
 //                         as Open vSwitch's userspace datapath needs with
 //                         veth (default true: left as it is)
+//   tls_cert, tls_key,    PEM files: mutual TLS toward managerd (all three,
+//   tls_ca                or none: insecure); read and checked when parsed
+//                         (an unreadable one is code 7)
+//   tls_server_name       the name managerd's certificate must carry
+//                         (default: gRPC's, see src/tls/tls.h)
 // A static address: CNI_ARGS "IP=a.b.c.d" or runtimeConfig.ips (the `ips`
 // capability); otherwise managerd allocates one. Unknown fields are
 // ignored, as the specification asks.
 //
 // Errors carry the CNI error code to report (Error below).
 //
-// Thread-safety: pure functions and plain values.
+// Thread-safety: pure functions (reading the TLS files aside) and plain
+// values.
 #pragma once
 
 #include <cstdint>
@@ -36,6 +42,7 @@
 #include <vector>
 
 #include "nlohmann/json.hpp"
+#include "src/tls/tls.h"
 
 namespace shortcut::cni {
 
@@ -76,6 +83,7 @@ struct NetConf {
   uint32_t mtu = 0;
   uint32_t online_timeout_ms = 10000;
   bool tx_checksum_offload = true;
+  std::optional<tls::GrpcTls> tls;            // Nullopt: insecure gRPC.
   std::string static_ipv4;                    // Empty: allocated by managerd.
   std::optional<nlohmann::json> prev_result;  // CHECK and DEL.
 };

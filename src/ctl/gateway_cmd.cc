@@ -151,11 +151,9 @@ std::string YesNo(bool b) { return b ? "yes" : "no"; }
 class Client {
  public:
   explicit Client(const GatewayCtlOptions& options) : options_(options) {
-    std::string target = options.server;
-    if (target.starts_with("tcp:")) target = target.substr(4);
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(-1);  // Listings of large VPCs.
-    channel_ = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+    channel_ = tls::MakeChannel(options.server, options.tls, args);
     stub_ = v1::Gateway::NewStub(channel_);
   }
 
@@ -343,7 +341,7 @@ int Health(Client& client, const GatewayCtlOptions& options, const std::string& 
 
 }  // namespace
 
-GatewayCli::GatewayCli(CLI::App& app) {
+GatewayCli::GatewayCli(CLI::App& app, const ClientTlsOptions* tls) : tls_(tls) {
   gateway_ = app.add_subcommand("gateway", "Call a gateway's API (gRPC)");
   gateway_->require_subcommand(1);
   // The options may also follow the command: `gateway stats --json`.
@@ -403,7 +401,16 @@ GatewayCli::GatewayCli(CLI::App& app) {
 }
 
 int GatewayCli::Run(std::ostream& out, std::ostream& err) const {
-  Client client(options_);
+  GatewayCtlOptions with_tls = options_;
+  if (tls_ != nullptr) {
+    auto loaded = LoadClientTls(*tls_);
+    if (!loaded.ok()) {
+      err << "shortcutctl: " << loaded.status().message() << "\n";
+      return 2;
+    }
+    with_tls.tls = *std::move(loaded);
+  }
+  Client client(with_tls);
   const GatewayCtlOptions& o = options_;
   if (set_cluster_->parsed()) {
     std::string text;

@@ -30,10 +30,12 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <ostream>
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "src/ctl/tls_options.h"
 
 namespace shortcut::ctl {
 
@@ -41,6 +43,7 @@ inline constexpr size_t kAddVpcBatch = 1000;
 
 struct GatewayCtlOptions {
   std::string server;
+  std::optional<tls::GrpcTls> tls;  // Nullopt: insecure.
   double timeout_s = 30;
   bool json = false;
 };
@@ -49,7 +52,8 @@ class GatewayCli {
  public:
   // Adds the `gateway` subcommand and its own to `app`, which must outlive
   // this object; parsed values land here.
-  explicit GatewayCli(CLI::App& app);
+  // `tls`: the global TLS options (tls_options.h); may be null (insecure).
+  explicit GatewayCli(CLI::App& app, const ClientTlsOptions* tls = nullptr);
   GatewayCli(const GatewayCli&) = delete;
   GatewayCli& operator=(const GatewayCli&) = delete;
 
@@ -74,6 +78,7 @@ class GatewayCli {
   CLI::App* hosts_;
   CLI::App* health_;
 
+  const ClientTlsOptions* tls_;
   GatewayCtlOptions options_;
   std::string file_;
   std::string key_;

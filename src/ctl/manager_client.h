@@ -3,7 +3,8 @@
 // shortcutctl and shortcut-cni.
 //
 // SERVERS: comma-separated; unix:/abs/path or HOST:PORT (tcp:HOST:PORT
-// accepted).
+// accepted). `tls`: mutual TLS on every channel (src/tls/tls.h); nullopt:
+// insecure.
 //
 // Thread-safety: none; one thread uses a client.
 #pragma once
@@ -15,6 +16,7 @@
 #include <algorithm>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +25,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "shortcut/manager/v1/manager.grpc.pb.h"
+#include "src/tls/tls.h"
 
 namespace shortcut::ctl {
 
@@ -33,16 +36,15 @@ namespace shortcut::ctl {
 // next, and the call fails only when all did, with each one's answer.
 class ManagerClient {
  public:
-  ManagerClient(const std::string& servers, double timeout_s) : timeout_s_(timeout_s) {
+  ManagerClient(const std::string& servers, double timeout_s,
+                const std::optional<tls::GrpcTls>& tls = std::nullopt)
+      : timeout_s_(timeout_s) {
     for (absl::string_view part : absl::StrSplit(servers, ',', absl::SkipWhitespace())) {
       std::string server(absl::StripAsciiWhitespace(part));
-      std::string target = server;
-      if (target.starts_with("tcp:")) target = target.substr(4);
       grpc::ChannelArguments args;
       args.SetMaxReceiveMessageSize(-1);
       servers_.push_back(server);
-      stubs_.push_back(manager::v1::Manager::NewStub(
-          grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args)));
+      stubs_.push_back(manager::v1::Manager::NewStub(tls::MakeChannel(server, tls, args)));
     }
   }
   size_t size() const { return stubs_.size(); }

@@ -470,8 +470,9 @@ int WaitMove(Client& client, bool json, const v1::MoveVpcRequest& request, doubl
 
 }  // namespace
 
-ManagerCli::ManagerCli(CLI::App& app, CLI::App* host, CLI::App* host_show)
-    : app_(&app), host_show_(host_show) {
+ManagerCli::ManagerCli(CLI::App& app, CLI::App* host, CLI::App* host_show,
+                       const ClientTlsOptions* tls)
+    : app_(&app), host_show_(host_show), tls_(tls) {
   app.add_option("--server", server_,
                  "the manager's address: unix:/abs/path or HOST:PORT, or a comma-separated "
                  "list of the managers of one database (env SHORTCUT_MANAGER)")
@@ -638,7 +639,13 @@ int ManagerCli::Run(std::ostream& out, std::ostream& err) const {
   if (server_.empty()) {
     return InputError("the manager's address is needed: --server ADDR or SHORTCUT_MANAGER", err);
   }
-  Client client(server_, timeout_s_);
+  std::optional<tls::GrpcTls> tls;
+  if (tls_ != nullptr) {
+    auto loaded = LoadClientTls(*tls_);
+    if (!loaded.ok()) return InputError(std::string(loaded.status().message()), err);
+    tls = *std::move(loaded);
+  }
+  Client client(server_, timeout_s_, tls);
   if (client.size() == 0) {
     return InputError("--server: no address in '" + server_ + "'", err);
   }

@@ -55,6 +55,7 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "src/ctl/tls_options.h"
 
 namespace shortcut::ctl {
 
@@ -62,7 +63,10 @@ class ManagerCli {
  public:
   // Adds the global options to `app`, the manager's verbs to the existing
   // `host` command (and NAME to its `show`), and the other commands.
-  ManagerCli(CLI::App& app, CLI::App* host, CLI::App* host_show);
+  // `tls`: the global TLS options (tls_options.h), filled by parsing; may
+  // be null (insecure).
+  ManagerCli(CLI::App& app, CLI::App* host, CLI::App* host_show,
+             const ClientTlsOptions* tls = nullptr);
   ManagerCli(const ManagerCli&) = delete;
   ManagerCli& operator=(const ManagerCli&) = delete;
 
@@ -92,6 +96,7 @@ class ManagerCli {
   CLI::App* host_show_;
   std::map<std::string, CLI::App*> leaves_;  // "vpc create" → its command; host show aside.
 
+  const ClientTlsOptions* tls_;
   std::string server_;
   bool json_ = false;
   double timeout_s_ = 30;

@@ -87,10 +87,10 @@ absl::StatusOr<DaemonConfig> ParseDaemonConfig(const std::string& text) {
   if (!json->is_object()) return Invalid("the configuration must be a JSON object");
   for (const auto& [key, value] : json->items()) {
     if (key != "listen" && key != "cluster" && key != "log_level" && key != "bridge" &&
-        key != "direct_idle_timeout" && key != "metrics") {
+        key != "direct_idle_timeout" && key != "metrics" && key != "tls" && key != "ssl") {
       return Invalid(absl::StrCat("unknown field '", key,
                                   "' (known: listen, cluster, bridge, direct_idle_timeout, "
-                                  "metrics, log_level)"));
+                                  "metrics, log_level, tls, ssl)"));
     }
   }
   DaemonConfig config;
@@ -134,6 +134,24 @@ absl::StatusOr<DaemonConfig> ParseDaemonConfig(const std::string& text) {
       return Invalid(absl::StrCat("log_level: '", name,
                                   "' is not one of trace, debug, info, warning, error, "
                                   "critical, off"));
+    }
+  }
+  if (auto it = json->find("tls"); it != json->end()) {
+    auto tls = tls::ParseTlsJson(*it, "tls", /*allow_server_name=*/false);
+    if (!tls.ok()) return tls.status();
+    config.tls = *std::move(tls);
+  }
+  if (auto it = json->find("ssl"); it != json->end()) {
+    auto ssl = tls::ParseSslJson(*it, "ssl");
+    if (!ssl.ok()) return ssl.status();
+    config.ssl = *std::move(ssl);
+  }
+  if (config.bridge && !config.ssl) {
+    for (const std::string* target : {&config.bridge->openflow, &config.bridge->ovsdb}) {
+      if (target->starts_with("ssl:")) {
+        return Invalid(absl::StrCat(
+            "bridge: '", *target, "' needs the \"ssl\" block (private_key, certificate, ca_cert)"));
+      }
     }
   }
   return config;

@@ -7,7 +7,12 @@
 //    "direct_idle_timeout": 60,                 (optional, seconds)
 //    "metrics": "127.0.0.1:9101",               (optional: Prometheus' scrape
 //                                                endpoint, GET /metrics)
-//    "log_level": "info"}                       (optional)
+//    "log_level": "info",                       (optional)
+//    "tls": {"cert": PATH, "key": PATH,         (optional: mutual TLS for the
+//            "ca": PATH},                        API; see src/tls/tls.h)
+//    "ssl": {"private_key": PATH,               (optional: for ssl: targets of
+//            "certificate": PATH,                hosts and the bridge, as
+//            "ca_cert": PATH}}                   `ovs-vsctl set-ssl`)
 // `cluster` (optional) is applied at start, as a SetCluster call would be;
 // without it the gateway waits for its cluster over the API (what
 // shortcut-managerd sends). Without `bridge` the gateway programs hosts but
@@ -15,7 +20,8 @@
 //
 // Loading checks everything that can be checked without running anything:
 // JSON syntax, unknown or missing fields, field types, the listen address,
-// and the cluster as SetCluster validates it. Errors are InvalidArgument
+// the cluster as SetCluster validates it, and the TLS files (readable PEM,
+// key matching certificate). Errors are InvalidArgument
 // naming the field ("listen", "cluster.members[0].underlay_ip").
 //
 // Pure functions; thread-safe.
@@ -27,6 +33,8 @@
 #include "absl/status/statusor.h"
 #include "shortcut/gateway/v1/gateway.pb.h"
 #include "spdlog/common.h"
+#include "src/ofconn/ssl.h"
+#include "src/tls/tls.h"
 
 namespace shortcut::gateway {
 
@@ -43,6 +51,8 @@ struct DaemonConfig {
   uint16_t direct_idle_timeout_s = 60;
   std::string metrics;  // IP:PORT of the metrics endpoint; empty: none.
   spdlog::level::level_enum log_level = spdlog::level::info;
+  std::optional<tls::GrpcTls> tls;      // Nullopt: insecure gRPC.
+  std::optional<ofconn::SslFiles> ssl;  // For ssl: targets.
 };
 
 absl::StatusOr<DaemonConfig> ParseDaemonConfig(const std::string& json);

@@ -10,11 +10,23 @@
 #include "spdlog/spdlog.h"
 #include "src/gateway/api_views.h"
 #include "src/gateway/metrics.h"
+#include "src/ofconn/ssl.h"
+#include "src/tls/tls.h"
 
 namespace shortcut::gateway {
 
 Daemon::Daemon(DaemonConfig config, Options options)
     : config_(std::move(config)), options_(std::move(options)) {
+  if (config_.ssl) {
+    // Process-wide, before any ssl: target is dialled (hosts, the bridge).
+    // The loader checked the files; a failure here is reported by Run().
+    auto ctx = ofconn::MakeSslContext(*config_.ssl);
+    if (ctx.ok()) {
+      ofconn::SetDefaultSslContext(*std::move(ctx));
+    } else {
+      init_status_ = ctx.status();
+    }
+  }
   options_.gateway.direct_idle_timeout_s = config_.direct_idle_timeout_s;
   // Without a cluster in its config, a manager loads it: until the manager
   // says the load is complete, hosts keep the rules it has not decided about.
@@ -92,7 +104,9 @@ Daemon::~Daemon() {
 }
 
 absl::Status Daemon::Run() {
-  auto server = GatewayServer::Start(config_.listen, service_.get());
+  if (!init_status_.ok()) return init_status_;
+  auto server =
+      GatewayServer::Start(config_.listen, service_.get(), tls::ServerCredentials(config_.tls));
   if (!server.ok()) return server.status();
   server_ = std::move(*server);
   spdlog::info("serving the gateway API on {}", server_->address());

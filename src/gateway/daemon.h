@@ -68,6 +68,7 @@ class Daemon {
   void BeginShutdown();  // On the io_context.
 
   DaemonConfig config_;
+  absl::Status init_status_;  // The SSL settings' failure, reported by Run().
   Options options_;
   asio::io_context io_;
   std::unique_ptr<Gateway> gateway_;

@@ -74,8 +74,9 @@ absl::Status CheckListenAddress(const std::string& listen) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(const std::string& listen,
-                                                                    GatewayService* service) {
+absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
+    const std::string& listen, GatewayService* service,
+    std::shared_ptr<grpc::ServerCredentials> credentials) {
   if (absl::Status s = CheckListenAddress(listen); !s.ok()) return s;
   std::unique_ptr<GatewayServer> server(new GatewayServer());
   if (listen.starts_with(kUnix)) {
@@ -87,7 +88,8 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(const std::s
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  if (credentials == nullptr) credentials = grpc::InsecureServerCredentials();
+  builder.AddListeningPort(listen, credentials, &port);
   builder.RegisterService(service);
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || (server->unix_path_.empty() && port == 0)) {

@@ -13,6 +13,7 @@
 // grace period cancels them.
 #pragma once
 
+#include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server.h>
 
 #include <memory>
@@ -31,8 +32,10 @@ absl::Status CheckListenAddress(const std::string& listen);
 class GatewayServer {
  public:
   // FailedPrecondition/Unavailable naming the address when it cannot listen.
-  static absl::StatusOr<std::unique_ptr<GatewayServer>> Start(const std::string& listen,
-                                                              GatewayService* service);
+  // `credentials`: null for insecure (tls::ServerCredentials makes mutual TLS).
+  static absl::StatusOr<std::unique_ptr<GatewayServer>> Start(
+      const std::string& listen, GatewayService* service,
+      std::shared_ptr<grpc::ServerCredentials> credentials = nullptr);
   ~GatewayServer();  // Shutdown(0) if not done.
   GatewayServer(const GatewayServer&) = delete;
   GatewayServer& operator=(const GatewayServer&) = delete;

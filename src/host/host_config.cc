@@ -223,8 +223,10 @@ absl::Status ValidateInitParams(const HostInitParams& p) {
         absl::StrCat("--datapath-type: '", p.datapath_type, "' is neither netdev nor system"));
   }
   if (!p.listen.empty()) {
-    // ptcp:PORT[:IP]
-    std::string rest = p.listen.rfind("ptcp:", 0) == 0 ? p.listen.substr(5) : "";
+    // ptcp:PORT[:IP], or pssl:PORT[:IP] (TLS with the switch's SSL settings).
+    std::string rest = p.listen.rfind("ptcp:", 0) == 0 || p.listen.rfind("pssl:", 0) == 0
+                           ? p.listen.substr(5)
+                           : "";
     std::string port = rest.substr(0, rest.find(':'));
     uint32_t n = 0;
     bool ok = !rest.empty() && absl::SimpleAtoi(port, &n) && n <= 65535;
@@ -235,7 +237,7 @@ absl::Status ValidateInitParams(const HostInitParams& p) {
     }
     if (!ok) {
       return absl::InvalidArgumentError(
-          absl::StrCat("--listen: '", p.listen, "' is not ptcp:PORT[:IP]"));
+          absl::StrCat("--listen: '", p.listen, "' is neither ptcp:PORT[:IP] nor pssl:PORT[:IP]"));
     }
   }
   return absl::OkStatus();

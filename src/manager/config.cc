@@ -100,10 +100,10 @@ absl::StatusOr<ManagerConfig> ParseManagerConfig(const std::string& text,
   if (!json.is_object()) return Invalid("the configuration must be a JSON object");
   for (const auto& [key, value] : json.items()) {
     if (key != "listen" && key != "nb" && key != "health_interval_ms" && key != "log_level" &&
-        key != "name" && key != "advertise" && key != "metrics") {
-      return Invalid(absl::StrCat(
-          "unknown field '", key,
-          "' (known: listen, nb, health_interval_ms, name, advertise, metrics, log_level)"));
+        key != "name" && key != "advertise" && key != "metrics" && key != "tls" && key != "ssl") {
+      return Invalid(absl::StrCat("unknown field '", key,
+                                  "' (known: listen, nb, health_interval_ms, name, advertise, "
+                                  "metrics, log_level, tls, ssl)"));
     }
   }
   ManagerConfig config;
@@ -159,6 +159,22 @@ absl::StatusOr<ManagerConfig> ParseManagerConfig(const std::string& text,
                                   "' (known: trace, debug, info, warning, error, critical, off)"));
     }
     config.log_level = parsed;
+  }
+  if (auto it = json.find("tls"); it != json.end()) {
+    auto tls = tls::ParseTlsJson(*it, "tls", /*allow_server_name=*/true);
+    if (!tls.ok()) return tls.status();
+    config.tls = *std::move(tls);
+  }
+  if (auto it = json.find("ssl"); it != json.end()) {
+    auto ssl = tls::ParseSslJson(*it, "ssl");
+    if (!ssl.ok()) return ssl.status();
+    config.ssl = *std::move(ssl);
+  }
+  for (const std::string& target : config.nb) {
+    if (target.starts_with("ssl:") && !config.ssl) {
+      return Invalid(absl::StrCat("nb: '", target,
+                                  "' needs the \"ssl\" block (private_key, certificate, ca_cert)"));
+    }
   }
   return config;
 }

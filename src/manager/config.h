@@ -13,20 +13,31 @@
 //                                                  it; default: listen)
 //    "metrics": "127.0.0.1:9102",                 (optional: Prometheus' scrape
 //                                                  endpoint, GET /metrics)
-//    "log_level": "info"}                         (optional)
+//    "log_level": "info",                         (optional)
+//    "tls": {"cert": PATH, "key": PATH, "ca": PATH, (optional: mutual TLS for the
+//            "server_name": NAME},                 API and toward gateways; see
+//                                                  src/tls/tls.h. Toward a gateway
+//                                                  the name checked is server_name,
+//                                                  else the gateway's own name)
+//    "ssl": {"private_key": PATH, "certificate": PATH,
+//            "ca_cert": PATH}}                    (optional: for ssl: nb targets)
 // Loading checks everything that can be checked without running anything:
 // JSON syntax, unknown or missing fields, types, the listen address and the
-// database targets. Errors are InvalidArgument naming the field.
+// database targets, the TLS files (readable PEM, key matching certificate),
+// and that ssl: nb targets have an "ssl" block. Errors are InvalidArgument naming the field.
 //
 // Pure functions; thread-safe.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "spdlog/common.h"
+#include "src/ofconn/ssl.h"
+#include "src/tls/tls.h"
 
 namespace shortcut::manager {
 
@@ -38,6 +49,8 @@ struct ManagerConfig {
   std::string advertise;  // Never empty after parsing.
   std::string metrics;    // IP:PORT of the metrics endpoint; empty: none.
   spdlog::level::level_enum log_level = spdlog::level::info;
+  std::optional<tls::GrpcTls> tls;      // Nullopt: insecure gRPC.
+  std::optional<ofconn::SslFiles> ssl;  // For ssl: nb targets.
 };
 
 // "unix:/abs/path" or "HOST:PORT"; InvalidArgument naming `field` otherwise.

@@ -12,6 +12,8 @@
 #include <csignal>
 
 #include "spdlog/spdlog.h"
+#include "src/ofconn/ssl.h"
+#include "src/tls/tls.h"
 
 namespace shortcut::manager {
 namespace {
@@ -34,6 +36,7 @@ ManagerDaemon::ManagerDaemon(ManagerConfig config, Options options)
     : config_(std::move(config)),
       options_(options),
       role_(NameOr(config_), AdvertiseOr(config_), WallMs()) {
+  gateway_client_options_.tls = config_.tls;
   NbStore::Options store;
   for (const std::string& target : config_.nb) {
     // Checked by the config's loader.
@@ -57,8 +60,15 @@ ManagerDaemon::~ManagerDaemon() {
 }
 
 absl::Status ManagerDaemon::Run() {
+  if (config_.ssl) {
+    // Process-wide, before the store connects (ssl: nb targets).
+    auto ctx = ofconn::MakeSslContext(*config_.ssl);
+    if (!ctx.ok()) return ctx.status();
+    ofconn::SetDefaultSslContext(*std::move(ctx));
+  }
   auto server =
-      ManagerServer::Start(config_.listen, service_.get(), ApiInterceptors(manager_metrics_.api));
+      ManagerServer::Start(config_.listen, service_.get(), ApiInterceptors(manager_metrics_.api),
+                           tls::ServerCredentials(config_.tls));
   if (!server.ok()) return server.status();
   server_ = std::move(*server);
   if (!config_.metrics.empty()) {
@@ -127,12 +137,14 @@ void ManagerDaemon::StartActive() {
   GatewayDriver::Options driver;
   driver.health_interval = config_.health_interval_ms;
   active_.driver = std::make_unique<GatewayDriver>(
-      io_.get_executor(), *active_.driver_store, GrpcGatewayClientFactory(pool_), timers_, driver);
+      io_.get_executor(), *active_.driver_store,
+      GrpcGatewayClientFactory(pool_, gateway_client_options_), timers_, driver);
   active_.driver->Start();
   active_.controller_store = std::make_unique<NbStoreControllerStore>(*store_);
   GatewayDriver* d = active_.driver.get();
   active_.controller = std::make_unique<ClusterController>(
-      io_.get_executor(), *active_.controller_store, GrpcGatewayClientFactory(pool_), timers_,
+      io_.get_executor(), *active_.controller_store,
+      GrpcGatewayClientFactory(pool_, gateway_client_options_), timers_,
       ClusterController::DriverProgress{
           [d](uint32_t cluster) { return d->ClusterSettled(cluster); },
           [d](uint32_t cluster, const std::string& vpc) { return d->VpcSettled(cluster, vpc); }},

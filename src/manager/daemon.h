@@ -101,7 +101,8 @@ class ManagerDaemon {
   Options options_;
   asio::io_context io_;
   SteadyTimers timers_;
-  GrpcCallPool pool_;  // Before the driver: its clients use it.
+  GrpcCallPool pool_;                                // Before the driver: its clients use it.
+  GrpcGatewayClientOptions gateway_client_options_;  // TLS toward gateways.
   ManagerRole role_;
   std::unique_ptr<NbStore> store_;
   ActivePart active_;                // Empty while standby.

@@ -3,6 +3,7 @@
 #include <grpcpp/client_context.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
+#include <grpcpp/support/channel_arguments.h>
 
 #include <asio/async_result.hpp>
 #include <asio/post.hpp>
@@ -47,13 +48,13 @@ asio::awaitable<T> OffThread(asio::thread_pool& pool, Fn fn) {
 
 class GrpcGatewayClient final : public GatewayClient {
  public:
-  GrpcGatewayClient(GrpcCallPool& pool, const std::string& address,
+  GrpcGatewayClient(GrpcCallPool& pool, const std::string& name, const std::string& address,
                     GrpcGatewayClientOptions options)
       : pool_(pool),
         address_(address),
         options_(options),
         stub_(gwv1::Gateway::NewStub(
-            grpc::CreateChannel(address, grpc::InsecureChannelCredentials()))) {}
+            tls::MakeChannel(address, options.tls, grpc::ChannelArguments(), name))) {}
 
   asio::awaitable<absl::Status> SetCluster(gwv1::SetClusterRequest request) override {
     auto stub = stub_;
@@ -303,15 +304,16 @@ class GrpcGatewayClient final : public GatewayClient {
 
 }  // namespace
 
-std::unique_ptr<GatewayClient> MakeGrpcGatewayClient(GrpcCallPool& pool, const std::string& address,
+std::unique_ptr<GatewayClient> MakeGrpcGatewayClient(GrpcCallPool& pool, const std::string& name,
+                                                     const std::string& address,
                                                      GrpcGatewayClientOptions options) {
-  return std::make_unique<GrpcGatewayClient>(pool, address, options);
+  return std::make_unique<GrpcGatewayClient>(pool, name, address, options);
 }
 
 GatewayClientFactory GrpcGatewayClientFactory(GrpcCallPool& pool,
                                               GrpcGatewayClientOptions options) {
-  return [&pool, options](const std::string&, const std::string& address) {
-    return MakeGrpcGatewayClient(pool, address, options);
+  return [&pool, options](const std::string& name, const std::string& address) {
+    return MakeGrpcGatewayClient(pool, name, address, options);
   };
 }
 

@@ -27,10 +27,12 @@
 
 #include <asio/thread_pool.hpp>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "src/common/clock.h"
 #include "src/manager/gateway_client.h"
+#include "src/tls/tls.h"
 
 namespace shortcut::manager {
 
@@ -48,9 +50,14 @@ class GrpcCallPool {
 struct GrpcGatewayClientOptions {
   Millis call_deadline = 15000;   // Above the gateway's own host timeout (5 s).
   Millis load_deadline = 300000;  // AddVpc: a whole VPC.
+  // Mutual TLS toward gateways; nullopt: insecure. The name a gateway's
+  // certificate must carry: tls->server_name, else the gateway's name.
+  std::optional<tls::GrpcTls> tls;
 };
 
-std::unique_ptr<GatewayClient> MakeGrpcGatewayClient(GrpcCallPool& pool, const std::string& address,
+// `name`: the gateway's name (the TLS server name by default).
+std::unique_ptr<GatewayClient> MakeGrpcGatewayClient(GrpcCallPool& pool, const std::string& name,
+                                                     const std::string& address,
                                                      GrpcGatewayClientOptions options = {});
 
 // A factory for the driver, over one pool.

@@ -64,7 +64,8 @@ absl::Status CheckListenAddress(const std::string& listen) {
 absl::StatusOr<std::unique_ptr<ManagerServer>> ManagerServer::Start(
     const std::string& listen, ManagerService* service,
     std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
-        interceptors) {
+        interceptors,
+    std::shared_ptr<grpc::ServerCredentials> credentials) {
   if (absl::Status s = CheckListenAddress(listen); !s.ok()) return s;
   std::unique_ptr<ManagerServer> server(new ManagerServer());
   if (listen.starts_with(kUnix)) {
@@ -77,7 +78,8 @@ absl::StatusOr<std::unique_ptr<ManagerServer>> ManagerServer::Start(
   grpc::ServerBuilder builder;
   builder.SetMaxReceiveMessageSize(64 << 20);  // Bulk batches.
   int port = 0;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  if (credentials == nullptr) credentials = grpc::InsecureServerCredentials();
+  builder.AddListeningPort(listen, credentials, &port);
   builder.RegisterService(service);
   if (!interceptors.empty()) builder.experimental().SetInterceptorCreators(std::move(interceptors));
   server->server_ = builder.BuildAndStart();

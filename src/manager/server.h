@@ -12,6 +12,7 @@
 // another thread than the executor's.
 #pragma once
 
+#include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server.h>
 #include <grpcpp/support/server_interceptor.h>
 
@@ -32,10 +33,12 @@ absl::Status CheckListenAddress(const std::string& listen);
 class ManagerServer {
  public:
   // `interceptors`: see metrics.h (every call timed); may be empty.
+  // `credentials`: null for insecure (tls::ServerCredentials makes mutual TLS).
   static absl::StatusOr<std::unique_ptr<ManagerServer>> Start(
       const std::string& listen, ManagerService* service,
       std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
-          interceptors = {});
+          interceptors = {},
+      std::shared_ptr<grpc::ServerCredentials> credentials = nullptr);
   ~ManagerServer();  // Shutdown(0) if not done.
   ManagerServer(const ManagerServer&) = delete;
   ManagerServer& operator=(const ManagerServer&) = delete;

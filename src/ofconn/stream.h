@@ -1,8 +1,8 @@
-// A byte stream to a switch, hiding whether it is a Unix or TCP socket.
+// A byte stream to a switch, hiding whether it is a Unix socket, a TCP
+// socket, or TLS over TCP (ssl: targets: asio::ssl::stream, its handshake
+// done in Connect(), with the SSL settings of ssl.h).
 //
-// Connection reads and writes through this interface only, so a TLS stream
-// (asio::ssl::stream over a TCP socket, with its handshake done in Connect())
-// can be added as one more implementation without touching Connection.
+// Connection and OvsdbClient read and write through this interface only.
 // Errors are returned as std::error_code; nothing throws.
 //
 // Thread-safety: none; a Stream is used from its executor only. Close() may
@@ -19,6 +19,7 @@
 #include <utility>
 
 #include "absl/status/statusor.h"
+#include "src/ofconn/ssl.h"
 #include "src/ofconn/target.h"
 
 namespace shortcut::ofconn {
@@ -35,8 +36,13 @@ class Stream {
   virtual void Close() = 0;
 };
 
-// An unconnected stream for `target`; Unimplemented for ssl: targets.
+// An unconnected stream for `target`. An ssl: target uses the process-wide
+// SSL context (ssl.h): FailedPrecondition when none is set.
 absl::StatusOr<std::shared_ptr<Stream>> MakeStream(const asio::any_io_executor& ex,
                                                    const Target& target);
+// The same with an explicit context for ssl: targets (null: the default).
+absl::StatusOr<std::shared_ptr<Stream>> MakeStream(const asio::any_io_executor& ex,
+                                                   const Target& target,
+                                                   std::shared_ptr<asio::ssl::context> ssl);
 
 }  // namespace shortcut::ofconn

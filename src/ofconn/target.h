@@ -2,7 +2,7 @@
 //
 //   unix:PATH        a Unix domain socket; PATH must be absolute
 //   tcp:IP[:PORT]    IPv4 literal, or [IPv6] literal in brackets; port 6653 by default
-//   ssl:IP[:PORT]    parsed like tcp:, but connecting to it is not implemented yet
+//   ssl:IP[:PORT]    TLS over TCP, with the SSL settings of ssl.h
 //
 // Host names are not resolved: a target names an address, so connecting never
 // waits on DNS. ToString() prints the canonical spelling (default port

@@ -13,6 +13,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "src/common/hex.h"
+#include "src/ofconn/ssl.h"
 #include "src/ofconn/target.h"
 #include "src/openflow/codec.h"
 #include "tests/fakes/ofp_peer.h"
@@ -142,12 +143,15 @@ TEST_F(ConnectionTest, ConnectRefusedIsUnavailable) {
   });
 }
 
-TEST_F(ConnectionTest, SslIsNotImplementedYet) {
+// ssl: with a handshake is tested in ssl_test.cc.
+TEST_F(ConnectionTest, SslWithoutSettingsIsRefused) {
+  SetDefaultSslContext(nullptr);
   Run([&]() -> asio::awaitable<void> {
     auto conn = co_await Connection::Connect(co_await asio::this_coro::executor,
                                              *ParseTarget("ssl:127.0.0.1:6653"), TestOptions());
     CO_ASSERT_TRUE(!conn.ok());
-    EXPECT_EQ(conn.status().code(), absl::StatusCode::kUnimplemented);
+    EXPECT_EQ(conn.status().code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_THAT(Msg(conn.status()), HasSubstr("ssl:127.0.0.1:6653: no SSL settings"));
   });
 }
 
