@@ -4,6 +4,8 @@
 // bookkeeping), and statuses are read back from the store's rows.
 #include "src/manager/driver.h"
 
+#include <algorithm>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/manager/driver_fixture.h"
@@ -80,6 +82,19 @@ TEST_F(DriverTest, FirstContactLoadsEachGatewayWithItsClusterOnly) {
   // SetCluster before any VPC: the VPC's endpoints name its hosts.
   EXPECT_EQ(gw("gw-a").calls()[1], "SetCluster");
   EXPECT_EQ(gw("gw-a").calls()[2], "AddVpc blue");
+  // Then, everything sent, the load is complete: once, after the VPCs.
+  for (const char* name : {"gw-a", "gw-b", "gw-c"}) {
+    const auto& calls = gw(name).calls();
+    auto complete = std::find(calls.begin(), calls.end(), "CompleteLoad");
+    ASSERT_NE(complete, calls.end()) << name;
+    EXPECT_EQ(std::count(calls.begin(), calls.end(), "CompleteLoad"), 1) << name;
+    for (auto it = complete; it != calls.end(); ++it) {
+      EXPECT_FALSE(it->starts_with("AddVpc")) << name << ": " << *it << " after CompleteLoad";
+    }
+    EXPECT_TRUE(std::any_of(calls.begin(), complete, [](const std::string& c) {
+      return c.starts_with("AddVpc");
+    })) << name;
+  }
 }
 
 TEST_F(DriverTest, AnEndpointCreatedMovedAndDeletedReachesOnlyItsClustersGateways) {
