@@ -13,6 +13,7 @@
 #include "src/gateway/daemon.h"
 #include "tests/support/dashboard_names.h"
 #include "tests/support/http_get.h"
+#include "tests/support/poll.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
 
@@ -38,10 +39,8 @@ class GatewayMetricsTest : public ::testing::Test {
     o.handle_signals = false;
     daemon_ = std::make_unique<Daemon>(*config, o);
     runner_ = std::thread([this] { result_ = daemon_->Run(); });
-    for (int i = 0; i < 500 && daemon_->metrics_port() == 0; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    ASSERT_NE(daemon_->metrics_port(), 0) << "the metrics endpoint never listened";
+    ASSERT_TRUE(shortcut::testing::PollUntil([this] { return daemon_->metrics_port() != 0; }, 5000))
+        << "the metrics endpoint never listened";
     stub_ = v1::Gateway::NewStub(
         grpc::CreateChannel("unix:" + sock_, grpc::InsecureChannelCredentials()));
   }

@@ -13,6 +13,7 @@
 #include "src/openflow/text.h"
 #include "src/pipeline/pipeline.h"
 #include "tests/gateway/service_fixture.h"
+#include "tests/support/poll.h"
 
 namespace shortcut::gateway {
 namespace {
@@ -282,11 +283,8 @@ TEST_F(ServiceTest, AnInvalidationAHostDidNotConfirmIsAnsweredPendingAndSentAgai
   }
   EXPECT_THAT(Keys(), ElementsAre("ep02", "ep03"));  // Deleted all the same.
   // Queued, and sent again (after a backoff: host2 stayed connected).
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (DirectPaths("host2", "10.0.0.10") > 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  EXPECT_EQ(DirectPaths("host2", "10.0.0.10"), 0u);
+  EXPECT_TRUE(shortcut::testing::PollUntil([&] { return DirectPaths("host2", "10.0.0.10") == 0; }))
+      << DirectPaths("host2", "10.0.0.10") << " direct paths left on host2";
   EXPECT_EQ(OnIo([&] { return gw_->PendingInvalidations("host2"); }), 0u);
   EXPECT_EQ(OnIo([&] { return gw_->counters().invalidations_resent; }), 1u);
 }

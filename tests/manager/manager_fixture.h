@@ -37,6 +37,7 @@
 #include "src/manager/store.h"
 #include "src/ofconn/target.h"
 #include "tests/ovsdb/ovsdb_server.h"
+#include "tests/support/poll.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
 
@@ -49,16 +50,7 @@ inline std::string ReadSchema() {
   return ss.str();
 }
 
-// Waits (with a deadline) until pred() holds, asking every 10 ms; never a
-// fixed sleep.
-inline bool PollUntil(const std::function<bool()>& pred, int timeout_ms = 10000) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return pred();
-}
+using ::shortcut::testing::PollUntil;  // tests/support/poll.h
 
 class ManagerFixture : public ::testing::Test {
  protected:
