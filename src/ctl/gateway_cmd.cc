@@ -18,6 +18,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "nlohmann/json.hpp"
 #include "shortcut/gateway/v1/gateway.grpc.pb.h"
+#include "src/model/offload.h"
 
 namespace shortcut::ctl {
 namespace {
@@ -201,6 +202,12 @@ int Unary(Client& client, const GatewayCtlOptions& options, Method method, const
   return 0;
 }
 
+std::string OffloadText(const v1::OffloadPolicy& p) {
+  if (p.mode() != v1::OFFLOAD_MODE_THRESHOLD) return "first-packet";
+  model::OffloadPolicy m{model::OffloadMode::kThreshold, p.packets(), p.bytes(), p.window_ms()};
+  return model::FormatOffload(m);
+}
+
 std::string StatsText(const v1::GetStatsResponse& stats) {
   // Every counter the message has, in its order, by reflection: a counter
   // added to the API shows without a change here.
@@ -229,9 +236,35 @@ std::string StatsText(const v1::GetStatsResponse& stats) {
       default:
         value = "?";
     }
+    if (field->is_repeated()) {
+      const int n = reflection->FieldSize(stats, field);
+      value = n == 0 ? "0" : absl::StrCat(n, " (below)");
+    }
     rows.push_back({field->name(), value});
   }
-  return Table(rows);
+  std::string text = Table(rows);
+  if (stats.host_budgets_size() > 0) {
+    std::vector<std::vector<std::string>> hosts = {
+        {"HOST", "BUDGET", "SHARE", "DIRECT-PATHS", "OTHERS", "STALE", "EVICTED", "REFUSED"}};
+    for (const auto& h : stats.host_budgets()) {
+      hosts.push_back({h.host(), std::to_string(h.budget()), std::to_string(h.limit()),
+                       std::to_string(h.direct_paths()), std::to_string(h.others()),
+                       std::to_string(h.stale()), std::to_string(h.evicted()),
+                       std::to_string(h.refused())});
+    }
+    absl::StrAppend(&text, "\n", Table(hosts));
+  }
+  if (stats.vpc_offload_size() > 0) {
+    std::vector<std::vector<std::string>> vpcs = {
+        {"VPC", "VNI", "OFFLOAD", "DIRECT-SETUPS", "GATEWAY-FLOWS", "THRESHOLD-OFFLOADS"}};
+    for (const auto& v : stats.vpc_offload()) {
+      vpcs.push_back({v.vpc(), std::to_string(v.vni()), OffloadText(v.offload()),
+                      std::to_string(v.direct_setups()), std::to_string(v.gateway_flows()),
+                      std::to_string(v.threshold_offloads())});
+    }
+    absl::StrAppend(&text, "\n", Table(vpcs));
+  }
+  return text;
 }
 
 std::string EndpointsText(const v1::ListEndpointsResponse& list) {
@@ -383,6 +416,17 @@ GatewayCli::GatewayCli(CLI::App& app, const ClientTlsOptions* tls) : tls_(tls) {
       "complete-load",
       "Say the gateway holds everything now: its hosts are brought to exactly its state "
       "(a gateway started without a cluster keeps their other rules until then)");
+  set_offload_ = gateway_->add_subcommand(
+      "set-offload", "Set when a VPC's flows get their direct paths (its offload policy)");
+  set_offload_->add_option("VPC", vpc_, "the VPC's id")->required();
+  set_offload_->add_option("--mode", offload_mode_, "first-packet (default) or threshold")
+      ->check(CLI::IsMember({"first-packet", "threshold"}));
+  set_offload_->add_option("--packets", offload_packets_,
+                           "threshold: offload a flow after more than this many packets");
+  set_offload_->add_option("--bytes", offload_bytes_,
+                           "threshold: offload a flow after more than this many bytes");
+  set_offload_->add_option("--window-ms", offload_window_ms_,
+                           "threshold: counted within this many ms (100..600000; default 1000)");
   delete_vpc_ = gateway_->add_subcommand("delete-vpc", "Delete a VPC and its endpoints");
   delete_vpc_->add_option("ID", vpc_, "the VPC's id")->required();
 
@@ -482,6 +526,22 @@ int GatewayCli::Run(std::ostream& out, std::ostream& err) const {
     v1::ListPathsRequest request;
     return Unary<v1::ListPathsRequest, v1::ListPathsResponse>(
         client, o, &v1::Gateway::Stub::ListPaths, request, PathsText, out, err);
+  }
+  if (set_offload_->parsed()) {
+    v1::SetVpcOffloadRequest request;
+    request.set_vpc(vpc_);
+    v1::OffloadPolicy* p = request.mutable_offload();
+    p->set_mode(offload_mode_ == "threshold" ? v1::OFFLOAD_MODE_THRESHOLD
+                                             : v1::OFFLOAD_MODE_FIRST_PACKET);
+    p->set_packets(offload_packets_);
+    p->set_bytes(offload_bytes_);
+    p->set_window_ms(offload_window_ms_);
+    return Unary<v1::SetVpcOffloadRequest, v1::SetVpcOffloadResponse>(
+        client, o, &v1::Gateway::Stub::SetVpcOffload, request,
+        [vpc = vpc_](const v1::SetVpcOffloadResponse&) {
+          return "vpc " + vpc + ": offload policy set\n";
+        },
+        out, err);
   }
   if (complete_load_->parsed()) {
     return Unary<v1::CompleteLoadRequest, v1::CompleteLoadResponse>(

@@ -72,6 +72,7 @@ class GatewayCli {
   CLI::App* paths_;
   CLI::App* delete_vpc_;
   CLI::App* complete_load_;
+  CLI::App* set_offload_;
   CLI::App* delete_network_;
   CLI::App* stats_;
   CLI::App* endpoints_;
@@ -83,6 +84,10 @@ class GatewayCli {
   std::string file_;
   std::string key_;
   std::string vpc_;
+  std::string offload_mode_ = "first-packet";
+  uint64_t offload_packets_ = 0;
+  uint64_t offload_bytes_ = 0;
+  uint32_t offload_window_ms_ = 0;
   std::string network_;
   std::string host_;
   struct EndpointArgs {  // update-endpoint.

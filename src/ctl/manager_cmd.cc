@@ -24,6 +24,7 @@
 #include "shortcut/manager/v1/manager.grpc.pb.h"
 #include "src/ctl/manager_client.h"
 #include "src/ctl/trace_cmd.h"
+#include "src/model/offload.h"
 
 namespace shortcut::ctl {
 namespace {
@@ -102,10 +103,11 @@ std::vector<std::string> HostRow(const v1::Host& h) {
           OrDash(h.openflow()),
           OrDash(h.ovsdb()),
           std::to_string(h.endpoints()),
-          Join(h.clusters())};
+          Join(h.clusters()),
+          h.direct_path_budget() == 0 ? "default" : std::to_string(h.direct_path_budget())};
 }
-const std::vector<std::string> kHostHeader = {"NAME",  "UNDERLAY",  "OPENFLOW",
-                                              "OVSDB", "ENDPOINTS", "CLUSTERS"};
+const std::vector<std::string> kHostHeader = {"NAME",      "UNDERLAY", "OPENFLOW",   "OVSDB",
+                                              "ENDPOINTS", "CLUSTERS", "PATH-BUDGET"};
 
 std::vector<std::string> GatewayRow(const v1::Gateway& g) {
   return {g.name(),
@@ -132,6 +134,23 @@ std::string MoveText(const v1::Vpc& v) {
   return absl::StrCat("to ", v.moving_to(), " (", phase, ")");
 }
 
+std::string OffloadText(const v1::OffloadPolicy& p) {
+  if (p.mode() != v1::OFFLOAD_MODE_THRESHOLD) return "first-packet";
+  return model::FormatOffload(
+      {model::OffloadMode::kThreshold, p.packets(), p.bytes(), p.window_ms()});
+}
+
+// --offload and its thresholds as the API's message.
+v1::OffloadPolicy OffloadArg(const std::string& mode, uint64_t packets, uint64_t bytes,
+                             uint32_t window_ms) {
+  v1::OffloadPolicy p;
+  p.set_mode(mode == "threshold" ? v1::OFFLOAD_MODE_THRESHOLD : v1::OFFLOAD_MODE_FIRST_PACKET);
+  p.set_packets(packets);
+  p.set_bytes(bytes);
+  p.set_window_ms(window_ms);
+  return p;
+}
+
 std::vector<std::string> VpcRow(const v1::Vpc& v) {
   std::vector<std::string> nets;
   for (const auto& n : v.networks()) nets.push_back(n.id());
@@ -141,10 +160,11 @@ std::vector<std::string> VpcRow(const v1::Vpc& v) {
           std::to_string(v.cluster_id()),
           MoveText(v),
           nets.empty() ? "-" : absl::StrJoin(nets, ","),
-          std::to_string(v.endpoints())};
+          std::to_string(v.endpoints()),
+          OffloadText(v.offload())};
 }
 const std::vector<std::string> kVpcHeader = {"ID",     "VNI",      "ROUTER-MAC", "CLUSTER",
-                                             "MOVING", "NETWORKS", "ENDPOINTS"};
+                                             "MOVING", "NETWORKS", "ENDPOINTS",  "OFFLOAD"};
 
 std::vector<std::string> NetworkRow(const v1::Network& n) {
   return {n.vpc(), n.id(), n.ipv4_cidr(), OrDash(n.ipv6_cidr())};
@@ -499,6 +519,8 @@ ManagerCli::ManagerCli(CLI::App& app, CLI::App* host, CLI::App* host_show,
   c->add_option("--underlay-ip", a_.underlay_ip, "its tunnel IPv4 address")->required();
   c->add_option("--openflow", a_.openflow, "its bridge's OpenFlow target (tcp:IP:PORT)");
   c->add_option("--ovsdb", a_.ovsdb, "its OVSDB target (tcp:IP:PORT)");
+  c->add_option("--direct-path-budget", a_.budget,
+                "at most this many direct paths on it (default 0: the gateways' default)");
   c = leaf(host, "unregister", "Unregister a host (refused while endpoints live on it)");
   c->add_option("NAME", a_.name, "the host's name")->required();
   leaf(host, "list", "List the manager's hosts");
@@ -538,6 +560,17 @@ ManagerCli::ManagerCli(CLI::App& app, CLI::App* host, CLI::App* host_show,
   c = leaf(cl, "show", "Show a cluster");
   c->add_option("ID", a_.id, "the cluster's id")->required();
 
+  auto offload_options = [&](CLI::App* cmd) {
+    cmd->add_option("--offload", a_.offload,
+                    "when flows get direct paths: first-packet (default) or threshold")
+        ->check(CLI::IsMember({"first-packet", "threshold"}));
+    cmd->add_option("--offload-packets", a_.offload_packets,
+                    "threshold: after more than this many packets toward one destination");
+    cmd->add_option("--offload-bytes", a_.offload_bytes,
+                    "threshold: after more than this many bytes");
+    cmd->add_option("--offload-window-ms", a_.offload_window_ms,
+                    "threshold: counted within this many ms (100..600000; default 1000)");
+  };
   CLI::App* vpc = group("vpc", "VPCs");
   c = leaf(vpc, "create", "Create a VPC with its networks");
   c->add_option("ID", a_.vpc, "the VPC's id")->required();
@@ -545,6 +578,10 @@ ManagerCli::ManagerCli(CLI::App& app, CLI::App* host, CLI::App* host_show,
   c->add_option("--router-mac", a_.router_mac, "the MAC answering its ARP requests")->required();
   c->add_option("--cluster", a_.cluster, "its cluster (default: the one with the most room)");
   c->add_option("--network", a_.networks, "a network: ID=IPV4-CIDR[,IPV6-CIDR] (repeatable)");
+  offload_options(c);
+  c = leaf(vpc, "update", "Change a VPC's offload policy");
+  c->add_option("ID", a_.vpc, "the VPC's id")->required();
+  offload_options(c);
   c = leaf(vpc, "delete", "Delete a VPC with its networks and endpoints");
   c->add_option("ID", a_.vpc, "the VPC's id")->required();
   c = leaf(vpc, "list", "List VPCs");
@@ -680,6 +717,7 @@ int ManagerCli::Run(std::ostream& out, std::ostream& err) const {
     r.mutable_host()->set_underlay_ip(a.underlay_ip);
     r.mutable_host()->set_openflow(a.openflow);
     r.mutable_host()->set_ovsdb(a.ovsdb);
+    r.mutable_host()->set_direct_path_budget(a.budget);
     return Unary(client, j, &Stub::RegisterHost, r, said("host " + a.name + " registered"), out,
                  err);
   }
@@ -803,6 +841,11 @@ int ManagerCli::Run(std::ostream& out, std::ostream& err) const {
     v->set_vni(a.vni);
     v->set_router_mac(a.router_mac);
     v->set_cluster_id(a.cluster);
+    if (a.offload != "first-packet" || a.offload_packets != 0 || a.offload_bytes != 0 ||
+        a.offload_window_ms != 0) {
+      *v->mutable_offload() =
+          OffloadArg(a.offload, a.offload_packets, a.offload_bytes, a.offload_window_ms);
+    }
     for (const std::string& n : a.networks) {
       absl::Status s = ParseNetworkArg(n, v->add_networks());
       if (!s.ok()) return InputError(std::string(s.message()), err);
@@ -811,6 +854,19 @@ int ManagerCli::Run(std::ostream& out, std::ostream& err) const {
         client, j, &Stub::CreateVpc, r,
         [](const v1::Vpc& v) {
           return absl::StrCat("vpc ", v.id(), " created on cluster ", v.cluster_id(), "\n");
+        },
+        out, err);
+  }
+  if (is("vpc update")) {
+    v1::UpdateVpcRequest r;
+    r.mutable_vpc()->set_id(a.vpc);
+    *r.mutable_vpc()->mutable_offload() =
+        OffloadArg(a.offload, a.offload_packets, a.offload_bytes, a.offload_window_ms);
+    r.mutable_update_mask()->add_paths("offload");
+    return Unary(
+        client, j, &Stub::UpdateVpc, r,
+        [](const v1::Vpc& v) {
+          return absl::StrCat("vpc ", v.id(), ": offload ", OffloadText(v.offload()), "\n");
         },
         out, err);
   }

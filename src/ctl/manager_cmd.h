@@ -89,6 +89,10 @@ class ManagerCli {
     std::string dst, proto = "icmp";  // trace.
     uint32_t dport = 0;
     bool live = false;
+    std::string offload = "first-packet";  // vpc create/update.
+    uint64_t offload_packets = 0, offload_bytes = 0;
+    uint32_t offload_window_ms = 0;
+    uint32_t budget = 0;              // host register.
     std::vector<std::string> appctl;  // NODE=PATH.
   };
 

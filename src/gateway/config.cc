@@ -87,10 +87,11 @@ absl::StatusOr<DaemonConfig> ParseDaemonConfig(const std::string& text) {
   if (!json->is_object()) return Invalid("the configuration must be a JSON object");
   for (const auto& [key, value] : json->items()) {
     if (key != "listen" && key != "cluster" && key != "log_level" && key != "bridge" &&
-        key != "direct_idle_timeout" && key != "metrics" && key != "tls" && key != "ssl") {
+        key != "direct_idle_timeout" && key != "metrics" && key != "tls" && key != "ssl" &&
+        key != "direct_path_budget") {
       return Invalid(absl::StrCat("unknown field '", key,
                                   "' (known: listen, cluster, bridge, direct_idle_timeout, "
-                                  "metrics, log_level, tls, ssl)"));
+                                  "direct_path_budget, metrics, log_level, tls, ssl)"));
     }
   }
   DaemonConfig config;
@@ -116,6 +117,33 @@ absl::StatusOr<DaemonConfig> ParseDaemonConfig(const std::string& text) {
       return Invalid("direct_idle_timeout: must be a number of seconds in 1..65535");
     }
     config.direct_idle_timeout_s = idle->get<uint16_t>();
+  }
+  if (auto budget = json->find("direct_path_budget"); budget != json->end()) {
+    if (!budget->is_object()) {
+      return Invalid("direct_path_budget: must be an object {\"paths\": N, \"action\": ...}");
+    }
+    for (const auto& [key, value] : budget->items()) {
+      if (key == "paths") {
+        if (!value.is_number_unsigned() || value.get<uint64_t>() > 10000000) {
+          return Invalid("direct_path_budget.paths: must be a number in 0..10000000 (0: none)");
+        }
+        config.direct_path_budget = value.get<uint32_t>();
+      } else if (key == "action") {
+        if (!value.is_string() || (value != "evict" && value != "refuse")) {
+          return Invalid("direct_path_budget.action: must be \"evict\" or \"refuse\"");
+        }
+        config.budget_refuse = value == "refuse";
+      } else if (key == "scan_ms") {
+        if (!value.is_number_unsigned() || value.get<uint64_t>() < 50 ||
+            value.get<uint64_t>() > 600000) {
+          return Invalid("direct_path_budget.scan_ms: must be a number of ms in 50..600000");
+        }
+        config.budget_scan_ms = value.get<uint32_t>();
+      } else {
+        return Invalid(absl::StrCat("direct_path_budget: unknown field '", key,
+                                    "' (known: paths, action, scan_ms)"));
+      }
+    }
   }
   if (auto metrics = json->find("metrics"); metrics != json->end()) {
     if (!metrics->is_string()) return Invalid("metrics: must be a string (IP:PORT)");

@@ -5,6 +5,10 @@
 //               "ovsdb": "unix:/abs/db.sock",         own OVS, its data plane)
 //               "packet_in_rate": 10000},             (packet-ins per second)
 //    "direct_idle_timeout": 60,                 (optional, seconds)
+//    "direct_path_budget": {"paths": 1000,      (optional: hosts' default
+//                           "action": "evict",   budget of direct paths, 0:
+//                           "scan_ms": 1000},    none; evict or refuse beyond
+//                                                it; how often hosts are read)
 //    "metrics": "127.0.0.1:9101",               (optional: Prometheus' scrape
 //                                                endpoint, GET /metrics)
 //    "log_level": "info",                       (optional)
@@ -49,6 +53,9 @@ struct DaemonConfig {
   std::optional<v1::SetClusterRequest> cluster;  // Nullopt: set over the API.
   std::optional<BridgeConfig> bridge;
   uint16_t direct_idle_timeout_s = 60;
+  uint32_t direct_path_budget = 0;
+  bool budget_refuse = false;  // False: evict the least recently used.
+  uint32_t budget_scan_ms = 1000;
   std::string metrics;  // IP:PORT of the metrics endpoint; empty: none.
   spdlog::level::level_enum log_level = spdlog::level::info;
   std::optional<tls::GrpcTls> tls;      // Nullopt: insecure gRPC.

@@ -10,6 +10,7 @@
 #include "spdlog/spdlog.h"
 #include "src/gateway/api_views.h"
 #include "src/gateway/metrics.h"
+#include "src/gateway/offload_stats.h"
 #include "src/ofconn/ssl.h"
 #include "src/tls/tls.h"
 
@@ -33,7 +34,12 @@ Daemon::Daemon(DaemonConfig config, Options options)
   options_.gateway.wait_for_load = !config_.cluster.has_value();
   gateway_ = std::make_unique<Gateway>(io_.get_executor(), options_.gateway);
   service_ = std::make_unique<GatewayService>(io_.get_executor(), gateway_.get(), options_.service);
+  options_.forwarder.direct_path_budget = config_.direct_path_budget;
+  options_.forwarder.budget_action =
+      config_.budget_refuse ? PathBudget::Action::kRefuse : PathBudget::Action::kEvict;
+  options_.forwarder.budget_scan_ms = config_.budget_scan_ms;
   forwarder_ = std::make_unique<Forwarder>(io_.get_executor(), *gateway_, options_.forwarder);
+  forwarder_->Start();
   service_->set_stats_hook([this](v1::GetStatsResponse& stats) { FillStats(stats); });
   service_->set_paths_hook([this](v1::ListPathsResponse& paths) { FillPaths(paths); });
   GatewayMetrics m;
@@ -61,6 +67,12 @@ void Daemon::FillStats(v1::GetStatsResponse& stats) const {
   stats.set_setup_p50_us(forwarder_->SetupPercentileUs(50));
   stats.set_setup_p99_us(forwarder_->SetupPercentileUs(99));
   stats.set_invalidations(gateway_->counters().invalidations);
+  stats.set_threshold_offloads(f.threshold_offloads);
+  stats.set_paths_evicted(f.paths_evicted);
+  stats.set_paths_refused(f.paths_refused);
+  stats.set_budget_read_failures(f.budget_read_failures);
+  stats.set_threshold_reads(f.count_reads);
+  FillOffloadStats(*gateway_, *forwarder_, stats);
   if (bridge_) {
     stats.set_bridge_flows(bridge_->desired_flows());
     stats.set_bridge_in_sync(bridge_->in_sync());

@@ -4,11 +4,15 @@
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"
+#include "src/model/offload.h"
 #include "src/packet/packet.h"
+#include "src/pipeline/gateway_pipeline.h"
 #include "src/pipeline/pipeline.h"
 
 namespace shortcut::gateway {
@@ -31,18 +35,41 @@ int64_t UnixMs() {
 }  // namespace
 
 Forwarder::Forwarder(asio::any_io_executor ex, Gateway& gateway, Options options)
-    : ex_(ex), gw_(gateway), options_(options), round_done_(ex) {}
+    : ex_(ex), gw_(gateway), options_(options), round_done_(ex), budget_(options.budget_action) {}
+
+Forwarder::~Forwarder() { *alive_ = false; }
+
+void Forwarder::RefreshCluster() {
+  if (cluster_version_ == gw_.cluster_version()) return;
+  programmers_.clear();
+  const ClusterConfig& c = gw_.cluster();
+  for (const Host& h : c.hosts) {
+    auto ip = ParseIpv4(h.underlay_ipv4);
+    if (!ip) continue;
+    HostProgrammer* p = gw_.programmer(h.name);
+    if (p != nullptr) programmers_[*ip] = p;
+    budget_.SetBudget(
+        *ip, h.direct_path_budget != 0 ? h.direct_path_budget : options_.direct_path_budget);
+  }
+  // Tags: each member's tunnel ofport (MemberOfports: name order) less the
+  // shared tunnel port's.
+  std::vector<ClusterMember> members = c.members;
+  std::sort(members.begin(), members.end(),
+            [](const ClusterMember& a, const ClusterMember& b) { return a.name < b.name; });
+  std::vector<uint32_t> ofports = MemberOfports(members);
+  absl::flat_hash_set<uint16_t> serving;
+  tag_ = 0;
+  for (size_t i = 0; i < members.size() && i < ofports.size(); ++i) {
+    const auto tag = static_cast<uint16_t>(ofports[i] - pipeline::kTunnelOfport);
+    if (members[i].name == c.self) tag_ = tag;
+    if (!members[i].standby) serving.insert(tag);
+  }
+  budget_.SetMembers(tag_, std::move(serving));
+  cluster_version_ = gw_.cluster_version();
+}
 
 HostProgrammer* Forwarder::ProgrammerOf(Ipv4 underlay) {
-  if (cluster_version_ != gw_.cluster_version()) {
-    programmers_.clear();
-    for (const Host& h : gw_.cluster().hosts) {
-      auto ip = ParseIpv4(h.underlay_ipv4);
-      HostProgrammer* p = gw_.programmer(h.name);
-      if (ip && p != nullptr) programmers_[*ip] = p;
-    }
-    cluster_version_ = gw_.cluster_version();
-  }
+  RefreshCluster();
   auto it = programmers_.find(underlay);
   return it == programmers_.end() ? nullptr : it->second;
 }
@@ -93,6 +120,35 @@ std::optional<Forwarder::Queued> Forwarder::Classify(const of::PacketIn& pin) {
     return std::nullopt;
   }
   Millis now = options_.clock->NowMs();
+  s.src_underlay = src->host_underlay;
+  s.dst_underlay = dst->host_underlay;
+  std::optional<model::OffloadPolicy> policy = gw_.OffloadOf(s.vni);
+  GatewayBridge* bridge = gw_.bridge();
+  if (policy && policy->mode == model::OffloadMode::kThreshold && bridge != nullptr) {
+    // Counted in the data plane: the counting flow carries the flow (no more
+    // copies) until PollThresholds sees it cross.
+    pipeline::CountFlowKey ck{s.key.src_host, s.vni, s.dst_ip};
+    if (counter_.Tracked(ck)) {
+      ++counters_.counting;
+      return std::nullopt;
+    }
+    if (Recent(s.key, now)) {
+      ++counters_.merged;
+      return std::nullopt;
+    }
+    const uint32_t window_s = (model::OffloadWindowMs(*policy) + 999) / 1000;
+    const auto idle = static_cast<uint16_t>(std::min<uint32_t>(
+        0xffff, std::max<uint32_t>(options_.count_idle_timeout_s, 2 * window_s)));
+    counter_.Track(ck, s.src_ip, now);
+    bridge->AddCountFlow(s.vni, s.key.src_host, s.dst_ip, s.dst_underlay, idle);
+    ++counters_.counts_started;
+    ++vpc_counters_[s.vni].counts_started;
+    return std::nullopt;
+  }
+  return Enqueue(std::move(s), now);
+}
+
+std::optional<Forwarder::Queued> Forwarder::Enqueue(Setup s, Millis now) {
   // Only the packet-in's own key counts: covered as a setup's forward key
   // (a duplicate) or as its reverse one (a reply that reached the gateway
   // before the reverse path reached its host). A setup that merely shares
@@ -106,8 +162,6 @@ std::optional<Forwarder::Queued> Forwarder::Classify(const of::PacketIn& pin) {
     ++counters_.shed;
     return std::nullopt;
   }
-  s.src_underlay = src->host_underlay;
-  s.dst_underlay = dst->host_underlay;
   s.src = ProgrammerOf(s.src_underlay);
   s.dst = ProgrammerOf(s.dst_underlay);
   s.start_us = NowUs();
@@ -158,11 +212,22 @@ asio::awaitable<void> Forwarder::Pump() {
     // Per host: its flow_mods of this round, then one send each, all hosts
     // at once.
     absl::flat_hash_map<HostProgrammer*, std::vector<of::FlowMod>> mods;
-    for (const Setup& s : batch) {
+    const Millis now = options_.clock->NowMs();
+    RefreshCluster();
+    for (Setup& s : batch) {
       if (s.src == nullptr || s.dst == nullptr) continue;
-      mods[s.src].push_back(pipeline::DirectPathAdd(s.vni, s.dst_ip, s.dst_underlay, idle));
-      mods[s.dst].push_back(pipeline::DirectPathAdd(s.vni, s.src_ip, s.src_underlay, idle));
+      std::vector<of::FlowMod>& to_src = mods[s.src];
+      s.installed_fwd = AdmitPath(s.src_underlay, s.vni, s.dst_ip, now, to_src);
+      if (s.installed_fwd) {
+        to_src.push_back(pipeline::DirectPathAdd(s.vni, s.dst_ip, s.dst_underlay, idle, tag_));
+      }
+      std::vector<of::FlowMod>& to_dst = mods[s.dst];
+      s.installed_rev = AdmitPath(s.dst_underlay, s.vni, s.src_ip, now, to_dst);
+      if (s.installed_rev) {
+        to_dst.push_back(pipeline::DirectPathAdd(s.vni, s.src_ip, s.src_underlay, idle, tag_));
+      }
     }
+    absl::erase_if(mods, [](const auto& kv) { return kv.second.empty(); });
     absl::flat_hash_map<HostProgrammer*, absl::Status> results;
     size_t pending = mods.size();
     for (auto& [host, list] : mods) {
@@ -178,9 +243,9 @@ asio::awaitable<void> Forwarder::Pump() {
       absl::Status status;
       if (s.src == nullptr || s.dst == nullptr) {
         status = absl::FailedPreconditionError("no OpenFlow session to the host");
-      } else if (!results[s.src].ok()) {
+      } else if (s.installed_fwd && !results[s.src].ok()) {
         status = results[s.src];
-      } else {
+      } else if (s.installed_rev) {
         status = results[s.dst];
       }
       Complete(s, status);
@@ -198,8 +263,13 @@ void Forwarder::Complete(const Setup& s, const absl::Status& status) {
     if (it != covered_.end() && --it->second == 0) covered_.erase(it);
   }
   const int64_t now_us = NowUs();
-  if (status.ok()) {
+  if (status.ok() && !s.installed_fwd && !s.installed_rev) {
+    // Both paths refused by their hosts' budgets: the flow stays on the
+    // gateways; the merge window keeps its copies from retrying at once.
+    confirmed_[s.key] = options_.clock->NowMs();
+  } else if (status.ok()) {
     ++counters_.setups;
+    ++vpc_counters_[s.vni].setups;
     confirmed_[s.key] = options_.clock->NowMs();
     confirmed_[Reverse(s)] = options_.clock->NowMs();
     ForgetOld(options_.clock->NowMs());
@@ -241,6 +311,125 @@ void Forwarder::ForgetOld(Millis now) {
   absl::erase_if(confirmed_,
                  [&](const auto& kv) { return now - kv.second >= options_.merge_window_ms; });
   swept_size_ = std::max(confirmed_.size(), kMinSweep / 2);
+}
+
+bool Forwarder::AdmitPath(Ipv4 host, uint32_t vni, Ipv4 dst, Millis now,
+                          std::vector<of::FlowMod>& mods) {
+  if (!budget_.Limited(host)) return true;
+  PathBudget::Decision d = budget_.Admit(host, {vni, dst}, now);
+  if (d.evict) {
+    mods.push_back(pipeline::DirectPathEvict(d.evict->vni, d.evict->dst, tag_));
+    ++counters_.paths_evicted;
+  }
+  if (!d.install) ++counters_.paths_refused;
+  return d.install;
+}
+
+void Forwarder::Start() {
+  asio::co_spawn(ex_, Every(&Forwarder::ThresholdPeriod, true, alive_), asio::detached);
+  asio::co_spawn(ex_, Every(&Forwarder::BudgetPeriod, false, alive_), asio::detached);
+}
+
+Millis Forwarder::ThresholdPeriod() const {
+  // A quarter of the shortest window: a flow is judged over its window
+  // give or take a quarter.
+  const uint32_t w = gw_.MinThresholdWindowMs();
+  if (w == 0) return 1000;
+  return std::clamp<Millis>(w / 4, 25, 1000);
+}
+
+asio::awaitable<void> Forwarder::Every(Millis (Forwarder::*period)() const, bool thresholds,
+                                       std::shared_ptr<bool> alive) {
+  asio::steady_timer timer(ex_);
+  while (*alive) {
+    timer.expires_after(std::chrono::milliseconds((this->*period)()));
+    co_await timer.async_wait(asio::use_awaitable);
+    if (!*alive) co_return;
+    if (thresholds) {
+      (void)co_await PollThresholds();  // Counted; the next poll tries again.
+    } else {
+      co_await ScanBudgets();
+    }
+  }
+}
+
+asio::awaitable<absl::Status> Forwarder::PollThresholds() {
+  GatewayBridge* bridge = gw_.bridge();
+  if (bridge == nullptr || counter_.size() == 0) co_return absl::OkStatus();
+  std::shared_ptr<bool> alive = alive_;
+  const uint64_t begun = counter_.BeginRead();
+  auto flows = co_await bridge->DumpCountFlows();
+  if (!*alive) co_return absl::CancelledError("forwarder gone");
+  if (!flows.ok()) {
+    ++counters_.count_read_failures;
+    co_return flows.status();
+  }
+  ++counters_.count_reads;
+  std::vector<OffloadCounter::Read> reads;
+  reads.reserve(flows->size());
+  for (const of::FlowStats& f : *flows) {
+    if (auto key = pipeline::ParseCountFlow(f))
+      reads.push_back({*key, f.packet_count, f.byte_count});
+  }
+  const Millis now = options_.clock->NowMs();
+  std::vector<OffloadCounter::Crossed> crossed =
+      counter_.EndRead(begun, reads, now, [this](uint32_t vni) { return gw_.OffloadOf(vni); });
+  const GatewayDb& db = gw_.db();
+  for (const OffloadCounter::Crossed& c : crossed) {
+    auto dst = db.LookupByVniIp(c.key.vni, c.key.dst_ipv4);
+    auto src = db.LookupByVniIp(c.key.vni, c.src_ip);
+    if (!dst || !src || src->host_underlay != c.key.src_host ||
+        dst->host_underlay == src->host_underlay) {
+      counter_.Untrack(c.key);  // Moved or gone: the next packet-in starts afresh.
+      continue;
+    }
+    Setup s;
+    s.vni = c.key.vni;
+    s.src_ip = c.src_ip;
+    s.dst_ip = c.key.dst_ipv4;
+    s.key = Key{c.key.src_host, s.vni, s.dst_ip};
+    s.src_underlay = src->host_underlay;
+    s.dst_underlay = dst->host_underlay;
+    ++counters_.threshold_offloads;
+    ++vpc_counters_[s.vni].threshold_offloads;
+    (void)Enqueue(std::move(s), now);
+  }
+  co_return absl::OkStatus();
+}
+
+asio::awaitable<void> Forwarder::ScanBudgets() {
+  RefreshCluster();
+  std::shared_ptr<bool> alive = alive_;
+  for (Ipv4 host : budget_.Hosts()) {
+    std::optional<PathBudget::HostView> view = budget_.View(host);
+    if (!view || (view->own == 0 && view->reads > 0)) continue;
+    HostProgrammer* p = ProgrammerOf(host);
+    if (p == nullptr || !p->connected()) continue;
+    const uint64_t begun = budget_.BeginRead(host);
+    auto flows = co_await p->DumpDirectPaths();
+    if (!*alive) co_return;
+    if (!flows.ok()) {
+      ++counters_.budget_read_failures;
+      continue;
+    }
+    ++counters_.budget_reads;
+    std::vector<PathBudget::ReadPath> paths;
+    paths.reserve(flows->size());
+    for (const of::FlowStats& f : *flows) {
+      if ((f.cookie & pipeline::kCookieKindMask) != pipeline::kCookieDirect) continue;
+      const of::FieldMatch* dst = f.match.Find(of::Field::kIpv4Dst);
+      if (dst == nullptr) continue;
+      paths.push_back(
+          {{static_cast<uint32_t>(f.cookie & 0xffffff), static_cast<Ipv4>(dst->ValueU64())},
+           pipeline::DirectPathTag(f.cookie),
+           f.packet_count});
+    }
+    budget_.EndRead(host, begun, paths, options_.clock->NowMs());
+  }
+}
+
+asio::awaitable<void> Forwarder::Drain() {
+  while (in_flight_ > 0) co_await round_done_.Wait();
 }
 
 int64_t Forwarder::SetupPercentileUs(double p) const {

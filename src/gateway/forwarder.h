@@ -29,6 +29,22 @@
 // classification and two encodings, not coroutines or round trips. A host
 // batch that fails fails the setups that touched that host.
 //
+// Offload policy (model::OffloadPolicy, per VPC): `first-packet` sets up a
+// flow's direct path on its first packet-in, as above. `threshold` puts a
+// counting flow on the gateway's bridge instead (OffloadCounter: the
+// gateways carry the flow, with no more copies to the daemon) and sets up
+// the direct path once a read of the counting flows (PollThresholds, every
+// quarter window) shows more than the VPC's packets or bytes within its
+// window; a flow below it stays on the gateways until it idles out.
+//
+// Host budgets (PathBudget): on a host with a budget, each path a round
+// would install is admitted first; at this gateway's share, the least
+// recently used of its own paths there is evicted in the same batch, or
+// the path is refused (the flow stays on the gateways). ScanBudgets reads
+// the hosts' direct paths and their counters every `budget_scan_ms`. The
+// direct paths this gateway installs carry its tag (its tunnel port's
+// ofport less pipeline::kTunnelOfport).
+//
 // Thread-safety: none; the executor given at construction, like Gateway.
 #pragma once
 
@@ -46,6 +62,8 @@
 #include "absl/status/status.h"
 #include "src/common/clock.h"
 #include "src/gateway/gateway.h"
+#include "src/gateway/offload_counter.h"
+#include "src/gateway/path_budget.h"
 #include "src/ofconn/signal.h"
 #include "src/openflow/message.h"
 
@@ -58,6 +76,14 @@ class Forwarder {
     Millis merge_window_ms = 1000;
     size_t recent_paths = 256;                 // Setups kept for ListPaths.
     const Clock* clock = &SystemClock::Get();  // The merge window's time.
+    // Host budgets: D of hosts whose Host::direct_path_budget is 0 (0: no
+    // budget), what a path beyond a full share does, how often hosts'
+    // direct paths are read.
+    uint32_t direct_path_budget = 0;
+    PathBudget::Action budget_action = PathBudget::Action::kEvict;
+    Millis budget_scan_ms = 1000;
+    // Counting flows idle out after max(this, 2 windows).
+    uint16_t count_idle_timeout_s = 10;
   };
   struct Counters {
     uint64_t packet_ins = 0;
@@ -70,6 +96,23 @@ class Forwarder {
     uint64_t shed = 0;
     uint64_t setups = 0;  // Both paths confirmed.
     uint64_t failures = 0;
+    // Threshold policy.
+    uint64_t counting = 0;            // Packet-ins of flows already being counted.
+    uint64_t counts_started = 0;      // Counting flows asked for.
+    uint64_t threshold_offloads = 0;  // Flows that crossed their threshold.
+    uint64_t count_reads = 0;
+    uint64_t count_read_failures = 0;
+    // Host budgets.
+    uint64_t paths_evicted = 0;
+    uint64_t paths_refused = 0;  // Paths not installed: their host's share was full.
+    uint64_t budget_reads = 0;
+    uint64_t budget_read_failures = 0;
+  };
+  // Per VPC (VNI): flows given direct paths, and flows the gateways carry.
+  struct VpcCounters {
+    uint64_t setups = 0;
+    uint64_t threshold_offloads = 0;
+    uint64_t counts_started = 0;
   };
   // One direct-path setup, for operators (shortcutctl gateway paths).
   struct PathRecord {
@@ -84,6 +127,19 @@ class Forwarder {
   };
 
   Forwarder(asio::any_io_executor ex, Gateway& gateway, Options options);
+  ~Forwarder();
+
+  // Runs PollThresholds and ScanBudgets periodically (the daemon; tests
+  // call them directly).
+  void Start();
+  // One read of the gateway bridge's counting flows; the flows that crossed
+  // their threshold are queued for setup.
+  asio::awaitable<absl::Status> PollThresholds();
+  // One read of every budgeted host's direct paths (hosts where this
+  // gateway has paths, or never read).
+  asio::awaitable<void> ScanBudgets();
+  // Waits until no setup is queued or in a round.
+  asio::awaitable<void> Drain();
 
   // Takes one packet-in; the setup (if any) runs on its own.
   void OnPacketIn(const of::PacketIn& pin);
@@ -91,6 +147,11 @@ class Forwarder {
   asio::awaitable<absl::Status> Handle(of::PacketIn pin);
 
   const Counters& counters() const { return counters_; }
+  const absl::flat_hash_map<uint32_t, VpcCounters>& vpc_counters() const { return vpc_counters_; }
+  // Flows the gateways carry while counting, per VNI.
+  absl::flat_hash_map<uint32_t, uint64_t> CountingPerVni() const { return counter_.PerVni(); }
+  // As of the last round or scan (budgets follow the cluster there).
+  const PathBudget& budget() const { return budget_; }
   // Setups queued or in a round.
   size_t in_flight() const { return in_flight_; }
   const std::deque<PathRecord>& recent() const { return recent_; }
@@ -117,7 +178,9 @@ class Forwarder {
     Ipv4 src_ip = 0, dst_ip = 0, src_underlay = 0, dst_underlay = 0;
     uint32_t vni = 0;
     int64_t start_us = 0;
-    uint64_t round = 0;  // The pump round that completes it.
+    uint64_t round = 0;         // The pump round that completes it.
+    bool installed_fwd = true;  // False: refused by the host's budget.
+    bool installed_rev = true;
   };
   struct Queued {
     Key key;
@@ -126,6 +189,15 @@ class Forwarder {
   // Decides what to do with a packet-in: nullopt when nothing is to be set
   // up; else the setup is queued.
   std::optional<Queued> Classify(const of::PacketIn& pin);
+  // Queues a classified setup (bounded, merged); nullopt when not queued.
+  std::optional<Queued> Enqueue(Setup s, Millis now);
+  // Admits a path on `host` against its budget; adds the eviction to `mods`.
+  bool AdmitPath(Ipv4 host, uint32_t vni, Ipv4 dst, Millis now, std::vector<of::FlowMod>& mods);
+  void RefreshCluster();
+  asio::awaitable<void> Every(Millis (Forwarder::*period)() const, bool thresholds,
+                              std::shared_ptr<bool> alive);
+  Millis ThresholdPeriod() const;
+  Millis BudgetPeriod() const { return options_.budget_scan_ms; }
   asio::awaitable<void> Pump();
   void Complete(const Setup& s, const absl::Status& status);
   void ForgetOld(Millis now);
@@ -160,6 +232,11 @@ class Forwarder {
   size_t setup_next_ = 0;
   size_t swept_size_ = 0;
   Counters counters_;
+  absl::flat_hash_map<uint32_t, VpcCounters> vpc_counters_;
+  OffloadCounter counter_;
+  PathBudget budget_;
+  uint16_t tag_ = 0;  // This gateway's tag on the direct paths it installs.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace shortcut::gateway

@@ -16,6 +16,8 @@
 #include "absl/strings/str_join.h"
 #include "spdlog/spdlog.h"
 #include "src/common/fatal.h"
+#include "src/common/status_macros.h"
+#include "src/model/offload.h"
 
 namespace shortcut::gateway {
 namespace {
@@ -306,9 +308,45 @@ void Gateway::ReleaseUndesignated() {
 }
 
 absl::Status Gateway::AddVpc(const Vpc& vpc, const std::vector<Network>& networks) {
+  RETURN_IF_ERROR(model::ValidateOffload(vpc.offload, "vpc.offload"));
   absl::Status s = db_.AddVpc(vpc, networks);
-  if (s.ok() && bridge_) bridge_->PutVpc(vpc.vni);
+  if (!s.ok()) return s;
+  if (bridge_) bridge_->PutVpc(vpc.vni);
+  if (vpc.offload != model::OffloadPolicy{}) offload_[vpc.vni] = vpc.offload;
   return s;
+}
+
+absl::Status Gateway::SetVpcOffload(const std::string& vpc, const model::OffloadPolicy& policy) {
+  RETURN_IF_ERROR(model::ValidateOffload(policy, "offload"));
+  std::optional<VpcView> view = db_.FindVpc(vpc);
+  if (!view) return absl::NotFoundError(absl::StrCat("vpc '", vpc, "' not found"));
+  const bool was_threshold = OffloadOf(view->vni)->mode == model::OffloadMode::kThreshold;
+  if (policy == model::OffloadPolicy{}) {
+    offload_.erase(view->vni);
+  } else {
+    offload_[view->vni] = policy;
+  }
+  if (was_threshold && policy.mode != model::OffloadMode::kThreshold && bridge_) {
+    bridge_->RemoveCountFlowsOfVpc(view->vni);
+  }
+  return absl::OkStatus();
+}
+
+std::optional<model::OffloadPolicy> Gateway::OffloadOf(uint32_t vni) const {
+  auto it = offload_.find(vni);
+  if (it != offload_.end()) return it->second;
+  if (!db_.FindVpcByVni(vni)) return std::nullopt;
+  return model::OffloadPolicy{};
+}
+
+uint32_t Gateway::MinThresholdWindowMs() const {
+  uint32_t min = 0;
+  for (const auto& [vni, p] : offload_) {
+    if (p.mode != model::OffloadMode::kThreshold) continue;
+    const uint32_t w = model::OffloadWindowMs(p);
+    if (min == 0 || w < min) min = w;
+  }
+  return min;
 }
 
 bool Gateway::HostWhole(const std::string& host) const {
@@ -509,6 +547,7 @@ asio::awaitable<absl::StatusOr<size_t>> Gateway::DeleteVpc(std::string id, bool 
   const bool standby = Standby(id);
   auto removal = db_.DeleteVpc(id);
   if (!removal.ok()) co_return removal.status();
+  offload_.erase(removal->vni);
   MirrorRemoval(*removal, true);
   // A standby VPC had no rules on any host, and its direct paths are the
   // serving cluster's concern.
@@ -563,14 +602,18 @@ asio::awaitable<absl::Status> Gateway::LoadVpc(Vpc vpc, std::vector<Network> net
                                                         "' being loaded"));
     }
   }
+  absl::Status valid = model::ValidateOffload(vpc.offload, "vpc.offload");
+  if (!valid.ok()) co_return valid;
   absl::Status added = db_.AddVpc(vpc, networks);
   if (!added.ok()) co_return added;
+  if (vpc.offload != model::OffloadPolicy{}) offload_[vpc.vni] = vpc.offload;
   absl::Status loaded = db_.AddEndpoints(endpoints);
   if (!loaded.ok()) {
     // All or nothing: the endpoints left nothing behind, and the VPC, still
     // empty, goes again. No host held it, so no host needs programming.
     auto removed = db_.DeleteVpc(vpc.id);
     if (!removed.ok() || !removed->endpoints.empty()) Fatal("LoadVpc: rollback of " + vpc.id);
+    offload_.erase(vpc.vni);
     co_return loaded;
   }
   if (bridge_) {

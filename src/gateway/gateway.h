@@ -219,6 +219,15 @@ class Gateway {
   // pending), the flag changed all the same. The same value again changes
   // and sends nothing. NotFound for an unknown VPC.
   asio::awaitable<absl::Status> SetVpcStandby(std::string vpc, bool standby);
+  // The VPC's offload policy (model::ValidateOffload: InvalidArgument;
+  // NotFound for an unknown VPC). Leaving `threshold`, the VPC's counting
+  // flows go from the gateway's bridge, so its flows come back to the
+  // forwarder and get their direct paths.
+  absl::Status SetVpcOffload(const std::string& vpc, const model::OffloadPolicy& policy);
+  // The policy of the VPC of `vni`; nullopt: no such VPC.
+  std::optional<model::OffloadPolicy> OffloadOf(uint32_t vni) const;
+  // Smallest window among the VPCs with a threshold policy; 0: none.
+  uint32_t MinThresholdWindowMs() const;
   // More endpoints of existing VPCs, all or nothing (GatewayDb::AddEndpoints);
   // then their hosts are programmed (pending on error, as UpdateEndpoint),
   // those of standby VPCs' endpoints excepted.
@@ -246,6 +255,7 @@ class Gateway {
   // Direct-path deletes queued for `host`, not confirmed by it yet.
   size_t PendingInvalidations(const std::string& host) const;
   const GatewayBridge* bridge() const { return bridge_.get(); }
+  GatewayBridge* bridge() { return bridge_.get(); }
   // The OVSDB side of `host` (nullptr: no OVSDB target), and of this gateway.
   const NodeOvsdb* node(const std::string& host) const {
     auto it = nodes_.find(host);
@@ -342,6 +352,8 @@ class Gateway {
   Options options_;
   GatewayDb db_;
   std::shared_ptr<GatewayBridge> bridge_;
+  // VNI → offload policy of the VPCs whose policy is not the default.
+  absl::flat_hash_map<uint32_t, model::OffloadPolicy> offload_;
   std::map<std::string, std::shared_ptr<NodeOvsdb>> nodes_;  // By host name.
   std::shared_ptr<NodeOvsdb> own_node_;
   ClusterConfig cluster_;

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"
 #include "src/common/fatal.h"
+#include "src/gateway/flow_dump.h"
 
 namespace shortcut::gateway {
 namespace {
@@ -103,12 +104,17 @@ void GatewayBridge::PutVpc(uint32_t vni) {
 void GatewayBridge::RemoveVpc(uint32_t vni) {
   reconcile::FlowKey key = pipeline::GatewayVpcKey(vni);
   if (desired_.RemoveFlow(key)) Change(pipeline::GatewayFlowDelete(key));
+  RemoveCountFlowsOfVpc(vni);
 }
 
 void GatewayBridge::PutEndpoint(uint32_t vni, uint32_t ipv4, uint32_t host_ip) {
   reconcile::FlowEntry f = pipeline::GatewayEndpointFlow(vni, ipv4, host_ip);
   const reconcile::FlowEntry* have = desired_.FindFlow(f.key);
   if (have != nullptr && have->SameAs(f)) return;
+  // Moved: counting flows toward it lead to its old host.
+  if (have != nullptr && count_vnis_.contains(vni)) {
+    Change(pipeline::GatewayCountFlowDeleteDst(vni, ipv4));
+  }
   Change(pipeline::GatewayFlowAdd(f));  // An ADD replaces a flow at the same key.
   desired_.AddFlow(std::move(f));
 }
@@ -116,6 +122,25 @@ void GatewayBridge::PutEndpoint(uint32_t vni, uint32_t ipv4, uint32_t host_ip) {
 void GatewayBridge::RemoveEndpoint(uint32_t vni, uint32_t ipv4) {
   reconcile::FlowKey key = pipeline::GatewayEndpointKey(vni, ipv4);
   if (desired_.RemoveFlow(key)) Change(pipeline::GatewayFlowDelete(key));
+  if (count_vnis_.contains(vni)) Change(pipeline::GatewayCountFlowDeleteDst(vni, ipv4));
+}
+
+void GatewayBridge::AddCountFlow(uint32_t vni, uint32_t src_host, uint32_t dst_ipv4,
+                                 uint32_t dst_host, uint16_t idle_timeout_s) {
+  count_vnis_.insert(vni);
+  Change(pipeline::GatewayCountFlowAdd(vni, src_host, dst_ipv4, dst_host, idle_timeout_s));
+}
+
+void GatewayBridge::RemoveCountFlowsOfVpc(uint32_t vni) {
+  if (count_vnis_.erase(vni) == 0) return;
+  Change(pipeline::GatewayCountFlowDeleteVpc(vni));
+}
+
+asio::awaitable<absl::StatusOr<std::vector<of::FlowStats>>> GatewayBridge::DumpCountFlows() {
+  auto self = shared_from_this();
+  std::shared_ptr<ofconn::Connection> conn = session_->connection();
+  if (conn == nullptr) co_return absl::UnavailableError(options_.name + ": not connected");
+  co_return co_await DumpFlows(*conn, pipeline::GatewayCountFlowsRequest(), options_.call_timeout);
 }
 
 asio::awaitable<void> GatewayBridge::WatchConnections(
@@ -163,11 +188,22 @@ asio::awaitable<void> GatewayBridge::SyncLoop(
     absl::Status status;
     if (needs_full_) {
       // The copy is what this round converges on; changes made while it
-      // runs stay in pending_ and go next, as increments of it.
-      pending_.clear();
+      // runs stay in pending_ and go next, as increments of it. Counting
+      // flows are outside the desired state: their changes go after it.
+      std::vector<of::FlowMod> outside;
+      for (of::FlowMod& m : pending_) {
+        if (pipeline::IsGatewayCountFlowMod(m)) outside.push_back(std::move(m));
+      }
+      pending_ = std::move(outside);
       reconcile::SwitchState desired = desired_;
       auto result = co_await reconciler_.Sync(*conn, desired);
       status = result.status();
+      if (result.ok() && !pending_.empty()) {
+        // Converged; the counting flows' changes still to go: one more round.
+        needs_full_ = false;
+        ++counters_.full_syncs;
+        continue;
+      }
       if (result.ok()) {
         needs_full_ = false;
         ++counters_.full_syncs;

@@ -29,7 +29,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "src/gateway/flow_batcher.h"
 #include "src/ofconn/session.h"
 #include "src/ofconn/signal.h"
@@ -70,6 +72,16 @@ class GatewayBridge : public std::enable_shared_from_this<GatewayBridge> {
   // whole again.
   void SetKeepUnknown(bool keep);
 
+  // Counting flows (pipeline::GatewayCountFlowAdd) of the threshold offload
+  // policy: not part of the desired state (they idle out on the switch), so
+  // a full sync leaves them; sent with the other changes. An endpoint that
+  // moves or goes and a VPC that goes take theirs with them.
+  void AddCountFlow(uint32_t vni, uint32_t src_host, uint32_t dst_ipv4, uint32_t dst_host,
+                    uint16_t idle_timeout_s);
+  void RemoveCountFlowsOfVpc(uint32_t vni);
+  // Every counting flow on the switch now, with its counters.
+  asio::awaitable<absl::StatusOr<std::vector<of::FlowStats>>> DumpCountFlows();
+
   // Waits until the switch holds everything asked for so far (or `timeout`
   // ms pass: DeadlineExceeded).
   asio::awaitable<absl::Status> WaitInstalled(Millis timeout);
@@ -95,7 +107,8 @@ class GatewayBridge : public std::enable_shared_from_this<GatewayBridge> {
   reconcile::SwitchReconciler reconciler_;
   pipeline::GatewayBridgeConfig config_;
   reconcile::SwitchState desired_;
-  std::vector<of::FlowMod> pending_;  // Changes since the last round.
+  std::vector<of::FlowMod> pending_;          // Changes since the last round.
+  absl::flat_hash_set<uint32_t> count_vnis_;  // VNIs that had counting flows.
   bool needs_full_ = true;
   bool armed_ = false;  // A change was asked for since start.
   uint64_t wanted_gen_ = 0;

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"
+#include "src/gateway/flow_dump.h"
 
 namespace shortcut::gateway {
 namespace {
@@ -209,6 +210,19 @@ asio::awaitable<absl::Status> HostProgrammer::SendDirectPaths(std::vector<of::Fl
   }
   counters_.direct_paths += n;
   co_return s;
+}
+
+asio::awaitable<absl::StatusOr<std::vector<of::FlowStats>>> HostProgrammer::DumpDirectPaths() {
+  auto self = shared_from_this();
+  std::shared_ptr<ofconn::Connection> conn = session_->connection();
+  if (conn == nullptr) {
+    co_return absl::UnavailableError(absl::StrCat("host ", options_.name, ": not connected"));
+  }
+  of::FlowStatsRequest req;
+  req.table_id = pipeline::kTableEgress;
+  req.cookie = pipeline::kCookieDirect;
+  req.cookie_mask = pipeline::kCookieKindMask;
+  co_return co_await DumpFlows(*conn, std::move(req), options_.call_timeout);
 }
 
 }  // namespace shortcut::gateway

@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "src/gateway/flow_batcher.h"
 #include "src/ofconn/session.h"
 #include "src/ofconn/signal.h"
@@ -82,6 +83,9 @@ class HostProgrammer : public std::enable_shared_from_this<HostProgrammer> {
   void SetKeepUnknown(bool keep);
   bool keep_unknown() const { return reconciler_.keep_unknown(); }
   // Sends `mods` and a barrier on the current connection.
+  // Every direct path on the host now (pipeline::kCookieDirect), with its
+  // counters: the budget's reads.
+  asio::awaitable<absl::StatusOr<std::vector<of::FlowStats>>> DumpDirectPaths();
   asio::awaitable<absl::Status> SendDirectPaths(std::vector<of::FlowMod> mods);
 
   bool connected() const { return session_->connection() != nullptr; }

@@ -75,6 +75,13 @@ asio::awaitable<absl::StatusOr<v1::SetVpcStandbyResponse>> DoSetVpcStandby(Gatew
   co_return response;
 }
 
+asio::awaitable<absl::StatusOr<v1::SetVpcOffloadResponse>> DoSetVpcOffload(
+    Gateway* gateway, std::string vpc, model::OffloadPolicy policy) {
+  absl::Status s = gateway->SetVpcOffload(vpc, policy);
+  if (!s.ok()) co_return s;
+  co_return v1::SetVpcOffloadResponse{};
+}
+
 asio::awaitable<absl::StatusOr<v1::CompleteLoadResponse>> DoCompleteLoad(Gateway* gateway) {
   absl::Status s = co_await gateway->CompleteLoad();
   if (!s.ok()) co_return s;
@@ -312,6 +319,19 @@ grpc::Status GatewayService::SetVpcStandby(grpc::ServerContext* context,
       [gateway, vpc = request->vpc(), standby = request->standby()] {
         return DoSetVpcStandby(gateway, vpc, standby);
       },
+      response);
+}
+
+grpc::Status GatewayService::SetVpcOffload(grpc::ServerContext* context,
+                                           const v1::SetVpcOffloadRequest* request,
+                                           v1::SetVpcOffloadResponse* response) {
+  if (request->vpc().empty()) return Invalid("vpc is empty");
+  auto policy = OffloadFromProto(request->offload(), "offload");
+  if (!policy.ok()) return Invalid(policy.status());
+  Gateway* gateway = gateway_;
+  return RunOnExecutor(
+      context,
+      [gateway, vpc = request->vpc(), p = *policy] { return DoSetVpcOffload(gateway, vpc, p); },
       response);
 }
 

@@ -85,6 +85,8 @@ class GatewayService final : public v1::Gateway::Service {
                          v1::DeleteVpcResponse* response) override;
   grpc::Status SetVpcStandby(grpc::ServerContext* context, const v1::SetVpcStandbyRequest* request,
                              v1::SetVpcStandbyResponse* response) override;
+  grpc::Status SetVpcOffload(grpc::ServerContext* context, const v1::SetVpcOffloadRequest* request,
+                             v1::SetVpcOffloadResponse* response) override;
   grpc::Status CompleteLoad(grpc::ServerContext* context, const v1::CompleteLoadRequest* request,
                             v1::CompleteLoadResponse* response) override;
   grpc::Status DeleteNetwork(grpc::ServerContext* context, const v1::DeleteNetworkRequest* request,

@@ -920,6 +920,19 @@ asio::awaitable<absl::Status> GatewayDriver::ApplyVpc(Gw& g, std::string id) {
       g.stats_soon = true;
       sent = again;
     }
+    if (want &&
+        want->offload().SerializeAsString() != sent->second.vpc.offload().SerializeAsString()) {
+      // The offload policy alone changes in place.
+      std::string vpc = id;
+      gwv1::OffloadPolicy policy = want->offload();
+      absl::Status set = co_await g.client->SetVpcOffload(vpc, policy);
+      if (!set.ok()) co_return Settle(g, item, set);
+      auto again = g.vpcs.find(id);
+      if (again == g.vpcs.end()) co_return absl::OkStatus();
+      *again->second.vpc.mutable_offload() = policy;
+      if (!want->has_offload()) again->second.vpc.clear_offload();
+      sent = again;
+    }
     if (want && want->SerializeAsString() == sent->second.vpc.SerializeAsString()) {
       co_return Settle(g, item, absl::OkStatus());
     }

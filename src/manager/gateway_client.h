@@ -80,6 +80,8 @@ class GatewayClient {
   // what it holds (gwv1::CompleteLoadRequest).
   virtual asio::awaitable<absl::Status> CompleteLoad() = 0;
   virtual asio::awaitable<absl::Status> SetVpcStandby(std::string vpc, bool standby) = 0;
+  virtual asio::awaitable<absl::Status> SetVpcOffload(std::string vpc,
+                                                      gwv1::OffloadPolicy offload) = 0;
   virtual asio::awaitable<absl::Status> DeleteNetwork(std::string vpc, std::string network) = 0;
   virtual asio::awaitable<absl::StatusOr<GatewayStats>> GetStats() = 0;
   // Filters may be empty (all).

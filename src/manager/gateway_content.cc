@@ -23,6 +23,7 @@ gwv1::Host HostToProto(const model::Host& h) {
   p.set_underlay_ip(h.underlay_ipv4);
   p.set_openflow(h.openflow_target);
   p.set_ovsdb(h.ovsdb_target);
+  p.set_direct_path_budget(h.direct_path_budget);
   return p;
 }
 
@@ -63,6 +64,15 @@ std::optional<gwv1::Vpc> DesiredVpcMessage(const NbState& state, const std::stri
   vpc.set_vni(it->second.vpc.vni);
   vpc.set_router_mac(it->second.vpc.router_mac);
   vpc.set_standby(StandbyIn(it->second, cluster_id));
+  if (it->second.vpc.offload != model::OffloadPolicy{}) {
+    const model::OffloadPolicy& o = it->second.vpc.offload;
+    gwv1::OffloadPolicy* p = vpc.mutable_offload();
+    p->set_mode(o.mode == model::OffloadMode::kThreshold ? gwv1::OFFLOAD_MODE_THRESHOLD
+                                                         : gwv1::OFFLOAD_MODE_FIRST_PACKET);
+    p->set_packets(o.packets);
+    p->set_bytes(o.bytes);
+    p->set_window_ms(o.window_ms);
+  }
   // Networks are keyed (vpc, id) in a std::map: this VPC's are contiguous
   // and sorted by id.
   for (auto n = state.networks.lower_bound({vpc_id, ""});

@@ -221,6 +221,22 @@ class GrpcGatewayClient final : public GatewayClient {
     co_return s;
   }
 
+  asio::awaitable<absl::Status> SetVpcOffload(std::string vpc,
+                                              gwv1::OffloadPolicy offload) override {
+    auto stub = stub_;
+    Millis deadline = options_.call_deadline;
+    auto call = [stub, deadline, vpc = std::move(vpc), offload = std::move(offload)]() {
+      grpc::ClientContext context;
+      SetDeadline(context, deadline);
+      gwv1::SetVpcOffloadRequest request;
+      request.set_vpc(vpc);
+      *request.mutable_offload() = offload;
+      gwv1::SetVpcOffloadResponse response;
+      return FromGrpc(stub->SetVpcOffload(&context, request, &response));
+    };
+    co_return co_await OffThread<absl::Status>(pool_.pool(), std::move(call));
+  }
+
   asio::awaitable<absl::Status> DeleteNetwork(std::string vpc, std::string network) override {
     auto stub = stub_;
     Millis deadline = options_.call_deadline;

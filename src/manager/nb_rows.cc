@@ -210,6 +210,8 @@ HostRow DecodeHost(const Json& row) {
   h.host.underlay_ipv4 = ovsdb::StringAtom(Column(row, "underlay_ip"));
   h.host.openflow_target = ovsdb::StringAtom(Column(row, "openflow"));
   h.host.ovsdb_target = ovsdb::StringAtom(Column(row, "ovsdb"));
+  h.host.direct_path_budget =
+      static_cast<uint32_t>(ovsdb::IntegerAtom(Column(row, "direct_path_budget")));
   return h;
 }
 
@@ -248,6 +250,14 @@ VpcRow DecodeVpc(const Json& row, const std::function<uint32_t(const std::string
     ParseMovePhase(p, &v.move_phase);
   }
   if (v.moving_to == 0) v.move_phase = MovePhase::kNone;
+  // Optional: absent in rows written before the columns existed (first-packet).
+  for (const std::string& m : ovsdb::StringSet(Column(row, "offload_mode"))) {
+    if (m == "threshold") v.vpc.offload.mode = model::OffloadMode::kThreshold;
+  }
+  v.vpc.offload.packets = static_cast<uint64_t>(ovsdb::IntegerAtom(Column(row, "offload_packets")));
+  v.vpc.offload.bytes = static_cast<uint64_t>(ovsdb::IntegerAtom(Column(row, "offload_bytes")));
+  v.vpc.offload.window_ms =
+      static_cast<uint32_t>(ovsdb::IntegerAtom(Column(row, "offload_window_ms")));
   return v;
 }
 
@@ -366,6 +376,7 @@ void WriteHost(JsonText& j, const HostRow& row) {
   j.Key("underlay_ip").Str(h.underlay_ipv4);
   j.Key("openflow").Str(h.openflow_target);
   j.Key("ovsdb").Str(h.ovsdb_target);
+  j.Key("direct_path_budget").Int(h.direct_path_budget);
   j.Raw("}");
 }
 
@@ -421,6 +432,12 @@ void WriteVpc(JsonText& j, const VpcRow& row, const RefText& cluster, const RefT
   j.Key("moving_to").Raw(moving_to.text);
   j.Key("move_phase");
   OptionalStr(j, MovePhaseName(row.moving_to == 0 ? MovePhase::kNone : row.move_phase));
+  const model::OffloadPolicy& o = row.vpc.offload;
+  j.Key("offload_mode");
+  OptionalStr(j, o.mode == model::OffloadMode::kThreshold ? "threshold" : "");
+  j.Key("offload_packets").Int(static_cast<int64_t>(o.packets));
+  j.Key("offload_bytes").Int(static_cast<int64_t>(o.bytes));
+  j.Key("offload_window_ms").Int(o.window_ms);
   j.Raw("}");
 }
 

@@ -456,9 +456,8 @@ asio::awaitable<absl::StatusOr<uint64_t>> Northbound::DeleteVpc(std::string id) 
   co_return endpoints;
 }
 
-asio::awaitable<absl::StatusOr<v1::Vpc>> Northbound::MoveVpc(std::string id, uint32_t cluster_id) {
-  if (absl::Status s = Writable(); !s.ok()) co_return s;
-  auto row = CheckMoveVpc(store_->state(), id, cluster_id);
+asio::awaitable<absl::StatusOr<v1::Vpc>> Northbound::WriteVpc(
+    std::string id, absl::StatusOr<std::optional<VpcRow>> row) {
   if (!row.ok()) co_return row.status();
   if (row->has_value()) {
     NbTxn txn;
@@ -470,6 +469,19 @@ asio::awaitable<absl::StatusOr<v1::Vpc>> Northbound::MoveVpc(std::string id, uin
   auto it = state.vpcs.find(id);
   if (it == state.vpcs.end()) co_return absl::UnavailableError("VPC " + id + " went away");
   co_return VpcView(state, it->second);
+}
+
+asio::awaitable<absl::StatusOr<v1::Vpc>> Northbound::MoveVpc(std::string id, uint32_t cluster_id) {
+  if (absl::Status s = Writable(); !s.ok()) co_return s;
+  auto row = CheckMoveVpc(store_->state(), id, cluster_id);
+  co_return co_await WriteVpc(std::move(id), std::move(row));
+}
+
+asio::awaitable<absl::StatusOr<v1::Vpc>> Northbound::UpdateVpc(std::string id,
+                                                               model::OffloadPolicy offload) {
+  if (absl::Status s = Writable(); !s.ok()) co_return s;
+  auto row = CheckUpdateVpc(store_->state(), id, offload);
+  co_return co_await WriteVpc(std::move(id), std::move(row));
 }
 
 asio::awaitable<absl::StatusOr<v1::Vpc>> Northbound::GetVpc(std::string id) {

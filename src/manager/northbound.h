@@ -118,6 +118,9 @@ class Northbound {
   // Starts (or cancels) a move: CheckMoveVpc, one write; cluster
   // management carries it out (cluster_controller.h).
   asio::awaitable<absl::StatusOr<v1::Vpc>> MoveVpc(std::string id, uint32_t cluster_id);
+  // Sets the VPC's offload policy (CheckUpdateVpc; one write, none when
+  // unchanged); the driver tells the gateways of its cluster.
+  asio::awaitable<absl::StatusOr<v1::Vpc>> UpdateVpc(std::string id, model::OffloadPolicy offload);
   asio::awaitable<absl::StatusOr<v1::ListVpcsResponse>> ListVpcs(int32_t size, std::string after,
                                                                  uint32_t cluster_id);
 
@@ -148,6 +151,9 @@ class Northbound {
   size_t watchers() const;
 
  private:
+  // Writes a VPC row a check produced (none: unchanged) and returns its view.
+  asio::awaitable<absl::StatusOr<v1::Vpc>> WriteVpc(std::string id,
+                                                    absl::StatusOr<std::optional<VpcRow>> row);
   struct Hub;  // The subscription, the online waiters and the watchers.
 
   static asio::awaitable<void> Pump(std::shared_ptr<Hub> hub);

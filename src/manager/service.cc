@@ -337,6 +337,23 @@ grpc::Status ManagerService::GetVpc(grpc::ServerContext* c, const v1::GetVpcRequ
       c, [nb, id = r->id()] { return nb->GetVpc(id); }, out);
 }
 
+grpc::Status ManagerService::UpdateVpc(grpc::ServerContext* c, const v1::UpdateVpcRequest* r,
+                                       v1::Vpc* out) {
+  if (!r->has_vpc()) return Invalid("vpc: missing");
+  if (absl::Status s = CheckName("vpc.id", r->vpc().id()); !s.ok()) return ToGrpcStatus(s);
+  for (int i = 0; i < r->update_mask().paths_size(); ++i) {
+    if (r->update_mask().paths(i) != "offload") {
+      return Invalid(absl::StrCat("update_mask.paths[", i, "]: '", r->update_mask().paths(i),
+                                  "' cannot be updated (only offload)"));
+    }
+  }
+  auto offload = OffloadFromProto(r->vpc().offload(), "vpc.offload");
+  if (!offload.ok()) return ToGrpcStatus(offload.status());
+  Northbound* nb = nb_;
+  return Run(
+      c, [nb, id = r->vpc().id(), o = *offload] { return nb->UpdateVpc(id, o); }, out);
+}
+
 grpc::Status ManagerService::MoveVpc(grpc::ServerContext* c, const v1::MoveVpcRequest* r,
                                      v1::Vpc* out) {
   if (absl::Status s = CheckName("id", r->id()); !s.ok()) return ToGrpcStatus(s);

@@ -98,6 +98,8 @@ class ManagerService final : public v1::Manager::Service {
   grpc::Status Rebalance(grpc::ServerContext* c, const v1::RebalanceRequest* r,
                          v1::RebalanceResponse* out) override;
   grpc::Status MoveVpc(grpc::ServerContext* c, const v1::MoveVpcRequest* r, v1::Vpc* out) override;
+  grpc::Status UpdateVpc(grpc::ServerContext* c, const v1::UpdateVpcRequest* r,
+                         v1::Vpc* out) override;
 
   grpc::Status CreateVpc(grpc::ServerContext* c, const v1::CreateVpcRequest* r,
                          v1::Vpc* out) override;

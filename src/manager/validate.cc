@@ -1,6 +1,7 @@
 #include "src/manager/validate.h"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <set>
 #include <utility>
@@ -11,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "src/manager/placement.h"
 #include "src/model/address.h"
+#include "src/model/offload.h"
 
 namespace shortcut::manager {
 namespace {
@@ -258,6 +260,56 @@ absl::StatusOr<HostRow> HostFromProto(const v1::Host& host, std::string_view fie
   if (absl::Status s = CheckTarget(F(field, "ovsdb"), host.ovsdb()); !s.ok()) return s;
   row.host.openflow_target = host.openflow();
   row.host.ovsdb_target = host.ovsdb();
+  if (host.direct_path_budget() > kMaxDirectPathBudget) {
+    return Invalid(F(field, "direct_path_budget"),
+                   absl::StrCat(host.direct_path_budget(), " is not in 0..", kMaxDirectPathBudget,
+                                " (0: the gateways' default)"));
+  }
+  row.host.direct_path_budget = host.direct_path_budget();
+  return row;
+}
+
+absl::StatusOr<model::OffloadPolicy> OffloadFromProto(const v1::OffloadPolicy& p,
+                                                      std::string_view field) {
+  model::OffloadPolicy out;
+  switch (p.mode()) {
+    case v1::OFFLOAD_MODE_UNSPECIFIED:
+    case v1::OFFLOAD_MODE_FIRST_PACKET:
+      break;
+    case v1::OFFLOAD_MODE_THRESHOLD:
+      out.mode = model::OffloadMode::kThreshold;
+      break;
+    default:
+      return Invalid(F(field, "mode"), absl::StrCat("unknown value ", static_cast<int>(p.mode())));
+  }
+  // The database's integers are signed 64-bit.
+  constexpr uint64_t kMax = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+  if (p.packets() > kMax) return Invalid(F(field, "packets"), "too large");
+  if (p.bytes() > kMax) return Invalid(F(field, "bytes"), "too large");
+  out.packets = p.packets();
+  out.bytes = p.bytes();
+  out.window_ms = p.window_ms();
+  if (absl::Status s = model::ValidateOffload(out, std::string(field)); !s.ok()) return s;
+  return out;
+}
+
+v1::OffloadPolicy OffloadToProto(const model::OffloadPolicy& p) {
+  v1::OffloadPolicy out;
+  out.set_mode(p.mode == model::OffloadMode::kThreshold ? v1::OFFLOAD_MODE_THRESHOLD
+                                                        : v1::OFFLOAD_MODE_FIRST_PACKET);
+  out.set_packets(p.packets);
+  out.set_bytes(p.bytes);
+  out.set_window_ms(p.window_ms);
+  return out;
+}
+
+absl::StatusOr<std::optional<VpcRow>> CheckUpdateVpc(const NbState& state, const std::string& id,
+                                                     const model::OffloadPolicy& offload) {
+  auto it = state.vpcs.find(id);
+  if (it == state.vpcs.end()) return absl::NotFoundError("vpc.id: no VPC '" + id + "'");
+  if (it->second.vpc.offload == offload) return std::nullopt;
+  VpcRow row = it->second;
+  row.vpc.offload = offload;
   return row;
 }
 
@@ -341,6 +393,9 @@ absl::StatusOr<VpcInput> VpcFromProto(const v1::Vpc& vpc, std::string_view field
                                 " (0: placed on the cluster with the most room)"));
   }
   in.vpc.cluster_id = vpc.cluster_id();
+  auto offload = OffloadFromProto(vpc.offload(), F(field, "offload"));
+  if (!offload.ok()) return offload.status();
+  in.vpc.vpc.offload = *offload;
   std::vector<const NetworkRow*> seen;
   in.networks.reserve(vpc.networks_size());
   for (int i = 0; i < vpc.networks_size(); ++i) {

@@ -111,6 +111,16 @@ absl::Status CheckDeleteCluster(const NbState& state, uint32_t id);
 // there).
 absl::StatusOr<std::optional<VpcRow>> CheckMoveVpc(const NbState& state, const std::string& id,
                                                    uint32_t to);
+// UpdateVpc (offload): the VPC exists; the row with its new policy, or
+// nullopt when it is the same.
+absl::StatusOr<std::optional<VpcRow>> CheckUpdateVpc(const NbState& state, const std::string& id,
+                                                     const model::OffloadPolicy& offload);
+// The API's offload policy, validated (model::ValidateOffload), errors
+// naming `field`; and back.
+absl::StatusOr<model::OffloadPolicy> OffloadFromProto(const v1::OffloadPolicy& p,
+                                                      std::string_view field);
+v1::OffloadPolicy OffloadToProto(const model::OffloadPolicy& p);
+inline constexpr uint32_t kMaxDirectPathBudget = 10000000;
 // add_gw_to_cluster by an operator: the cluster and gateway exist and the
 // gateway is a spare; `unchanged` when it is a member already (a retry).
 absl::StatusOr<bool> CheckAddClusterMember(const NbState& state, uint32_t cluster,

@@ -6,6 +6,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_format.h"
+#include "src/manager/validate.h"
 
 namespace shortcut::manager {
 namespace {
@@ -61,6 +62,7 @@ v1::Host HostView(const NbState& state, const HostRow& row) {
   out.set_underlay_ip(row.host.underlay_ipv4);
   out.set_openflow(row.host.openflow_target);
   out.set_ovsdb(row.host.ovsdb_target);
+  out.set_direct_path_budget(row.host.direct_path_budget);
   std::set<uint32_t> clusters;
   if (auto it = state.endpoints_by_host.find(row.host.name); it != state.endpoints_by_host.end()) {
     out.set_endpoints(it->second.size());
@@ -146,6 +148,7 @@ v1::Vpc VpcView(const NbState& state, const VpcRow& row) {
   out.set_router_mac(row.vpc.router_mac);
   out.set_cluster_id(row.cluster_id);
   out.set_moving_to(row.moving_to);
+  *out.mutable_offload() = OffloadToProto(row.vpc.offload);
   switch (row.moving_to == 0 ? MovePhase::kNone : row.move_phase) {
     case MovePhase::kLoading:
       out.set_move_phase(v1::VPC_MOVE_PHASE_LOADING);

@@ -17,8 +17,32 @@ struct Host {
   std::string underlay_ipv4;    // Tunnel endpoint (tun_dst toward this host).
   std::string openflow_target;  // "tcp:IP:PORT", "ssl:IP:PORT", "unix:/path", or empty.
   std::string ovsdb_target;     // Same forms, or empty.
+  // At most this many direct paths on the host (from all gateways of a
+  // cluster together); 0: the gateway's default (its config).
+  uint32_t direct_path_budget = 0;
   friend bool operator==(const Host&, const Host&) = default;
 };
+
+// When a flow that crosses a gateway gets its direct path (issue: seed 004,
+// section 1: few rules on compute nodes).
+enum class OffloadMode {
+  kFirstPacket,  // On its first packet (the default).
+  // Once the gateways forwarded more than `packets` packets or `bytes`
+  // bytes toward one destination from one host within `window_ms`; until
+  // then the gateways carry it.
+  kThreshold,
+};
+
+struct OffloadPolicy {
+  OffloadMode mode = OffloadMode::kFirstPacket;
+  uint64_t packets = 0;    // 0: no packet threshold.
+  uint64_t bytes = 0;      // 0: no byte threshold.
+  uint32_t window_ms = 0;  // 0: kDefaultOffloadWindowMs.
+  friend bool operator==(const OffloadPolicy&, const OffloadPolicy&) = default;
+};
+inline constexpr uint32_t kDefaultOffloadWindowMs = 1000;
+inline constexpr uint32_t kMinOffloadWindowMs = 100;
+inline constexpr uint32_t kMaxOffloadWindowMs = 600000;
 
 struct Vpc {
   std::string id;          // Unique.
@@ -27,6 +51,7 @@ struct Vpc {
   // Held but not served (a gateway cluster loading a VPC that moves to it):
   // the gateway keeps it in its DB and bridge but programs no host for it.
   bool standby = false;
+  OffloadPolicy offload = {};
   friend bool operator==(const Vpc&, const Vpc&) = default;
 };
 

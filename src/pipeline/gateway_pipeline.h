@@ -13,6 +13,17 @@
 //   table 30 out       → metered copy to the daemon, then out through the shared
 //                      flow-based tunnel port (tun_id unchanged: the VNI); back out
 //                      of that port when it came in on it (IN_PORT)
+//   table 31 out, no copy: the same as table 30 without the copy (for the
+//                      counting flows). Packets from a host come in on its
+//                      BFD tunnel port, not the shared one: both tables
+//                      send them out of the shared one.
+//   table 20 also   tun_src=host + VNI + destination of a VPC whose offload
+//                   policy is `threshold` (model::OffloadPolicy), once its
+//                   first packet was seen: → tun_dst=its host, to 31 (out
+//                   without a copy); its counters are what the threshold is checked
+//                   against (priority 150, idle timeout; cookie kCookieGatewayCount,
+//                   outside the reconciler's ownership: the forwarder adds them,
+//                   they idle out, an endpoint's change deletes them)
 // Only the copy is metered: `controller(max_len, meter_id)` (a meter
 // instruction would drop the forwarded packet too). The packet-in carries
 // the tunnel metadata (tun_id, tun_src = the sending host) and metadata=VNI.
@@ -23,6 +34,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "src/openflow/message.h"
 #include "src/reconcile/state.h"
@@ -32,7 +44,10 @@ namespace shortcut::pipeline {
 inline constexpr uint8_t kGwTableClassify = 0;
 inline constexpr uint8_t kGwTableForward = 20;
 inline constexpr uint8_t kGwTableOut = 30;
+inline constexpr uint8_t kGwTableOutNoCopy = 31;
 inline constexpr uint64_t kCookieGateway = 0x5c00030000000000ull;
+inline constexpr uint64_t kCookieGatewayCount = 0x5c00050000000000ull;
+inline constexpr uint16_t kPriorityGatewayCount = 150;
 // The copy sent to the daemon: enough for the tunnel metadata and the inner
 // headers up to L4.
 inline constexpr uint16_t kPacketInMaxLen = 128;
@@ -62,5 +77,25 @@ of::FlowMod GatewayFlowAdd(const reconcile::FlowEntry& flow);
 of::FlowMod GatewayFlowDelete(const reconcile::FlowKey& key);
 
 reconcile::Ownership GatewayOwnership();
+
+// The counting flow of (sending host, VNI, destination): forwards toward
+// `dst_host` without a copy to the daemon and counts.
+of::FlowMod GatewayCountFlowAdd(uint32_t vni, uint32_t src_host, uint32_t dst_ipv4,
+                                uint32_t dst_host, uint16_t idle_timeout_s);
+// Non-strict deletes of the counting flows toward (vni, dst_ipv4) from any
+// host, and of all of a VPC's.
+of::FlowMod GatewayCountFlowDeleteDst(uint32_t vni, uint32_t dst_ipv4);
+of::FlowMod GatewayCountFlowDeleteVpc(uint32_t vni);
+bool IsGatewayCountFlowMod(const of::FlowMod& mod);
+// The dump of every counting flow, filtered by the switch.
+of::FlowStatsRequest GatewayCountFlowsRequest();
+struct CountFlowKey {
+  uint32_t src_host = 0;
+  uint32_t vni = 0;
+  uint32_t dst_ipv4 = 0;
+  friend bool operator==(const CountFlowKey&, const CountFlowKey&) = default;
+};
+// The key of a dumped counting flow; nullopt for anything else.
+std::optional<CountFlowKey> ParseCountFlow(const of::FlowStats& flow);
 
 }  // namespace shortcut::pipeline

@@ -191,12 +191,12 @@ reconcile::SwitchState BuildHostState(const HostRules& rules) {
 }
 
 of::FlowMod DirectPathAdd(uint32_t vni, uint32_t dst_ipv4, uint32_t dst_host_ip,
-                          uint16_t idle_timeout_s) {
+                          uint16_t idle_timeout_s, uint16_t tag) {
   // Built field by field, not parsed from text: this is the packet path's
   // hot spot (a setup per first packet). DirectPathText() is the same flow
   // as text; a test holds the two equal.
   of::FlowMod mod;
-  mod.cookie = kCookieDirect | vni;
+  mod.cookie = kCookieDirect | (static_cast<uint64_t>(tag) << 24) | vni;
   mod.table_id = kTableEgress;
   mod.command = of::FlowModCommand::kAdd;
   mod.priority = kPriorityDirect;
@@ -215,13 +215,13 @@ of::FlowMod DirectPathAdd(uint32_t vni, uint32_t dst_ipv4, uint32_t dst_host_ip,
 }
 
 std::string DirectPathText(uint32_t vni, uint32_t dst_ipv4, uint32_t dst_host_ip,
-                           uint16_t idle_timeout_s) {
+                           uint16_t idle_timeout_s, uint16_t tag) {
   std::string v = Hex(vni);
-  return absl::StrCat("cookie=", Hex(kCookieDirect | vni), ",table=", kTableEgress,
-                      ",priority=", kPriorityDirect, ",idle_timeout=", idle_timeout_s,
-                      ",metadata=", v, ",ip,nw_dst=", Ip(dst_ipv4),
-                      ",actions=set_field:", Ip(dst_host_ip), "->tun_dst,set_field:", v,
-                      "->tun_id,output:", kTunnelOfport);
+  return absl::StrCat("cookie=", Hex(kCookieDirect | (static_cast<uint64_t>(tag) << 24) | vni),
+                      ",table=", kTableEgress, ",priority=", kPriorityDirect,
+                      ",idle_timeout=", idle_timeout_s, ",metadata=", v,
+                      ",ip,nw_dst=", Ip(dst_ipv4), ",actions=set_field:", Ip(dst_host_ip),
+                      "->tun_dst,set_field:", v, "->tun_id,output:", kTunnelOfport);
 }
 
 of::FlowMod DirectPathDelete(uint32_t vni, uint32_t dst_ipv4) {
@@ -230,6 +230,15 @@ of::FlowMod DirectPathDelete(uint32_t vni, uint32_t dst_ipv4) {
       of::FlowModCommand::kDelete);
   mod.cookie = kCookieDirect;
   mod.cookie_mask = kCookieKindMask;
+  return mod;
+}
+
+of::FlowMod DirectPathEvict(uint32_t vni, uint32_t dst_ipv4, uint16_t tag) {
+  of::FlowMod mod = Flow(absl::StrCat("table=", kTableEgress, ",priority=", kPriorityDirect,
+                                      ",metadata=", Hex(vni), ",ip,nw_dst=", Ip(dst_ipv4)),
+                         of::FlowModCommand::kDeleteStrict);
+  mod.cookie = kCookieDirect | (static_cast<uint64_t>(tag) << 24);
+  mod.cookie_mask = kCookieKindMask | kCookieDirectTagMask;
   return mod;
 }
 

@@ -128,11 +128,21 @@ std::vector<reconcile::FlowEntry> VmFlows(const HostVm& vm, const of::MacAddr& r
 std::optional<reconcile::GroupEntry> GatewayGroup(const HostRules& rules);
 
 // The direct path toward `dst_ipv4` of VPC `vni`, living on `dst_host_ip`.
+// `tag` (cookie bits 24..39) names the gateway that installed it (its
+// tunnel port's ofport less kTunnelOfport; 0: untagged): a gateway counts
+// and evicts only its own paths against a host's budget.
 of::FlowMod DirectPathAdd(uint32_t vni, uint32_t dst_ipv4, uint32_t dst_host_ip,
-                          uint16_t idle_timeout_s);
+                          uint16_t idle_timeout_s, uint16_t tag = 0);
 // The same flow in ovs-ofctl syntax.
 std::string DirectPathText(uint32_t vni, uint32_t dst_ipv4, uint32_t dst_host_ip,
-                           uint16_t idle_timeout_s);
+                           uint16_t idle_timeout_s, uint16_t tag = 0);
+inline constexpr uint64_t kCookieDirectTagMask = 0x000000ffff000000ull;
+inline uint16_t DirectPathTag(uint64_t cookie) {
+  return static_cast<uint16_t>((cookie & kCookieDirectTagMask) >> 24);
+}
+// Strict delete of the direct path toward (vni, dst_ipv4) if gateway `tag`
+// installed it (eviction: another gateway's path at that key stays).
+of::FlowMod DirectPathEvict(uint32_t vni, uint32_t dst_ipv4, uint16_t tag);
 // Non-strict delete of every direct path toward (vni, dst_ipv4), whoever
 // installed it (invalidation when an endpoint moves or goes).
 of::FlowMod DirectPathDelete(uint32_t vni, uint32_t dst_ipv4);

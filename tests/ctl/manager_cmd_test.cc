@@ -49,15 +49,23 @@ TEST_F(ManagerCmdTest, HostsTablesAndJson) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "host h1 registered\n");
   EXPECT_EQ(Select("Host", "name", "h1").size(), 1u);
-  Ok({"host", "register", "h22", "--underlay-ip", "172.31.1.22", "--ovsdb",
-      "tcp:172.31.1.22:6640"});
+  Ok({"host", "register", "h22", "--underlay-ip", "172.31.1.22", "--ovsdb", "tcp:172.31.1.22:6640",
+      "--direct-path-budget", "500"});
+  EXPECT_EQ(Select("Host", "name", "h22")[0]["direct_path_budget"], 500);
+  EXPECT_EQ(Select("Host", "name", "h1")[0]["direct_path_budget"], 0);
+  r = Ctl({"host", "register", "h3", "--underlay-ip", "172.31.1.3", "--direct-path-budget",
+           "10000001"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            "shortcutctl: INVALID_ARGUMENT: host.direct_path_budget: 10000001 is not in "
+            "0..10000000 (0: the gateways' default)\n");
 
   r = Ctl({"host", "list"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out,
-            "NAME  UNDERLAY     OPENFLOW  OVSDB                 ENDPOINTS  CLUSTERS\n"
-            "h1    172.31.1.1   -         -                     0          -\n"
-            "h22   172.31.1.22  -         tcp:172.31.1.22:6640  0          -\n");
+            "NAME  UNDERLAY     OPENFLOW  OVSDB                 ENDPOINTS  CLUSTERS  PATH-BUDGET\n"
+            "h1    172.31.1.1   -         -                     0          -         default\n"
+            "h22   172.31.1.22  -         tcp:172.31.1.22:6640  0          -         500\n");
 
   r = Ctl({"host", "show", "h1", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -125,8 +133,8 @@ TEST_F(ManagerCmdTest, GatewaysClustersVpcsNetworks) {
   r = Ctl({"vpc", "list"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out,
-            "ID    VNI  ROUTER-MAC         CLUSTER  MOVING  NETWORKS  ENDPOINTS\n"
-            "blue  100  02:00:00:00:00:01  1        -       web       0\n");
+            "ID    VNI  ROUTER-MAC         CLUSTER  MOVING  NETWORKS  ENDPOINTS  OFFLOAD\n"
+            "blue  100  02:00:00:00:00:01  1        -       web       0          first-packet\n");
   r = Ctl({"vpc", "create", "red", "--vni", "100", "--router-mac", "02:00:00:00:00:02"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "shortcutctl: ALREADY_EXISTS: vpc.vni: 100 is used by VPC blue\n");
@@ -135,6 +143,30 @@ TEST_F(ManagerCmdTest, GatewaysClustersVpcsNetworks) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("--network 'web': expected ID=IPV4-CIDR[,IPV6-CIDR]"));
   EXPECT_EQ(Count("Vpc"), 1u);
+
+  // The offload policy: written to the row, shown, refused when incomplete.
+  r = Ctl({"vpc", "update", "blue", "--offload", "threshold", "--offload-packets", "20",
+           "--offload-window-ms", "500"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "vpc blue: offload threshold: 20 packets in 500 ms\n");
+  nlohmann::json vpc = Select("Vpc", "vpc_id", "blue");
+  EXPECT_EQ(vpc[0]["offload_mode"], "threshold");
+  EXPECT_EQ(vpc[0]["offload_packets"], 20);
+  EXPECT_EQ(vpc[0]["offload_bytes"], 0);
+  EXPECT_EQ(vpc[0]["offload_window_ms"], 500);
+  r = Ctl({"vpc", "update", "blue", "--offload", "threshold"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            "shortcutctl: INVALID_ARGUMENT: vpc.offload: the threshold mode needs packets or "
+            "bytes (or both) above 0\n");
+  r = Ctl({"vpc", "update", "nosuch", "--offload", "first-packet"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "shortcutctl: NOT_FOUND: vpc.id: no VPC 'nosuch'\n");
+  r = Ctl({"vpc", "update", "blue"});  // Back to the default.
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  vpc = Select("Vpc", "vpc_id", "blue");
+  EXPECT_EQ(vpc[0]["offload_mode"], nlohmann::json::parse(R"(["set",[]])"));
+  EXPECT_EQ(vpc[0]["offload_packets"], 0);
 
   Ok({"network", "create", "blue", "db", "--ipv4", "10.1.0.0/24"});
   r = Ctl({"network", "list", "blue"});
@@ -167,8 +199,9 @@ TEST_F(ManagerCmdTest, VpcMoveStartsWaitsAndCancels) {
   r = Ctl({"vpc", "list"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out,
-            "ID    VNI  ROUTER-MAC         CLUSTER  MOVING          NETWORKS  ENDPOINTS\n"
-            "blue  100  02:00:00:00:00:01  1        to 2 (loading)  web       0\n");
+            "ID    VNI  ROUTER-MAC         CLUSTER  MOVING          NETWORKS  ENDPOINTS  OFFLOAD\n"
+            "blue  100  02:00:00:00:00:01  1        to 2 (loading)  web       0          "
+            "first-packet\n");
   // No gateway carries the move out here: --wait gives up at its timeout.
   r = Ctl({"vpc", "move", "blue", "--to", "2", "--wait", "--timeout", "0.5"});
   EXPECT_EQ(r.exit_code, 1);

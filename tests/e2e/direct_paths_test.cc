@@ -49,8 +49,9 @@ using ::testing::HasSubstr;
 const std::string kCtl = std::string(SHORTCUT_BIN_DIR) + "/shortcutctl";
 constexpr Millis kBound = 20000;
 constexpr uint32_t kVni = 100;
-// A direct path's cookie: kind 2 (pipeline::kCookieDirect), the VNI.
-const std::string kDirectCookie = "cookie=0x5c00020000000064,";
+// A direct path's cookie: kind 2 (pipeline::kCookieDirect), the tag of
+// the gateway that installed it (its tunnel ofport 60001 less 60000), the VNI.
+const std::string kDirectCookie = "cookie=0x5c00020001000064,";
 
 const std::vector<std::string>& HostNames() {
   static const std::vector<std::string> names = {"host1", "host2", "host3", "host4"};

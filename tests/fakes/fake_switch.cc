@@ -88,7 +88,9 @@ struct Flow {
   uint16_t hard_timeout = 0;
   uint16_t flags = 0;
   of::Instructions instructions;
-  uint64_t seq = 0;  // Insertion order, for stable listings.
+  uint64_t seq = 0;      // Insertion order, for stable listings.
+  uint64_t packets = 0;  // Counters: AddTraffic(); kept when an ADD replaces the flow.
+  uint64_t bytes = 0;
 };
 
 struct FlowUndo {
@@ -241,7 +243,12 @@ struct FakeSwitch::Impl : std::enable_shared_from_this<FakeSwitch::Impl> {
         if (auto e = CheckInstructions(mod.instructions)) return e;
         Flow f{mod.cookie, mod.idle_timeout, mod.hard_timeout,
                mod.flags,  mod.instructions, next_seq++};
-        SetFlow(Key{mod.table_id, mod.priority, mod.match}, std::move(f), undo);
+        Key key{mod.table_id, mod.priority, mod.match};
+        if (auto old = flows.find(key); old != flows.end()) {
+          f.packets = old->second.packets;  // OpenFlow 1.3 without OFPFF_RESET_COUNTS.
+          f.bytes = old->second.bytes;
+        }
+        SetFlow(key, std::move(f), undo);
         return std::nullopt;
       }
       case C::kModify:
@@ -379,6 +386,8 @@ struct FakeSwitch::Impl : std::enable_shared_from_this<FakeSwitch::Impl> {
     s.cookie = flow.cookie;
     s.match = key.match;
     s.instructions = flow.instructions;
+    s.packet_count = flow.packets;
+    s.byte_count = flow.bytes;
     return s;
   }
 
@@ -788,6 +797,18 @@ absl::Status FakeSwitch::Apply(const of::MeterMod& mod) {
 }
 
 size_t FakeSwitch::flow_count() const { return impl_->flows.size(); }
+
+size_t FakeSwitch::AddTraffic(uint8_t table, const of::Match& match, uint64_t packets,
+                              uint64_t bytes) {
+  size_t hit = 0;
+  for (auto& [key, flow] : impl_->flows) {
+    if (key.table != table || !(key.match == match)) continue;
+    flow.packets += packets;
+    flow.bytes += bytes;
+    ++hit;
+  }
+  return hit;
+}
 size_t FakeSwitch::group_count() const { return impl_->groups.size(); }
 size_t FakeSwitch::meter_count() const { return impl_->meters.size(); }
 

@@ -92,6 +92,10 @@ class FakeSwitch {
   absl::Status Apply(const of::GroupMod& mod);
   absl::Status Apply(const of::MeterMod& mod);
 
+  // Counts traffic on the flows of `table` with exactly `match` (any
+  // priority), as if it had matched them; returns how many flows.
+  size_t AddTraffic(uint8_t table, const of::Match& match, uint64_t packets, uint64_t bytes);
+
   size_t flow_count() const;
   size_t group_count() const;
   size_t meter_count() const;

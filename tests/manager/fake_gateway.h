@@ -186,6 +186,13 @@ class FakeGateway {
     return absl::OkStatus();
   }
 
+  absl::Status SetVpcOffload(const std::string& id, const gwv1::OffloadPolicy& offload) {
+    auto v = vpcs_.find(id);
+    if (v == vpcs_.end()) return absl::NotFoundError("vpc " + id + " is unknown");
+    *v->second.vpc.mutable_offload() = offload;
+    return absl::OkStatus();
+  }
+
   absl::Status DeleteNetwork(const std::string& vpc, const std::string& network) {
     auto v = vpcs_.find(vpc);
     if (v == vpcs_.end()) return absl::NotFoundError("vpc " + vpc + " is unknown");
@@ -289,6 +296,12 @@ class FakeGatewayClient final : public GatewayClient {
     absl::Status in = gw_->Enter(absl::StrCat("SetVpcStandby ", vpc, " ", standby), true);
     if (!in.ok()) co_return in;
     co_return gw_->Leave(gw_->SetVpcStandby(vpc, standby));
+  }
+  asio::awaitable<absl::Status> SetVpcOffload(std::string vpc,
+                                              gwv1::OffloadPolicy offload) override {
+    absl::Status in = gw_->Enter("SetVpcOffload " + vpc, true);
+    if (!in.ok()) co_return in;
+    co_return gw_->Leave(gw_->SetVpcOffload(vpc, offload));
   }
   asio::awaitable<absl::Status> DeleteNetwork(std::string vpc, std::string network) override {
     absl::Status in = gw_->Enter("DeleteNetwork " + vpc + "/" + network, true);

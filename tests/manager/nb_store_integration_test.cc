@@ -134,7 +134,7 @@ TEST_F(NbStoreTest, SchemaIsServed) {
   auto r = RunProcess({"ovsdb-client", "get-schema", server_.target(), kDb});
   ASSERT_TRUE(r.ok()) << r.err;
   EXPECT_THAT(r.out, HasSubstr("\"name\":\"Shortcut_Northbound\""));
-  EXPECT_THAT(r.out, HasSubstr("\"version\":\"1.2.0\""));
+  EXPECT_THAT(r.out, HasSubstr("\"version\":\"1.3.0\""));
   auto tables = RunProcess({"ovsdb-client", "list-tables", server_.target(), kDb});
   for (const char* t : {"NB_Global", "Host", "Gateway", "Cluster", "Vpc", "Network", "Endpoint"}) {
     EXPECT_THAT(tables.out, HasSubstr(t));

@@ -60,7 +60,10 @@ TEST(GatewayPipelineTest, AVpcWithTwoEndpointsIsTheseRules) {
           "table=30,priority=10,cookie=0x5c00030000000000,in_port=60000,"
           "actions=controller(max_len=128,meter_id=3),IN_PORT",
           "table=30,priority=0,cookie=0x5c00030000000000,"
-          "actions=controller(max_len=128,meter_id=3),output:60000"));
+          "actions=controller(max_len=128,meter_id=3),output:60000",
+          // out without the copy (counting flows).
+          "table=31,priority=10,cookie=0x5c00030000000000,in_port=60000,actions=IN_PORT",
+          "table=31,priority=0,cookie=0x5c00030000000000,actions=output:60000"));
 }
 
 TEST(GatewayPipelineTest, WithoutAMeterTheCopiesAreUnmetered) {
@@ -71,7 +74,34 @@ TEST(GatewayPipelineTest, WithoutAMeterTheCopiesAreUnmetered) {
           "table=20,priority=0,cookie=0x5c00030000000000,actions=CONTROLLER:128",
           "table=30,priority=10,cookie=0x5c00030000000000,in_port=60000,"
           "actions=CONTROLLER:128,IN_PORT",
-          "table=30,priority=0,cookie=0x5c00030000000000,actions=CONTROLLER:128,output:60000"));
+          "table=30,priority=0,cookie=0x5c00030000000000,actions=CONTROLLER:128,output:60000",
+          "table=31,priority=10,cookie=0x5c00030000000000,in_port=60000,actions=IN_PORT",
+          "table=31,priority=0,cookie=0x5c00030000000000,actions=output:60000"));
+}
+
+TEST(GatewayPipelineTest, CountingFlowsAndTheirDeletes) {
+  of::FlowMod add = GatewayCountFlowAdd(100, 0xac1f0101, 0x0a00000b, 0xac1f0102, 10);
+  EXPECT_EQ(of::FormatFlowSpec(add),
+            "table=20,priority=150,cookie=0x5c00050000000064,idle_timeout=10,ip,tun_src=172.31.1.1,"
+            "metadata=0x64,nw_dst=10.0.0.11,"
+            "actions=set_field:172.31.1.2->tun_dst,goto_table:31");
+  EXPECT_TRUE(IsGatewayCountFlowMod(add));
+  EXPECT_FALSE(IsGatewayCountFlowMod(GatewayFlowAdd(GatewayEndpointFlow(100, 1, 2))));
+  of::FlowMod dst = GatewayCountFlowDeleteDst(100, 0x0a00000b);
+  EXPECT_EQ(dst.command, of::FlowModCommand::kDelete);
+  EXPECT_EQ(of::FormatFlowSpec(dst),
+            "table=20,cookie=0x5c00050000000000/0xffffff0000000000,ip,metadata=0x64,"
+            "nw_dst=10.0.0.11");
+  EXPECT_EQ(of::FormatFlowSpec(GatewayCountFlowDeleteVpc(100)),
+            "table=20,cookie=0x5c00050000000000/0xffffff0000000000,metadata=0x64");
+  of::FlowStats dumped;
+  dumped.cookie = add.cookie;
+  dumped.match = add.match;
+  std::optional<CountFlowKey> key = ParseCountFlow(dumped);
+  ASSERT_TRUE(key.has_value());
+  EXPECT_EQ(*key, (CountFlowKey{0xac1f0101, 100, 0x0a00000b}));
+  dumped.cookie = kCookieGateway | 100;
+  EXPECT_FALSE(ParseCountFlow(dumped).has_value());
 }
 
 TEST(GatewayPipelineTest, IncrementalAddsAndDeletes) {
