@@ -187,6 +187,48 @@ TEST_F(DriverTest, ANetworkDeletedIsDeleteNetworkAndOneAddedReloadsTheVpc) {
   EXPECT_FALSE(gw("gw-a").HoldsEndpoint("a1"));
 }
 
+TEST_F(DriverTest, AnOffloadPolicyChangedIsSetVpcOffloadOnItsClusterOnlyAndNoReload) {
+  StartDriver();
+  ASSERT_TRUE(Settle());
+  VpcRow blue{{"blue", 100, "02:00:00:00:01:00"}, 1};
+  blue.vpc.offload = {model::OffloadMode::kThreshold, 20, 0, 500};
+  store_.PutVpc(blue);
+  ASSERT_TRUE(Settle());
+  for (const char* name : {"gw-a", "gw-b"}) {  // Cluster 1.
+    EXPECT_EQ(gw(name).Count("SetVpcOffload blue"), 1u) << name;
+    EXPECT_EQ(gw(name).Count("DeleteVpc blue"), 0u) << name;  // Changed in place.
+    const GatewayContent content = gw(name).Content();
+    const gwv1::OffloadPolicy& held = content.vpcs.at("blue").vpc.offload();
+    EXPECT_EQ(held.mode(), gwv1::OFFLOAD_MODE_THRESHOLD) << name;
+    EXPECT_EQ(held.packets(), 20u) << name;
+    EXPECT_EQ(held.window_ms(), 500u) << name;
+  }
+  EXPECT_EQ(gw("gw-c").Count("SetVpcOffload"), 0u);
+  // Back to the default: the gateways hold no policy, as a fresh load would.
+  store_.PutVpc(VpcRow{{"blue", 100, "02:00:00:00:01:00"}, 1});
+  ASSERT_TRUE(Settle());
+  EXPECT_EQ(gw("gw-a").Count("SetVpcOffload blue"), 2u);
+  EXPECT_FALSE(gw("gw-a").Content().vpcs.at("blue").vpc.has_offload());
+  EXPECT_EQ(gw("gw-a").Count("DeleteVpc blue"), 0u);
+}
+
+TEST_F(DriverTest, AHostsBudgetGoesToTheGatewaysInSetCluster) {
+  StartDriver();
+  ASSERT_TRUE(Settle());
+  model::Host h3{"h3", "172.31.1.3", "", ""};
+  h3.direct_path_budget = 300;
+  store_.PutHost(h3);
+  ASSERT_TRUE(Settle());
+  bool found = false;
+  const GatewayContent held = gw("gw-a").Content();
+  for (const gwv1::Host& h : held.cluster.hosts()) {
+    if (h.name() != "h3") continue;
+    found = true;
+    EXPECT_EQ(h.direct_path_budget(), 300u);
+  }
+  EXPECT_TRUE(found);
+}
+
 TEST_F(DriverTest, HostsAndMembersChangedAreSetClusterOnTheClustersConcerned) {
   StartDriver();
   ASSERT_TRUE(Settle());

@@ -189,7 +189,12 @@ class FakeGateway {
   absl::Status SetVpcOffload(const std::string& id, const gwv1::OffloadPolicy& offload) {
     auto v = vpcs_.find(id);
     if (v == vpcs_.end()) return absl::NotFoundError("vpc " + id + " is unknown");
-    *v->second.vpc.mutable_offload() = offload;
+    // The default policy is no policy, as the gateway keeps it.
+    if (offload.ByteSizeLong() == 0) {
+      v->second.vpc.clear_offload();
+    } else {
+      *v->second.vpc.mutable_offload() = offload;
+    }
     return absl::OkStatus();
   }
 
