@@ -71,6 +71,7 @@ enum Op : uint8_t {
   kAddEndpoints,
   kListPaths,
   kBindPort,  // What a host's OVSDB reports (ListEndpointsRequest: host, vpc = iface).
+  kSetVpcOffload,
   kOpCount,
 };
 
@@ -420,6 +421,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (!r.ParseFromString(*bytes)) return 0;
         v1::SetVpcStandbyResponse response;
         s = h.service().SetVpcStandby(&context, &r, &response);
+        break;
+      }
+      case kSetVpcOffload: {
+        v1::SetVpcOffloadRequest r;
+        if (!r.ParseFromString(*bytes)) return 0;
+        v1::SetVpcOffloadResponse response;
+        s = h.service().SetVpcOffload(&context, &r, &response);
         break;
       }
       case kDeleteNetwork: {

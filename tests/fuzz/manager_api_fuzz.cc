@@ -46,6 +46,7 @@
 #include "src/manager/nb_replica.h"
 #include "src/manager/validate.h"
 #include "src/manager/views.h"
+#include "src/model/offload.h"
 #include "src/ovsdb/schema.h"
 
 namespace {
@@ -90,6 +91,7 @@ enum Op : uint8_t {
   kListEndpoints,
   kCreateEndpoints,
   kWatchEndpoints,
+  kUpdateVpc,
   kOpCount,
 };
 
@@ -479,6 +481,29 @@ void Run(Op op, const NbState& state, std::string_view bytes) {
       auto row = CheckMoveVpc(state, r.id(), r.cluster_id());
       CheckError(row.status());
       if (row.ok() && row->has_value()) (void)VpcView(state, **row);
+      return;
+    }
+    case kUpdateVpc: {
+      // As the service checks it, then the state check; the row it would
+      // write is viewed.
+      v1::UpdateVpcRequest r;
+      if (!Parse(r, bytes)) return;
+      if (!r.has_vpc()) return;
+      absl::Status s = CheckName("vpc.id", r.vpc().id());
+      CheckSyntaxError(s, {"vpc.id"});
+      if (!s.ok()) return;
+      auto offload = OffloadFromProto(r.vpc().offload(), "vpc.offload");
+      CheckSyntaxError(offload.status(), {"vpc.offload"});
+      if (!offload.ok()) return;
+      if (absl::Status v = shortcut::model::ValidateOffload(*offload, "again"); !v.ok()) {
+        Fail("OffloadFromProto let through: " + v.ToString());
+      }
+      auto row = CheckUpdateVpc(state, r.vpc().id(), *offload);
+      CheckError(row.status());
+      if (row.ok() && row->has_value()) {
+        if ((*row)->vpc.offload != *offload) Fail("CheckUpdateVpc: policy not applied");
+        (void)VpcView(state, **row);
+      }
       return;
     }
     case kCreateVpc: {
