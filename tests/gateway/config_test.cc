@@ -223,6 +223,32 @@ TEST(DaemonConfigTest, DirectIdleTimeoutErrorsNameTheField) {
       AllOf(HasSubstr("unknown field 'bridges'"), HasSubstr("bridge, direct_idle_timeout")));
 }
 
+TEST(DaemonConfigTest, ADirectPathBudgetAndItsErrors) {
+  auto config = ParseDaemonConfig(
+      Config("unix:/gw.sock", kCluster,
+             R"(, "direct_path_budget": {"paths": 500, "action": "refuse", "scan_ms": 250})"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->direct_path_budget, 500u);
+  EXPECT_TRUE(config->budget_refuse);
+  EXPECT_EQ(config->budget_scan_ms, 250u);
+  auto plain = ParseDaemonConfig(Config("unix:/gw.sock", kCluster));
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->direct_path_budget, 0u);  // None.
+  EXPECT_FALSE(plain->budget_refuse);
+  auto budget = [](const std::string& v) {
+    return Error(Config("unix:/gw.sock", kCluster, R"(, "direct_path_budget": )" + v));
+  };
+  EXPECT_THAT(budget("5"), HasSubstr("direct_path_budget: must be an object"));
+  EXPECT_THAT(budget(R"({"paths": -1})"),
+              HasSubstr("direct_path_budget.paths: must be a number in 0..10000000"));
+  EXPECT_THAT(budget(R"({"paths": 2.5})"), HasSubstr("direct_path_budget.paths"));
+  EXPECT_THAT(budget(R"({"action": "drop"})"),
+              HasSubstr("direct_path_budget.action: must be \"evict\" or \"refuse\""));
+  EXPECT_THAT(budget(R"({"scan_ms": 10})"),
+              HasSubstr("direct_path_budget.scan_ms: must be a number of ms in 50..600000"));
+  EXPECT_THAT(budget(R"({"pathz": 1})"), HasSubstr("direct_path_budget: unknown field 'pathz'"));
+}
+
 TEST(DaemonConfigTest, LoadNamesTheFile) {
   testing::TempDir dir("shortcut-config");
   auto missing = LoadDaemonConfig(dir.File("none.json"));
