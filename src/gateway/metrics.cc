@@ -11,9 +11,11 @@ namespace {
 // gives those).
 const std::set<std::string>& CounterFields() {
   static const std::set<std::string> kCounters = {
-      "packet_ins",      "direct_paths_installed", "direct_paths_merged",
-      "packet_ins_shed", "lookup_misses",          "setup_failures",
-      "unknown_source",  "malformed_packet_ins",   "invalidations"};
+      "packet_ins",           "direct_paths_installed", "direct_paths_merged",
+      "packet_ins_shed",      "lookup_misses",          "setup_failures",
+      "unknown_source",       "malformed_packet_ins",   "invalidations",
+      "threshold_offloads",   "paths_evicted",          "paths_refused",
+      "budget_read_failures", "threshold_reads"};
   return kCounters;
 }
 
