@@ -43,13 +43,18 @@ void Forwarder::RefreshCluster() {
   if (cluster_version_ == gw_.cluster_version()) return;
   programmers_.clear();
   const ClusterConfig& c = gw_.cluster();
+  absl::flat_hash_set<Ipv4> hosts;
   for (const Host& h : c.hosts) {
     auto ip = ParseIpv4(h.underlay_ipv4);
     if (!ip) continue;
+    hosts.insert(*ip);
     HostProgrammer* p = gw_.programmer(h.name);
     if (p != nullptr) programmers_[*ip] = p;
     budget_.SetBudget(
         *ip, h.direct_path_budget != 0 ? h.direct_path_budget : options_.direct_path_budget);
+  }
+  for (Ipv4 gone : budget_.Hosts()) {
+    if (!hosts.contains(gone)) budget_.SetBudget(gone, 0);  // Left the cluster.
   }
   // Tags: each member's tunnel ofport (MemberOfports: name order) less the
   // shared tunnel port's.
