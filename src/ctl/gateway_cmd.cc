@@ -18,7 +18,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "nlohmann/json.hpp"
 #include "shortcut/gateway/v1/gateway.grpc.pb.h"
-#include "src/model/offload.h"
+#include "src/model/offload_proto.h"
 
 namespace shortcut::ctl {
 namespace {
@@ -202,12 +202,6 @@ int Unary(Client& client, const GatewayCtlOptions& options, Method method, const
   return 0;
 }
 
-std::string OffloadText(const v1::OffloadPolicy& p) {
-  if (p.mode() != v1::OFFLOAD_MODE_THRESHOLD) return "first-packet";
-  model::OffloadPolicy m{model::OffloadMode::kThreshold, p.packets(), p.bytes(), p.window_ms()};
-  return model::FormatOffload(m);
-}
-
 std::string StatsText(const v1::GetStatsResponse& stats) {
   // Every counter the message has, in its order, by reflection: a counter
   // added to the API shows without a change here.
@@ -258,7 +252,8 @@ std::string StatsText(const v1::GetStatsResponse& stats) {
     std::vector<std::vector<std::string>> vpcs = {
         {"VPC", "VNI", "OFFLOAD", "DIRECT-SETUPS", "GATEWAY-FLOWS", "THRESHOLD-OFFLOADS"}};
     for (const auto& v : stats.vpc_offload()) {
-      vpcs.push_back({v.vpc(), std::to_string(v.vni()), OffloadText(v.offload()),
+      vpcs.push_back({v.vpc(), std::to_string(v.vni()),
+                      model::FormatOffload(model::OffloadOfProto(v.offload())),
                       std::to_string(v.direct_setups()), std::to_string(v.gateway_flows()),
                       std::to_string(v.threshold_offloads())});
     }

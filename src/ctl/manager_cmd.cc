@@ -24,7 +24,7 @@
 #include "shortcut/manager/v1/manager.grpc.pb.h"
 #include "src/ctl/manager_client.h"
 #include "src/ctl/trace_cmd.h"
-#include "src/model/offload.h"
+#include "src/model/offload_proto.h"
 
 namespace shortcut::ctl {
 namespace {
@@ -135,9 +135,7 @@ std::string MoveText(const v1::Vpc& v) {
 }
 
 std::string OffloadText(const v1::OffloadPolicy& p) {
-  if (p.mode() != v1::OFFLOAD_MODE_THRESHOLD) return "first-packet";
-  return model::FormatOffload(
-      {model::OffloadMode::kThreshold, p.packets(), p.bytes(), p.window_ms()});
+  return model::FormatOffload(model::OffloadOfProto(p));
 }
 
 // --offload and its thresholds as the API's message.

@@ -1,7 +1,7 @@
 #include "src/gateway/api_convert.h"
 
 #include "absl/strings/str_cat.h"
-#include "src/model/offload.h"
+#include "src/model/offload_proto.h"
 
 namespace shortcut::gateway {
 namespace {
@@ -73,38 +73,6 @@ absl::StatusOr<Endpoint> EndpointFromProto(const v1::Endpoint& e, const std::str
   return out;
 }
 
-absl::StatusOr<model::OffloadPolicy> OffloadFromProto(const v1::OffloadPolicy& p,
-                                                      const std::string& field) {
-  model::OffloadPolicy out;
-  switch (p.mode()) {
-    case v1::OFFLOAD_MODE_UNSPECIFIED:
-    case v1::OFFLOAD_MODE_FIRST_PACKET:
-      out.mode = model::OffloadMode::kFirstPacket;
-      break;
-    case v1::OFFLOAD_MODE_THRESHOLD:
-      out.mode = model::OffloadMode::kThreshold;
-      break;
-    default:
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ".mode: unknown value ", static_cast<int>(p.mode())));
-  }
-  out.packets = p.packets();
-  out.bytes = p.bytes();
-  out.window_ms = p.window_ms();
-  if (absl::Status s = model::ValidateOffload(out, field); !s.ok()) return s;
-  return out;
-}
-
-v1::OffloadPolicy OffloadToProto(const model::OffloadPolicy& p) {
-  v1::OffloadPolicy out;
-  out.set_mode(p.mode == model::OffloadMode::kThreshold ? v1::OFFLOAD_MODE_THRESHOLD
-                                                        : v1::OFFLOAD_MODE_FIRST_PACKET);
-  out.set_packets(p.packets);
-  out.set_bytes(p.bytes);
-  out.set_window_ms(p.window_ms);
-  return out;
-}
-
 absl::StatusOr<VpcInput> VpcFromProto(const v1::Vpc& vpc, const std::string& field) {
   if (absl::Status s = Required(vpc.id(), field + ".id"); !s.ok()) return s;
   if (absl::Status s = Required(vpc.router_mac(), field + ".router_mac"); !s.ok()) return s;
@@ -113,7 +81,7 @@ absl::StatusOr<VpcInput> VpcFromProto(const v1::Vpc& vpc, const std::string& fie
   in.vpc.vni = vpc.vni();
   in.vpc.router_mac = vpc.router_mac();
   in.vpc.standby = vpc.standby();
-  auto offload = OffloadFromProto(vpc.offload(), field + ".offload");
+  auto offload = model::OffloadFromProto(vpc.offload(), field + ".offload");
   if (!offload.ok()) return offload.status();
   in.vpc.offload = *offload;
   for (int i = 0; i < vpc.networks_size(); ++i) {

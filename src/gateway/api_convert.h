@@ -32,10 +32,6 @@ struct VpcInput {
   std::vector<Network> networks;
 };
 absl::StatusOr<VpcInput> VpcFromProto(const v1::Vpc& vpc, const std::string& field);
-// Validated (model::ValidateOffload), errors naming `field`.
-absl::StatusOr<model::OffloadPolicy> OffloadFromProto(const v1::OffloadPolicy& p,
-                                                      const std::string& field);
-v1::OffloadPolicy OffloadToProto(const model::OffloadPolicy& p);
 
 // CREATED, UNCHANGED, MOVED (also when readdressed by the same update),
 // READDRESSED, or REBOUND (only the iface_id changed).

@@ -147,7 +147,6 @@ std::optional<Forwarder::Queued> Forwarder::Classify(const of::PacketIn& pin) {
     counter_.Track(ck, s.src_ip, now);
     bridge->AddCountFlow(s.vni, s.key.src_host, s.dst_ip, s.dst_underlay, idle);
     ++counters_.counts_started;
-    ++vpc_counters_[s.vni].counts_started;
     return std::nullopt;
   }
   return Enqueue(std::move(s), now);
@@ -322,8 +321,8 @@ bool Forwarder::AdmitPath(Ipv4 host, uint32_t vni, Ipv4 dst, Millis now,
                           std::vector<of::FlowMod>& mods) {
   if (!budget_.Limited(host)) return true;
   PathBudget::Decision d = budget_.Admit(host, {vni, dst}, now);
-  if (d.evict) {
-    mods.push_back(pipeline::DirectPathEvict(d.evict->vni, d.evict->dst, tag_));
+  for (const PathBudget::PathKey& k : d.evict) {
+    mods.push_back(pipeline::DirectPathEvict(k.vni, k.dst, tag_));
     ++counters_.paths_evicted;
   }
   if (!d.install) ++counters_.paths_refused;

@@ -112,7 +112,6 @@ class Forwarder {
   struct VpcCounters {
     uint64_t setups = 0;
     uint64_t threshold_offloads = 0;
-    uint64_t counts_started = 0;
   };
   // One direct-path setup, for operators (shortcutctl gateway paths).
   struct PathRecord {

@@ -2,7 +2,7 @@
 
 #include <map>
 
-#include "src/gateway/api_convert.h"
+#include "src/model/offload_proto.h"
 
 namespace shortcut::gateway {
 
@@ -19,7 +19,8 @@ void FillOffloadStats(const Gateway& gateway, const Forwarder& forwarder,
     out.set_vpc(std::string(v.id));
     out.set_vni(v.vni);
     std::optional<model::OffloadPolicy> p = gateway.OffloadOf(v.vni);
-    *out.mutable_offload() = OffloadToProto(p.value_or(model::OffloadPolicy{}));
+    *out.mutable_offload() =
+        model::OffloadToProto<v1::OffloadPolicy>(p.value_or(model::OffloadPolicy{}));
     if (auto it = forwarder.vpc_counters().find(v.vni); it != forwarder.vpc_counters().end()) {
       out.set_direct_setups(it->second.setups);
       out.set_threshold_offloads(it->second.threshold_offloads);

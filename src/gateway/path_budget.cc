@@ -25,36 +25,39 @@ uint32_t PathBudget::Limit(const HostState& h) const {
 
 PathBudget::Decision PathBudget::Admit(model::Ipv4 host, const PathKey& key, Millis now) {
   auto it = hosts_.find(host);
-  if (it == hosts_.end()) return {true, std::nullopt};
+  if (it == hosts_.end()) return {true, {}};
   HostState& h = it->second;
   if (auto p = h.own.find(key); p != h.own.end()) {
     // Installed again (it may have idled out): the same slot.
     p->second.last_used = now;
     p->second.seq = ++h.seq;
-    return {true, std::nullopt};
+    return {true, {}};
   }
   const uint32_t limit = Limit(h);
   Decision d;
-  if (h.own.size() >= limit) {
-    if (action_ == Action::kRefuse || h.own.empty() || limit == 0) {
-      ++h.refused;
-      ++refused_;
-      return d;
-    }
-    // The least recently used as the reads saw it: O(own paths), once per
-    // eviction.
-    auto victim = h.own.begin();
-    for (auto p = h.own.begin(); p != h.own.end(); ++p) {
-      const Path& a = p->second;
-      const Path& b = victim->second;
-      if (a.last_used < b.last_used || (a.last_used == b.last_used && a.installed < b.installed)) {
-        victim = p;
+  if (h.own.size() >= limit && action_ == Action::kEvict) {
+    // Down to below the share (to nothing when there is none): the least
+    // recently used as the reads saw them, O(own paths) each.
+    while (!h.own.empty() && h.own.size() >= std::max<uint32_t>(limit, 1)) {
+      auto victim = h.own.begin();
+      for (auto p = h.own.begin(); p != h.own.end(); ++p) {
+        const Path& a = p->second;
+        const Path& b = victim->second;
+        if (a.last_used < b.last_used ||
+            (a.last_used == b.last_used && a.installed < b.installed)) {
+          victim = p;
+        }
       }
+      d.evict.push_back(victim->first);
+      h.own.erase(victim);
+      ++h.evicted;
+      ++evicted_;
     }
-    d.evict = victim->first;
-    h.own.erase(victim);
-    ++h.evicted;
-    ++evicted_;
+  }
+  if (h.own.size() >= limit) {  // Refused, or no share at all.
+    ++h.refused;
+    ++refused_;
+    return d;
   }
   h.own[key] = Path{now, now, 0, ++h.seq};
   d.install = true;

@@ -19,9 +19,10 @@
 // safe).
 //
 // At its limit, a new path either evicts this gateway's least recently used
-// one on that host (`kEvict`: the path whose packet counter changed longest
-// ago, as seen by the reads; ties: the oldest) or is refused (`kRefuse`: the
-// flow stays on the gateways). Standing rules are never counted nor
+// ones on that host down to below its share (`kEvict`: the path whose packet
+// counter changed longest ago, as seen by the reads; ties: the oldest) or
+// is refused (`kRefuse`: the flow stays on the gateways; paths above a
+// share that shrank stay until they idle out). Standing rules are never counted nor
 // evicted: only direct paths.
 //
 // Pure bookkeeping; the caller sends the flow_mods and injects `now`.
@@ -53,7 +54,10 @@ class PathBudget {
   };
   struct Decision {
     bool install = false;
-    std::optional<PathKey> evict;  // This gateway's path to delete first.
+    // This gateway's paths to delete first, least recently used first:
+    // one at its share, more when its share shrank (a member joined, or
+    // stale paths appeared) since they were installed.
+    std::vector<PathKey> evict;
   };
   // A direct path as a read of the host's table found it.
   struct ReadPath {

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"
 #include "src/gateway/api_views.h"
+#include "src/model/offload_proto.h"
 
 namespace shortcut::gateway {
 namespace {
@@ -326,7 +327,7 @@ grpc::Status GatewayService::SetVpcOffload(grpc::ServerContext* context,
                                            const v1::SetVpcOffloadRequest* request,
                                            v1::SetVpcOffloadResponse* response) {
   if (request->vpc().empty()) return Invalid("vpc is empty");
-  auto policy = OffloadFromProto(request->offload(), "offload");
+  auto policy = model::OffloadFromProto(request->offload(), "offload");
   if (!policy.ok()) return Invalid(policy.status());
   Gateway* gateway = gateway_;
   return RunOnExecutor(

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "src/model/offload_proto.h"
+
 namespace shortcut::manager {
 
 gwv1::Endpoint EndpointToProto(const model::Endpoint& e) {
@@ -65,13 +67,7 @@ std::optional<gwv1::Vpc> DesiredVpcMessage(const NbState& state, const std::stri
   vpc.set_router_mac(it->second.vpc.router_mac);
   vpc.set_standby(StandbyIn(it->second, cluster_id));
   if (it->second.vpc.offload != model::OffloadPolicy{}) {
-    const model::OffloadPolicy& o = it->second.vpc.offload;
-    gwv1::OffloadPolicy* p = vpc.mutable_offload();
-    p->set_mode(o.mode == model::OffloadMode::kThreshold ? gwv1::OFFLOAD_MODE_THRESHOLD
-                                                         : gwv1::OFFLOAD_MODE_FIRST_PACKET);
-    p->set_packets(o.packets);
-    p->set_bytes(o.bytes);
-    p->set_window_ms(o.window_ms);
+    *vpc.mutable_offload() = model::OffloadToProto<gwv1::OffloadPolicy>(it->second.vpc.offload);
   }
   // Networks are keyed (vpc, id) in a std::map: this VPC's are contiguous
   // and sorted by id.

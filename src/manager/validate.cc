@@ -12,7 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "src/manager/placement.h"
 #include "src/model/address.h"
-#include "src/model/offload.h"
+#include "src/model/offload_proto.h"
 
 namespace shortcut::manager {
 namespace {
@@ -271,36 +271,11 @@ absl::StatusOr<HostRow> HostFromProto(const v1::Host& host, std::string_view fie
 
 absl::StatusOr<model::OffloadPolicy> OffloadFromProto(const v1::OffloadPolicy& p,
                                                       std::string_view field) {
-  model::OffloadPolicy out;
-  switch (p.mode()) {
-    case v1::OFFLOAD_MODE_UNSPECIFIED:
-    case v1::OFFLOAD_MODE_FIRST_PACKET:
-      break;
-    case v1::OFFLOAD_MODE_THRESHOLD:
-      out.mode = model::OffloadMode::kThreshold;
-      break;
-    default:
-      return Invalid(F(field, "mode"), absl::StrCat("unknown value ", static_cast<int>(p.mode())));
-  }
   // The database's integers are signed 64-bit.
   constexpr uint64_t kMax = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
   if (p.packets() > kMax) return Invalid(F(field, "packets"), "too large");
   if (p.bytes() > kMax) return Invalid(F(field, "bytes"), "too large");
-  out.packets = p.packets();
-  out.bytes = p.bytes();
-  out.window_ms = p.window_ms();
-  if (absl::Status s = model::ValidateOffload(out, std::string(field)); !s.ok()) return s;
-  return out;
-}
-
-v1::OffloadPolicy OffloadToProto(const model::OffloadPolicy& p) {
-  v1::OffloadPolicy out;
-  out.set_mode(p.mode == model::OffloadMode::kThreshold ? v1::OFFLOAD_MODE_THRESHOLD
-                                                        : v1::OFFLOAD_MODE_FIRST_PACKET);
-  out.set_packets(p.packets);
-  out.set_bytes(p.bytes);
-  out.set_window_ms(p.window_ms);
-  return out;
+  return model::OffloadFromProto(p, std::string(field));
 }
 
 absl::StatusOr<std::optional<VpcRow>> CheckUpdateVpc(const NbState& state, const std::string& id,

@@ -115,11 +115,10 @@ absl::StatusOr<std::optional<VpcRow>> CheckMoveVpc(const NbState& state, const s
 // nullopt when it is the same.
 absl::StatusOr<std::optional<VpcRow>> CheckUpdateVpc(const NbState& state, const std::string& id,
                                                      const model::OffloadPolicy& offload);
-// The API's offload policy, validated (model::ValidateOffload), errors
-// naming `field`; and back.
+// The API's offload policy, validated (model::OffloadFromProto) and within
+// the database's integers, errors naming `field`.
 absl::StatusOr<model::OffloadPolicy> OffloadFromProto(const v1::OffloadPolicy& p,
                                                       std::string_view field);
-v1::OffloadPolicy OffloadToProto(const model::OffloadPolicy& p);
 inline constexpr uint32_t kMaxDirectPathBudget = 10000000;
 // add_gw_to_cluster by an operator: the cluster and gateway exist and the
 // gateway is a spare; `unchanged` when it is a member already (a retry).

@@ -6,7 +6,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_format.h"
-#include "src/manager/validate.h"
+#include "src/model/offload_proto.h"
 
 namespace shortcut::manager {
 namespace {
@@ -148,7 +148,7 @@ v1::Vpc VpcView(const NbState& state, const VpcRow& row) {
   out.set_router_mac(row.vpc.router_mac);
   out.set_cluster_id(row.cluster_id);
   out.set_moving_to(row.moving_to);
-  *out.mutable_offload() = OffloadToProto(row.vpc.offload);
+  *out.mutable_offload() = model::OffloadToProto<v1::OffloadPolicy>(row.vpc.offload);
   switch (row.moving_to == 0 ? MovePhase::kNone : row.move_phase) {
     case MovePhase::kLoading:
       out.set_move_phase(v1::VPC_MOVE_PHASE_LOADING);

@@ -40,16 +40,7 @@ size_t DirectPaths(const fakes::FakeSwitch& sw) {
 }
 
 of::PacketIn PacketIn(Ipv4 from_host, uint32_t vni, Ipv4 src, Ipv4 dst) {
-  of::PacketIn pin;
-  pin.reason = of::kPacketInAction;
-  pin.match.Set(of::Field::kTunIpv4Src, from_host);
-  pin.match.Set(of::Field::kMetadata, vni);
-  packet::PacketBuilder b;
-  b.Eth(packet::MacAddr{2, 0, 0, 0, 0, 1}, packet::MacAddr{2, 0x5c, 0, 0, 0, 1})
-      .Ipv4(packet::Ipv4Addr{src}, packet::Ipv4Addr{dst})
-      .Icmp(8, 0, 0x10001);
-  pin.data = b.Build();
-  return pin;
+  return TestPacketIn(from_host, vni, src, dst);
 }
 
 class ForwarderTest : public ::testing::Test {

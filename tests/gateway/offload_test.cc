@@ -33,16 +33,7 @@ constexpr Ipv4 kX2 = 0x0a000015;
 constexpr Ipv4 kX3 = 0x0a000016;
 
 of::PacketIn PacketIn(Ipv4 from_host, Ipv4 src, Ipv4 dst) {
-  of::PacketIn pin;
-  pin.reason = of::kPacketInAction;
-  pin.match.Set(of::Field::kTunIpv4Src, from_host);
-  pin.match.Set(of::Field::kMetadata, kVni);
-  packet::PacketBuilder b;
-  b.Eth(packet::MacAddr{2, 0, 0, 0, 0, 1}, packet::MacAddr{2, 0x5c, 0, 0, 0, 1})
-      .Ipv4(packet::Ipv4Addr{src}, packet::Ipv4Addr{dst})
-      .Icmp(8, 0, 0x10001);
-  pin.data = b.Build();
-  return pin;
+  return TestPacketIn(from_host, kVni, src, dst);
 }
 
 // Destinations of the direct paths a host holds, with their cookies' tags.

@@ -29,7 +29,7 @@ TEST(PathBudgetTest, EachServingMemberGetsAnEqualShareAndEvictsItsLeastRecentlyU
   for (model::Ipv4 d = 1; d <= 5; ++d) {
     PathBudget::Decision dec = b.Admit(kHost, P(d), 100 * d);  // Installed at 100..500.
     EXPECT_TRUE(dec.install);
-    EXPECT_FALSE(dec.evict.has_value());
+    EXPECT_TRUE(dec.evict.empty());
   }
   EXPECT_EQ(b.View(kHost)->limit, 5u);
   // A read at 1000: paths 1, 2 and 4 carried packets (used now); 3 and 5 did not.
@@ -47,16 +47,16 @@ TEST(PathBudgetTest, EachServingMemberGetsAnEqualShareAndEvictsItsLeastRecentlyU
   // Full: the sixth evicts path 3 (last used 300, older than 5's 500).
   PathBudget::Decision d6 = b.Admit(kHost, P(6), 1100);
   EXPECT_TRUE(d6.install);
-  ASSERT_TRUE(d6.evict.has_value());
-  EXPECT_EQ(d6.evict->dst, 3u);
+  ASSERT_EQ(d6.evict.size(), 1u);
+  EXPECT_EQ(d6.evict[0].dst, 3u);
   // Then path 5.
   PathBudget::Decision d7 = b.Admit(kHost, P(7), 1200);
-  ASSERT_TRUE(d7.evict.has_value());
-  EXPECT_EQ(d7.evict->dst, 5u);
+  ASSERT_EQ(d7.evict.size(), 1u);
+  EXPECT_EQ(d7.evict[0].dst, 5u);
   // A path we hold already takes no new slot.
   PathBudget::Decision again = b.Admit(kHost, P(1), 1300);
   EXPECT_TRUE(again.install);
-  EXPECT_FALSE(again.evict.has_value());
+  EXPECT_TRUE(again.evict.empty());
   EXPECT_EQ(b.View(kHost)->own, 5u);
   EXPECT_EQ(b.View(kHost)->evicted, 2u);
   EXPECT_EQ(b.evicted(), 2u);
@@ -70,7 +70,7 @@ TEST(PathBudgetTest, RefuseKeepsThePathsItHasAndCountsTheRefusal) {
   EXPECT_TRUE(b.Admit(kHost, P(2), 0).install);
   PathBudget::Decision d = b.Admit(kHost, P(3), 0);
   EXPECT_FALSE(d.install);
-  EXPECT_FALSE(d.evict.has_value());
+  EXPECT_TRUE(d.evict.empty());
   EXPECT_EQ(b.View(kHost)->own, 2u);
   EXPECT_EQ(b.View(kHost)->refused, 1u);
   EXPECT_EQ(b.refused(), 1u);
@@ -87,11 +87,33 @@ TEST(PathBudgetTest, PathsOfGatewaysThatNoLongerServeShrinkEveryShare) {
   EXPECT_EQ(b.View(kHost)->limit, 2u);
   EXPECT_TRUE(b.Admit(kHost, P(1), 1).install);
   EXPECT_TRUE(b.Admit(kHost, P(2), 2).install);
-  EXPECT_EQ(b.Admit(kHost, P(3), 3).evict->dst, 1u);
-  // More stale than the budget: no share at all, so nothing is installed.
+  std::vector<PathBudget::PathKey> evicted = b.Admit(kHost, P(3), 3).evict;
+  ASSERT_EQ(evicted.size(), 1u);
+  EXPECT_EQ(evicted[0].dst, 1u);
+  // More stale than the budget: no share at all, so nothing is installed
+  // and this gateway's own paths (2, then 3) go as well.
   b.SetBudget(kHost, 4);
   EXPECT_EQ(b.View(kHost)->limit, 0u);
-  EXPECT_FALSE(b.Admit(kHost, P(4), 4).install);
+  PathBudget::Decision none = b.Admit(kHost, P(4), 4);
+  EXPECT_FALSE(none.install);
+  ASSERT_EQ(none.evict.size(), 2u);
+  EXPECT_EQ(none.evict[0].dst, 2u);
+  EXPECT_EQ(none.evict[1].dst, 3u);
+  EXPECT_EQ(b.View(kHost)->own, 0u);
+}
+
+TEST(PathBudgetTest, WhenAMemberJoinsTheNextPathTrimsTheOldShareDownToTheNewOne) {
+  PathBudget b;
+  b.SetMembers(1, {1});
+  b.SetBudget(kHost, 6);  // Alone: 6.
+  for (model::Ipv4 d = 1; d <= 6; ++d) b.Admit(kHost, P(d), d);
+  b.SetMembers(1, {1, 2});  // Two: 3 each; this one holds 6.
+  PathBudget::Decision d = b.Admit(kHost, P(7), 10);
+  EXPECT_TRUE(d.install);
+  // Down to 2 before the new one: the four oldest (1..4) go.
+  ASSERT_EQ(d.evict.size(), 4u);
+  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(d.evict[i].dst, i + 1) << i;
+  EXPECT_EQ(b.View(kHost)->own, 3u);
 }
 
 TEST(PathBudgetTest, AReadForgetsPathsThatIdledOutButKeepsThoseAdmittedAfterItBegan) {

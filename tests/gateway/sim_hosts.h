@@ -13,6 +13,8 @@
 
 #include "absl/status/status.h"
 #include "src/gateway/gateway.h"
+#include "src/openflow/message.h"
+#include "src/packet/packet.h"
 #include "tests/fakes/fake_switch.h"
 #include "tests/support/temp_dir.h"
 
@@ -42,5 +44,20 @@ struct SimHosts {
     return absl::OkStatus();
   }
 };
+
+// A metered copy as the gateway bridge sends it: tunnel metadata (the
+// sending host, metadata = VNI) and an ICMP echo from `src` to `dst`.
+inline of::PacketIn TestPacketIn(Ipv4 from_host, uint32_t vni, Ipv4 src, Ipv4 dst) {
+  of::PacketIn pin;
+  pin.reason = of::kPacketInAction;
+  pin.match.Set(of::Field::kTunIpv4Src, from_host);
+  pin.match.Set(of::Field::kMetadata, vni);
+  packet::PacketBuilder b;
+  b.Eth(packet::MacAddr{2, 0, 0, 0, 0, 1}, packet::MacAddr{2, 0x5c, 0, 0, 0, 1})
+      .Ipv4(packet::Ipv4Addr{src}, packet::Ipv4Addr{dst})
+      .Icmp(8, 0, 0x10001);
+  pin.data = b.Build();
+  return pin;
+}
 
 }  // namespace shortcut::gateway
