@@ -415,6 +415,7 @@ absl::StatusOr<BulkResult> BulkLoad(Plane& p, int n, int batch) {
     }
     v1::CreateEndpointsRequest r;
     for (int k = 0; k < batch && j < n; ++k, ++j) *r.add_endpoints() = BulkEndpoint(j);
+    r.set_last(j == n);
     if (!writer->Write(r)) break;  // The server ended the call: Finish says why.
   }
   writer->WritesDone();

@@ -110,6 +110,9 @@ std::vector<v1::EndpointBatch> Batches(const std::vector<v1::Endpoint>& endpoint
     size_t end = std::min(endpoints.size(), i + kAddVpcBatch);
     for (size_t j = i; j < end; ++j) *batch.add_endpoints() = endpoints[j];
   }
+  // The server applies a stream only once it has seen its last batch.
+  if (batches.empty()) batches.emplace_back();
+  batches.back().set_last(true);
   return batches;
 }
 

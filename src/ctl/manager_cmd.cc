@@ -340,10 +340,13 @@ int LoadEndpoints(Client& client, bool json, const std::vector<v1::Endpoint>& en
     response.Clear();
     auto writer = stub.CreateEndpoints(context.get(), &response);
     bool open = true;
-    for (size_t i = 0; i < endpoints.size() && open; i += kLoadBatch) {
+    // At least one batch; the last is marked so (the server writes a stream
+    // only once it has seen it).
+    for (size_t i = 0; (i < endpoints.size() || i == 0) && open; i += kLoadBatch) {
       v1::CreateEndpointsRequest batch;
       size_t end = std::min(endpoints.size(), i + kLoadBatch);
       for (size_t j = i; j < end; ++j) *batch.add_endpoints() = endpoints[j];
+      batch.set_last(end == endpoints.size());
       // A failed write means the server ended the call: Finish() says why.
       open = writer->Write(batch);
     }

@@ -106,9 +106,4 @@ v1::UpdateEndpointResponse::Change ChangeOf(const EndpointUpdate& update) {
   return v1::UpdateEndpointResponse::UNCHANGED;
 }
 
-grpc::Status ToGrpcStatus(const absl::Status& status) {
-  if (status.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
-}
-
 }  // namespace shortcut::gateway

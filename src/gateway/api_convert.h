@@ -18,6 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "shortcut/gateway/v1/gateway.pb.h"
+#include "src/apiserver/call.h"
 #include "src/gateway/gateway.h"
 
 namespace shortcut::gateway {
@@ -38,6 +39,6 @@ absl::StatusOr<VpcInput> VpcFromProto(const v1::Vpc& vpc, const std::string& fie
 v1::UpdateEndpointResponse::Change ChangeOf(const EndpointUpdate& update);
 
 // absl and gRPC number their codes alike (both follow google.rpc.Code).
-grpc::Status ToGrpcStatus(const absl::Status& status);
+using apiserver::ToGrpcStatus;
 
 }  // namespace shortcut::gateway

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
+#include "src/apiserver/limits.h"
 #include "src/gateway/api_convert.h"
 #include "src/gateway/gateway.h"
 #include "src/gateway/server.h"
@@ -88,10 +89,10 @@ absl::StatusOr<DaemonConfig> ParseDaemonConfig(const std::string& text) {
   for (const auto& [key, value] : json->items()) {
     if (key != "listen" && key != "cluster" && key != "log_level" && key != "bridge" &&
         key != "direct_idle_timeout" && key != "metrics" && key != "tls" && key != "ssl" &&
-        key != "direct_path_budget") {
+        key != "direct_path_budget" && key != "api_limits") {
       return Invalid(absl::StrCat("unknown field '", key,
                                   "' (known: listen, cluster, bridge, direct_idle_timeout, "
-                                  "direct_path_budget, metrics, log_level, tls, ssl)"));
+                                  "direct_path_budget, metrics, log_level, tls, ssl, api_limits)"));
     }
   }
   DaemonConfig config;
@@ -173,6 +174,11 @@ absl::StatusOr<DaemonConfig> ParseDaemonConfig(const std::string& text) {
     auto ssl = tls::ParseSslJson(*it, "ssl");
     if (!ssl.ok()) return ssl.status();
     config.ssl = *std::move(ssl);
+  }
+  if (auto it = json->find("api_limits"); it != json->end()) {
+    auto limits = apiserver::ParseApiLimitsJson(*it, "api_limits");
+    if (!limits.ok()) return limits.status();
+    config.api_limits = *limits;
   }
   if (config.bridge && !config.ssl) {
     for (const std::string* target : {&config.bridge->openflow, &config.bridge->ovsdb}) {

@@ -16,7 +16,10 @@
 //            "ca": PATH},                        API; see src/tls/tls.h)
 //    "ssl": {"private_key": PATH,               (optional: for ssl: targets of
 //            "certificate": PATH,                hosts and the bridge, as
-//            "ca_cert": PATH}}                   `ovs-vsctl set-ssl`)
+//            "ca_cert": PATH},                   `ovs-vsctl set-ssl`)
+//    "api_limits": {"max_calls": 128, ...}}     (optional: bounds on the API
+//                                                whoever calls it; see
+//                                                src/apiserver/limits.h)
 // `cluster` (optional) is applied at start, as a SetCluster call would be;
 // without it the gateway waits for its cluster over the API (what
 // shortcut-managerd sends). Without `bridge` the gateway programs hosts but
@@ -37,6 +40,7 @@
 #include "absl/status/statusor.h"
 #include "shortcut/gateway/v1/gateway.pb.h"
 #include "spdlog/common.h"
+#include "src/apiserver/limits.h"
 #include "src/ofconn/ssl.h"
 #include "src/tls/tls.h"
 
@@ -60,6 +64,7 @@ struct DaemonConfig {
   spdlog::level::level_enum log_level = spdlog::level::info;
   std::optional<tls::GrpcTls> tls;      // Nullopt: insecure gRPC.
   std::optional<ofconn::SslFiles> ssl;  // For ssl: targets.
+  apiserver::ApiLimits api_limits;      // Defaults when the file has none.
 };
 
 absl::StatusOr<DaemonConfig> ParseDaemonConfig(const std::string& json);

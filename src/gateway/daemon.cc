@@ -33,7 +33,10 @@ Daemon::Daemon(DaemonConfig config, Options options)
   // says the load is complete, hosts keep the rules it has not decided about.
   options_.gateway.wait_for_load = !config_.cluster.has_value();
   gateway_ = std::make_unique<Gateway>(io_.get_executor(), options_.gateway);
-  service_ = std::make_unique<GatewayService>(io_.get_executor(), gateway_.get(), options_.service);
+  GatewayService::Options service_options = options_.service;
+  service_options.max_calls = config_.api_limits.max_calls;
+  service_options.max_streams = config_.api_limits.max_streams;
+  service_ = std::make_unique<GatewayService>(io_.get_executor(), gateway_.get(), service_options);
   options_.forwarder.direct_path_budget = config_.direct_path_budget;
   options_.forwarder.budget_action =
       config_.budget_refuse ? PathBudget::Action::kRefuse : PathBudget::Action::kEvict;
@@ -117,8 +120,8 @@ Daemon::~Daemon() {
 
 absl::Status Daemon::Run() {
   if (!init_status_.ok()) return init_status_;
-  auto server =
-      GatewayServer::Start(config_.listen, service_.get(), tls::ServerCredentials(config_.tls));
+  auto server = GatewayServer::Start(config_.listen, service_.get(),
+                                     tls::ServerCredentials(config_.tls), config_.api_limits);
   if (!server.ok()) return server.status();
   server_ = std::move(*server);
   spdlog::info("serving the gateway API on {}", server_->address());

@@ -15,7 +15,8 @@ const std::set<std::string>& CounterFields() {
       "packet_ins_shed",      "lookup_misses",          "setup_failures",
       "unknown_source",       "malformed_packet_ins",   "invalidations",
       "threshold_offloads",   "paths_evicted",          "paths_refused",
-      "budget_read_failures", "threshold_reads"};
+      "budget_read_failures", "threshold_reads",        "api_calls_refused",
+      "api_streams_refused"};
   return kCounters;
 }
 

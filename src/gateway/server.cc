@@ -13,43 +13,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"
+#include "src/apiserver/listen.h"
 
 namespace shortcut::gateway {
 namespace {
 
 constexpr std::string_view kUnix = "unix:";
-
-// Whether a server answers on the Unix socket at `path`.
-bool SocketAnswers(const std::string& path) {
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
-  bool answers = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  ::close(fd);
-  return answers;
-}
-
-// A socket file nobody answers on is what a killed server leaves; binding
-// would fail on it. A live server's socket is left alone (Start then fails).
-absl::Status RemoveStaleSocket(const std::string& path) {
-  struct stat st;
-  if (::lstat(path.c_str(), &st) != 0) return absl::OkStatus();
-  if (!S_ISSOCK(st.st_mode)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("listen: ", path, " exists and is not a socket"));
-  }
-  if (SocketAnswers(path)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("listen: another server is listening on ", path));
-  }
-  if (::unlink(path.c_str()) != 0) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("listen: cannot remove stale socket ", path, ": ", std::strerror(errno)));
-  }
-  return absl::OkStatus();
-}
 
 }  // namespace
 
@@ -76,17 +45,18 @@ absl::Status CheckListenAddress(const std::string& listen) {
 
 absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
     const std::string& listen, GatewayService* service,
-    std::shared_ptr<grpc::ServerCredentials> credentials) {
+    std::shared_ptr<grpc::ServerCredentials> credentials, const apiserver::ApiLimits& limits) {
   if (absl::Status s = CheckListenAddress(listen); !s.ok()) return s;
   std::unique_ptr<GatewayServer> server(new GatewayServer());
   if (listen.starts_with(kUnix)) {
     server->unix_path_ = listen.substr(kUnix.size());
-    if (absl::Status s = RemoveStaleSocket(server->unix_path_); !s.ok()) return s;
+    if (absl::Status s = apiserver::RemoveStaleSocket(server->unix_path_); !s.ok()) return s;
   }
   // Process-wide, read when a server is built: every server of the process
   // gets the standard health service.
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
+  apiserver::ApplyApiLimits(limits, builder);
   int port = 0;
   if (credentials == nullptr) credentials = grpc::InsecureServerCredentials();
   builder.AddListeningPort(listen, credentials, &port);

@@ -21,6 +21,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "src/apiserver/limits.h"
 #include "src/common/clock.h"
 #include "src/gateway/service.h"
 
@@ -33,9 +34,12 @@ class GatewayServer {
  public:
   // FailedPrecondition/Unavailable naming the address when it cannot listen.
   // `credentials`: null for insecure (tls::ServerCredentials makes mutual TLS).
+  // `limits`: gRPC's share of them (threads, memory, streams, message size;
+  // apiserver/limits.h); the service applies its admission bounds itself.
   static absl::StatusOr<std::unique_ptr<GatewayServer>> Start(
       const std::string& listen, GatewayService* service,
-      std::shared_ptr<grpc::ServerCredentials> credentials = nullptr);
+      std::shared_ptr<grpc::ServerCredentials> credentials = nullptr,
+      const apiserver::ApiLimits& limits = {});
   ~GatewayServer();  // Shutdown(0) if not done.
   GatewayServer(const GatewayServer&) = delete;
   GatewayServer& operator=(const GatewayServer&) = delete;

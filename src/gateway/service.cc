@@ -11,11 +11,19 @@
 
 #include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"
+#include "src/apiserver/call.h"
 #include "src/gateway/api_views.h"
 #include "src/model/offload_proto.h"
 
 namespace shortcut::gateway {
 namespace {
+
+// gRPC ends a client stream's reads alike whether the client finished it or
+// the stream broke (a message over max_message_bytes, a client gone): only
+// the batch marked last tells a whole stream from a cut one.
+constexpr char kCutShort[] =
+    "the stream ended without a batch marked last: it may have been cut short, so nothing of it "
+    "is applied";
 
 grpc::Status Invalid(const absl::Status& status) { return ToGrpcStatus(status); }
 grpc::Status Invalid(const std::string& message) {
@@ -122,50 +130,19 @@ asio::awaitable<absl::StatusOr<v1::AddEndpointsResponse>> DoAddEndpoints(
 }  // namespace
 
 GatewayService::GatewayService(asio::any_io_executor ex, Gateway* gateway, Options options)
-    : ex_(std::move(ex)), gateway_(gateway), options_(options) {}
+    : ex_(std::move(ex)),
+      gateway_(gateway),
+      options_(options),
+      calls_(options.max_calls),
+      streams_(options.max_streams) {}
 
 template <typename T, typename MakeWork>
 grpc::Status GatewayService::RunOnExecutor(grpc::ServerContext* context, MakeWork make_work,
                                            T* out) {
-  // The coroutine is created on the executor (co_spawn calls make_work
-  // there), and reports through a promise this thread waits on. The promise
-  // is shared: a call that times out here leaves the work running, and its
-  // completion must still have somewhere to go.
-  auto done = std::make_shared<std::promise<absl::StatusOr<T>>>();
-  std::future<absl::StatusOr<T>> result = done->get_future();
-  asio::co_spawn(ex_, std::move(make_work), [done](std::exception_ptr e, absl::StatusOr<T> r) {
-    if (e) r = absl::InternalError("the gateway call ended with an exception");
-    done->set_value(std::move(r));
-  });
-  using Clock = std::chrono::system_clock;
-  Clock::time_point deadline = context->deadline();
-  if (deadline == Clock::time_point::max()) {
-    deadline = Clock::now() + std::chrono::milliseconds(options_.default_deadline_ms);
-  }
-  // Waited for in slices, so that a cancelled call (client gone, server
-  // shutting down) gives its thread back early.
-  for (;;) {
-    Clock::time_point slice = std::min(deadline, Clock::now() + std::chrono::milliseconds(50));
-    if (result.wait_until(slice) == std::future_status::ready) break;
-    if (context->IsCancelled()) {
-      return grpc::Status(grpc::StatusCode::CANCELLED,
-                          "the call was cancelled; the gateway may still complete it");
-    }
-    if (Clock::now() >= deadline) {
-      return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
-                          "the gateway did not complete the call in time; it may still do so");
-    }
-  }
-  std::optional<absl::StatusOr<T>> r;
-  try {
-    r.emplace(result.get());
-  } catch (const std::future_error&) {
-    // The executor was destroyed with the work still queued.
-    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the gateway is stopping");
-  }
-  if (!r->ok()) return ToGrpcStatus(r->status());
-  *out = std::move(**r);
-  return grpc::Status::OK;
+  apiserver::Admission::Ticket ticket = calls_.TryAdmit();
+  if (ticket == nullptr) return apiserver::Refused("gateway", "calls", calls_, "max_calls");
+  return apiserver::RunOnExecutor(ex_, context, {options_.default_deadline_ms, "gateway"},
+                                  std::move(ticket), std::move(make_work), out);
 }
 
 void GatewayService::AttachHealth(grpc::HealthCheckServiceInterface* health) {
@@ -244,11 +221,15 @@ grpc::Status GatewayService::AddVpc(grpc::ServerContext* context,
                                     grpc::ServerReader<v1::AddVpcRequest>* reader,
                                     v1::AddVpcResponse* response) {
   // The whole stream is read before anything is applied: all or nothing.
+  apiserver::Admission::Ticket stream = streams_.TryAdmit();
+  if (stream == nullptr) return apiserver::Refused("gateway", "streams", streams_, "max_streams");
   std::optional<VpcInput> vpc;
   std::vector<Endpoint> endpoints;
+  bool ended = false;
   v1::AddVpcRequest message;
   for (size_t index = 0; reader->Read(&message); ++index) {
     std::string field = absl::StrCat("AddVpcRequest[", index, "]");
+    if (ended) return Invalid(field + ": a message after the batch marked last");
     switch (message.item_case()) {
       case v1::AddVpcRequest::kVpc: {
         if (vpc) return Invalid(field + ".vpc: the vpc was already given by message 0");
@@ -259,6 +240,7 @@ grpc::Status GatewayService::AddVpc(grpc::ServerContext* context,
       }
       case v1::AddVpcRequest::kEndpoints: {
         if (!vpc) return Invalid(field + ": the first message must carry the vpc");
+        ended = message.endpoints().last();
         const auto& batch = message.endpoints().endpoints();
         if (endpoints.size() + batch.size() > options_.max_vpc_endpoints) {
           return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
@@ -288,6 +270,7 @@ grpc::Status GatewayService::AddVpc(grpc::ServerContext* context,
   }
   if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
   if (!vpc) return Invalid("vpc is missing: the stream carried no message");
+  if (!ended) return Invalid(kCutShort);
   Gateway* gateway = gateway_;
   return RunOnExecutor(
       context,
@@ -361,6 +344,10 @@ grpc::Status GatewayService::DeleteNetwork(grpc::ServerContext* context,
 asio::awaitable<absl::StatusOr<v1::GetStatsResponse>> GatewayService::DoGetStats() {
   v1::GetStatsResponse stats = StatsOf(*gateway_);
   if (stats_hook_) stats_hook_(stats);
+  ApiCounters api = api_counters();
+  stats.set_api_calls_refused(api.calls_refused);
+  stats.set_api_streams_refused(api.streams_refused);
+  stats.set_api_calls_in_flight(api.calls_in_flight);
   co_return stats;
 }
 
@@ -381,9 +368,14 @@ grpc::Status GatewayService::AddEndpoints(grpc::ServerContext* context,
                                           grpc::ServerReader<v1::EndpointBatch>* reader,
                                           v1::AddEndpointsResponse* response) {
   // Read whole before anything is applied: all or nothing.
+  apiserver::Admission::Ticket stream = streams_.TryAdmit();
+  if (stream == nullptr) return apiserver::Refused("gateway", "streams", streams_, "max_streams");
   std::vector<Endpoint> endpoints;
+  bool ended = false;
   v1::EndpointBatch batch;
   while (reader->Read(&batch)) {
+    if (ended) return Invalid("a batch after the batch marked last");
+    ended = batch.last();
     if (endpoints.size() + batch.endpoints_size() > options_.max_vpc_endpoints) {
       return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                           absl::StrCat("endpoints: more than ", options_.max_vpc_endpoints,
@@ -396,6 +388,7 @@ grpc::Status GatewayService::AddEndpoints(grpc::ServerContext* context,
     }
   }
   if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
+  if (!ended) return Invalid(kCutShort);
   if (endpoints.empty()) return Invalid("endpoints: the stream carried none");
   Gateway* gateway = gateway_;
   return RunOnExecutor(

@@ -16,6 +16,12 @@
 // applies it in one Gateway::LoadVpc, so a bad endpoint in any batch leaves
 // no VPC behind.
 //
+// Admission (apiserver/admission.h): at most Options::max_calls calls at
+// once, counted until their work on the executor is done, and at most
+// Options::max_streams AddVpc/AddEndpoints streams read at once; beyond,
+// RESOURCE_EXHAUSTED with a message naming the setting, at no cost to the
+// executor, which also serves the packet path.
+//
 // Health: once attached to the server's health service (GatewayServer does
 // it), the service reports NOT_SERVING until a cluster is set, SERVING after.
 //
@@ -35,6 +41,8 @@
 
 #include "absl/status/status.h"
 #include "shortcut/gateway/v1/gateway.grpc.pb.h"
+#include "src/apiserver/admission.h"
+#include "src/apiserver/limits.h"
 #include "src/common/clock.h"
 #include "src/gateway/api_convert.h"
 #include "src/gateway/gateway.h"
@@ -47,6 +55,17 @@ class GatewayService final : public v1::Gateway::Service {
     Millis default_deadline_ms = 30000;  // When the client sets no deadline.
     // Bounds one AddVpc stream, which is held in memory until applied.
     size_t max_vpc_endpoints = 20'000'000;
+    // Calls admitted at once, and AddVpc/AddEndpoints streams read at once
+    // (apiserver/limits.h); beyond, RESOURCE_EXHAUSTED naming the setting.
+    size_t max_calls = apiserver::ApiLimits{}.max_calls;
+    size_t max_streams = apiserver::ApiLimits{}.max_streams;
+  };
+  // What the admission bounds refused so far, and what is in flight.
+  struct ApiCounters {
+    uint64_t calls_refused = 0;
+    uint64_t streams_refused = 0;
+    size_t calls_in_flight = 0;
+    size_t streams_in_flight = 0;
   };
   // Fills the counters the Gateway does not keep (the forwarding module's:
   // packet_ins, direct_paths_installed, ...). Called on the executor.
@@ -63,6 +82,11 @@ class GatewayService final : public v1::Gateway::Service {
   // May be empty. Call on the executor, or before serving.
   void set_stats_hook(StatsHook hook) { stats_hook_ = std::move(hook); }
   void set_paths_hook(PathsHook hook) { paths_hook_ = std::move(hook); }
+
+  // Any thread.
+  ApiCounters api_counters() const {
+    return {calls_.refused(), streams_.refused(), calls_.in_flight(), streams_.in_flight()};
+  }
 
   // The server's health service; its status follows the cluster from now on.
   void AttachHealth(grpc::HealthCheckServiceInterface* health);
@@ -104,8 +128,9 @@ class GatewayService final : public v1::Gateway::Service {
                          v1::ListPathsResponse* response) override;
 
  private:
-  // Runs make_work() (a coroutine) on the executor and waits for its
-  // result, within the call's deadline; on success moves it to *out.
+  // Admits the call (max_calls), runs make_work() (a coroutine) on the
+  // executor and waits for its result, within the call's deadline; on
+  // success moves it to *out. See apiserver/call.h.
   template <typename T, typename MakeWork>
   grpc::Status RunOnExecutor(grpc::ServerContext* context, MakeWork make_work, T* out);
 
@@ -119,6 +144,8 @@ class GatewayService final : public v1::Gateway::Service {
   asio::any_io_executor ex_;
   Gateway* gateway_;
   Options options_;
+  apiserver::Admission calls_;
+  apiserver::Admission streams_;
   StatsHook stats_hook_;  // Used on the executor only.
   PathsHook paths_hook_;  // Likewise.
 

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "nlohmann/json.hpp"
+#include "src/apiserver/limits.h"
 #include "src/ofconn/target.h"
 
 namespace shortcut::manager {
@@ -100,10 +101,11 @@ absl::StatusOr<ManagerConfig> ParseManagerConfig(const std::string& text,
   if (!json.is_object()) return Invalid("the configuration must be a JSON object");
   for (const auto& [key, value] : json.items()) {
     if (key != "listen" && key != "nb" && key != "health_interval_ms" && key != "log_level" &&
-        key != "name" && key != "advertise" && key != "metrics" && key != "tls" && key != "ssl") {
+        key != "name" && key != "advertise" && key != "metrics" && key != "tls" && key != "ssl" &&
+        key != "api_limits") {
       return Invalid(absl::StrCat("unknown field '", key,
                                   "' (known: listen, nb, health_interval_ms, name, advertise, "
-                                  "metrics, log_level, tls, ssl)"));
+                                  "metrics, log_level, tls, ssl, api_limits)"));
     }
   }
   ManagerConfig config;
@@ -169,6 +171,11 @@ absl::StatusOr<ManagerConfig> ParseManagerConfig(const std::string& text,
     auto ssl = tls::ParseSslJson(*it, "ssl");
     if (!ssl.ok()) return ssl.status();
     config.ssl = *std::move(ssl);
+  }
+  if (auto it = json.find("api_limits"); it != json.end()) {
+    auto limits = apiserver::ParseApiLimitsJson(*it, "api_limits");
+    if (!limits.ok()) return limits.status();
+    config.api_limits = *limits;
   }
   for (const std::string& target : config.nb) {
     if (target.starts_with("ssl:") && !config.ssl) {

@@ -20,7 +20,10 @@
 //                                                  the name checked is server_name,
 //                                                  else the gateway's own name)
 //    "ssl": {"private_key": PATH, "certificate": PATH,
-//            "ca_cert": PATH}}                    (optional: for ssl: nb targets)
+//            "ca_cert": PATH},                    (optional: for ssl: nb targets)
+//    "api_limits": {"max_calls": 128, ...}}       (optional: bounds on the API
+//                                                  whoever calls it; see
+//                                                  src/apiserver/limits.h)
 // Loading checks everything that can be checked without running anything:
 // JSON syntax, unknown or missing fields, types, the listen address and the
 // database targets, the TLS files (readable PEM, key matching certificate),
@@ -36,6 +39,7 @@
 
 #include "absl/status/statusor.h"
 #include "spdlog/common.h"
+#include "src/apiserver/limits.h"
 #include "src/ofconn/ssl.h"
 #include "src/tls/tls.h"
 
@@ -51,6 +55,7 @@ struct ManagerConfig {
   spdlog::level::level_enum log_level = spdlog::level::info;
   std::optional<tls::GrpcTls> tls;      // Nullopt: insecure gRPC.
   std::optional<ofconn::SslFiles> ssl;  // For ssl: nb targets.
+  apiserver::ApiLimits api_limits;      // Defaults when the file has none.
 };
 
 // "unix:/abs/path" or "HOST:PORT"; InvalidArgument naming `field` otherwise.

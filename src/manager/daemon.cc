@@ -47,10 +47,17 @@ ManagerDaemon::ManagerDaemon(ManagerConfig config, Options options)
   store_ = std::make_unique<NbStore>(io_.get_executor(), std::move(store));
   northbound_ = std::make_unique<Northbound>(io_.get_executor(), store_.get());
   northbound_->SetRole(&role_);
-  service_ = std::make_unique<ManagerService>(io_.get_executor(), northbound_.get());
+  ManagerService::Options service_options;
+  service_options.max_calls = config_.api_limits.max_calls;
+  service_options.max_streams = config_.api_limits.max_streams;
+  service_options.max_watchers = config_.api_limits.max_watchers;
+  service_ =
+      std::make_unique<ManagerService>(io_.get_executor(), northbound_.get(), service_options);
   manager_metrics_ = AddManagerMetrics(
       metrics_, [this]() -> const NbState& { return store_->state(); },
       [this] { return role_.active(); });
+  ManagerService* service = service_.get();
+  AddApiAdmissionMetrics(metrics_, [service] { return service->api_counters(); });
   metrics::Histogram* online = manager_metrics_.vm_online;
   northbound_->SetOnlineHook([online](double seconds) { online->Observe(seconds); });
 }
@@ -68,7 +75,7 @@ absl::Status ManagerDaemon::Run() {
   }
   auto server =
       ManagerServer::Start(config_.listen, service_.get(), ApiInterceptors(manager_metrics_.api),
-                           tls::ServerCredentials(config_.tls));
+                           tls::ServerCredentials(config_.tls), config_.api_limits);
   if (!server.ok()) return server.status();
   server_ = std::move(*server);
   if (!config_.metrics.empty()) {

@@ -132,6 +132,12 @@ class GrpcGatewayClient final : public GatewayClient {
         for (size_t j = i; j < end; ++j) *endpoints->Add() = vpc->endpoints[j];
         open = writer->Write(message);
       }
+      if (open) {
+        // The gateway applies the stream only once it has seen this.
+        gwv1::AddVpcRequest last;
+        last.mutable_endpoints()->set_last(true);
+        writer->Write(last);
+      }
       // A refused write means the server ended the call: Finish says why.
       writer->WritesDone();
       return FromGrpc(writer->Finish());
@@ -159,6 +165,12 @@ class GrpcGatewayClient final : public GatewayClient {
         out->Reserve(static_cast<int>(end - i));
         for (size_t j = i; j < end; ++j) *out->Add() = (*endpoints)[j];
         open = writer->Write(message);
+      }
+      if (open) {
+        // The gateway applies the stream only once it has seen this.
+        gwv1::EndpointBatch last;
+        last.set_last(true);
+        writer->Write(last);
       }
       // A refused write means the server ended the call: Finish says why.
       writer->WritesDone();

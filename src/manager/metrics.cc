@@ -67,6 +67,24 @@ class ApiTimerFactory : public grpc::experimental::ServerInterceptorFactoryInter
 
 }  // namespace
 
+void AddApiAdmissionMetrics(metrics::Registry& registry,
+                            std::function<ManagerService::ApiCounters()> counters) {
+  registry.AddCollector([counters](metrics::Writer& w) {
+    ManagerService::ApiCounters c = counters();
+    const char* refused = "shortcut_manager_api_refused_total";
+    w.Family(refused, "API calls refused with RESOURCE_EXHAUSTED by a bound of api_limits.",
+             metrics::Type::kCounter);
+    w.Sample(refused, {{"limit", "max_calls"}}, static_cast<double>(c.calls_refused));
+    w.Sample(refused, {{"limit", "max_streams"}}, static_cast<double>(c.streams_refused));
+    w.Sample(refused, {{"limit", "max_watchers"}}, static_cast<double>(c.watchers_refused));
+    const char* in_flight = "shortcut_manager_api_in_flight";
+    w.Family(in_flight, "API calls admitted and not done, and open WatchEndpoints calls.",
+             metrics::Type::kGauge);
+    w.Sample(in_flight, {{"kind", "calls"}}, static_cast<double>(c.calls_in_flight));
+    w.Sample(in_flight, {{"kind", "watchers"}}, static_cast<double>(c.watchers));
+  });
+}
+
 ManagerMetrics AddManagerMetrics(metrics::Registry& registry, std::function<const NbState&()> state,
                                  std::function<bool()> active) {
   ManagerMetrics m;

@@ -6,6 +6,8 @@
 //   shortcut_manager_cluster_{members,serving_members,vms,capacity_vms}{cluster}
 //   shortcut_manager_vm_online_seconds      CreateEndpoint or a move to ONLINE
 //   shortcut_manager_api_request_duration_seconds{method,code}
+//   shortcut_manager_api_refused_total{limit}  calls refused by api_limits
+//   shortcut_manager_api_in_flight{kind}       calls / watchers admitted now
 // The state's figures are read from the replica at every scrape (the
 // collector runs on the daemon's io_context, which owns it); the API's
 // durations come from a gRPC server interceptor (ApiInterceptors), on
@@ -21,6 +23,7 @@
 #include <vector>
 
 #include "src/manager/nb.h"
+#include "src/manager/service.h"
 #include "src/metrics/metrics.h"
 
 namespace shortcut::manager {
@@ -33,6 +36,10 @@ struct ManagerMetrics {
 // Registers everything; `state` and `active` are read at each scrape.
 ManagerMetrics AddManagerMetrics(metrics::Registry& registry, std::function<const NbState&()> state,
                                  std::function<bool()> active);
+
+// The API's admission counters (ManagerService::api_counters, any thread).
+void AddApiAdmissionMetrics(metrics::Registry& registry,
+                            std::function<ManagerService::ApiCounters()> counters);
 
 // Interceptors for grpc::ServerBuilder that time every call into `api`.
 std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> ApiInterceptors(

@@ -22,6 +22,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "src/apiserver/limits.h"
 #include "src/common/clock.h"
 #include "src/manager/service.h"
 
@@ -34,11 +35,14 @@ class ManagerServer {
  public:
   // `interceptors`: see metrics.h (every call timed); may be empty.
   // `credentials`: null for insecure (tls::ServerCredentials makes mutual TLS).
+  // `limits`: gRPC's share of them (threads, memory, streams, message size;
+  // apiserver/limits.h); the service applies its admission bounds itself.
   static absl::StatusOr<std::unique_ptr<ManagerServer>> Start(
       const std::string& listen, ManagerService* service,
       std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
           interceptors = {},
-      std::shared_ptr<grpc::ServerCredentials> credentials = nullptr);
+      std::shared_ptr<grpc::ServerCredentials> credentials = nullptr,
+      const apiserver::ApiLimits& limits = {});
   ~ManagerServer();  // Shutdown(0) if not done.
   ManagerServer(const ManagerServer&) = delete;
   ManagerServer& operator=(const ManagerServer&) = delete;

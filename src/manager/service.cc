@@ -76,13 +76,13 @@ absl::StatusOr<std::string> After(const std::string& token) { return ParsePageTo
 
 }  // namespace
 
-grpc::Status ToGrpcStatus(const absl::Status& status) {
-  if (status.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
-}
-
 ManagerService::ManagerService(asio::any_io_executor ex, Northbound* northbound, Options options)
-    : ex_(std::move(ex)), nb_(northbound), options_(options) {}
+    : ex_(std::move(ex)),
+      nb_(northbound),
+      options_(options),
+      calls_(options.max_calls),
+      streams_(options.max_streams),
+      watchers_(options.max_watchers) {}
 
 void ManagerService::AttachHealth(grpc::HealthCheckServiceInterface* health) {
   if (health == nullptr) return;
@@ -92,39 +92,10 @@ void ManagerService::AttachHealth(grpc::HealthCheckServiceInterface* health) {
 
 template <typename T, typename MakeWork>
 grpc::Status ManagerService::Run(grpc::ServerContext* context, MakeWork make_work, T* out) {
-  // As GatewayService::RunOnExecutor: the promise is shared, so work that
-  // outlives a timed-out call still has somewhere to report.
-  auto done = std::make_shared<std::promise<absl::StatusOr<T>>>();
-  std::future<absl::StatusOr<T>> result = done->get_future();
-  asio::co_spawn(ex_, std::move(make_work), [done](std::exception_ptr e, absl::StatusOr<T> r) {
-    if (e) r = absl::InternalError("the call ended with an exception");
-    done->set_value(std::move(r));
-  });
-  Clock::time_point deadline = context->deadline();
-  if (deadline == Clock::time_point::max()) {
-    deadline = Clock::now() + std::chrono::milliseconds(options_.default_deadline_ms);
-  }
-  for (;;) {
-    Clock::time_point slice = std::min(deadline, Clock::now() + std::chrono::milliseconds(50));
-    if (result.wait_until(slice) == std::future_status::ready) break;
-    if (context->IsCancelled()) {
-      return grpc::Status(grpc::StatusCode::CANCELLED,
-                          "the call was cancelled; the manager may still complete it");
-    }
-    if (Clock::now() >= deadline) {
-      return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
-                          "the manager did not complete the call in time; it may still do so");
-    }
-  }
-  std::optional<absl::StatusOr<T>> r;
-  try {
-    r.emplace(result.get());
-  } catch (const std::future_error&) {
-    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the manager is stopping");
-  }
-  if (!r->ok()) return ToGrpcStatus(r->status());
-  if (out != nullptr) *out = std::move(**r);
-  return grpc::Status::OK;
+  apiserver::Admission::Ticket ticket = calls_.TryAdmit();
+  if (ticket == nullptr) return apiserver::Refused("manager", "calls", calls_, "max_calls");
+  return apiserver::RunOnExecutor(ex_, context, {options_.default_deadline_ms, "manager"},
+                                  std::move(ticket), std::move(make_work), out);
 }
 
 template <typename MakeWork>
@@ -496,9 +467,17 @@ grpc::Status ManagerService::CreateEndpoints(grpc::ServerContext* c,
                                              grpc::ServerReader<v1::CreateEndpointsRequest>* reader,
                                              v1::CreateEndpointsResponse* out) {
   // The whole stream first: all of it is checked before anything is written.
+  apiserver::Admission::Ticket stream = streams_.TryAdmit();
+  if (stream == nullptr) return apiserver::Refused("manager", "streams", streams_, "max_streams");
   std::vector<EndpointRow> rows;
+  bool ended = false;
   v1::CreateEndpointsRequest message;
   while (reader->Read(&message)) {
+    if (ended) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "a batch after the batch marked last");
+    }
+    ended = message.last();
     if (rows.size() + message.endpoints_size() > options_.max_stream_endpoints) {
       return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                           absl::StrCat("endpoints: more than ", options_.max_stream_endpoints,
@@ -509,6 +488,13 @@ grpc::Status ManagerService::CreateEndpoints(grpc::ServerContext* c,
       if (!row.ok()) return ToGrpcStatus(row.status());
       rows.push_back(std::move(*row));
     }
+  }
+  // gRPC ends a client stream's reads alike whether the client finished it
+  // or the stream broke (a message over max_message_bytes, a client gone).
+  if (!ended) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "the stream ended without a batch marked last: it may have been cut "
+                        "short, so nothing of it is written");
   }
   Northbound* nb = nb_;
   return Run(
@@ -523,6 +509,11 @@ grpc::Status ManagerService::WatchEndpoints(grpc::ServerContext* c,
   }
   if (!r->host().empty()) {
     if (absl::Status s = CheckName("host", r->host()); !s.ok()) return ToGrpcStatus(s);
+  }
+  // A watcher holds a gRPC thread for as long as it lasts.
+  apiserver::Admission::Ticket watching = watchers_.TryAdmit();
+  if (watching == nullptr) {
+    return apiserver::Refused("manager", "watchers", watchers_, "max_watchers");
   }
   auto queue = std::make_shared<WatchQueue>();
   queue->max = options_.max_watch_backlog;

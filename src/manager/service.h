@@ -26,6 +26,11 @@
 // (Options::max_watch_backlog events of changes): a client that falls that
 // far behind gets RESOURCE_EXHAUSTED rather than the server's memory.
 //
+// Admission (apiserver/admission.h): at most Options::max_calls calls at
+// once (counted until their work on the executor is done), max_streams
+// CreateEndpoints streams and max_watchers WatchEndpoints calls; beyond,
+// RESOURCE_EXHAUSTED naming the setting, at no cost to the executor.
+//
 // GetManagerStatus: this manager's role (northbound.h, role.h); every
 // RPC is served by a standby too, mutating ones answering UNAVAILABLE.
 //
@@ -42,13 +47,16 @@
 #include <cstddef>
 
 #include "shortcut/manager/v1/manager.grpc.pb.h"
+#include "src/apiserver/admission.h"
+#include "src/apiserver/call.h"
+#include "src/apiserver/limits.h"
 #include "src/common/clock.h"
 #include "src/manager/northbound.h"
 
 namespace shortcut::manager {
 
 // absl::Status → grpc::Status, code for code.
-grpc::Status ToGrpcStatus(const absl::Status& status);
+using apiserver::ToGrpcStatus;
 
 class ManagerService final : public v1::Manager::Service {
  public:
@@ -58,6 +66,20 @@ class ManagerService final : public v1::Manager::Service {
     Millis deadline_margin_ms = 200;           // Kept between the answer and the deadline.
     size_t max_stream_endpoints = 2'000'000;   // One CreateEndpoints stream.
     size_t max_watch_backlog = 1'000'000;      // Events queued for one watcher.
+    // Calls admitted at once, CreateEndpoints streams read at once, and
+    // WatchEndpoints calls at once (apiserver/limits.h).
+    size_t max_calls = apiserver::ApiLimits{}.max_calls;
+    size_t max_streams = apiserver::ApiLimits{}.max_streams;
+    size_t max_watchers = apiserver::ApiLimits{}.max_watchers;
+  };
+  // What the admission bounds refused so far, and what is in flight.
+  struct ApiCounters {
+    uint64_t calls_refused = 0;
+    uint64_t streams_refused = 0;
+    uint64_t watchers_refused = 0;
+    size_t calls_in_flight = 0;
+    size_t watchers = 0;
+    size_t streams_in_flight = 0;
   };
 
   ManagerService(asio::any_io_executor ex, Northbound* northbound, Options options);
@@ -65,6 +87,12 @@ class ManagerService final : public v1::Manager::Service {
       : ManagerService(std::move(ex), northbound, Options{}) {}
 
   void AttachHealth(grpc::HealthCheckServiceInterface* health);
+
+  // Any thread.
+  ApiCounters api_counters() const {
+    return {calls_.refused(),   streams_.refused(),    watchers_.refused(),
+            calls_.in_flight(), watchers_.in_flight(), streams_.in_flight()};
+  }
 
   grpc::Status RegisterHost(grpc::ServerContext* c, const v1::RegisterHostRequest* r,
                             v1::Host* out) override;
@@ -138,8 +166,9 @@ class ManagerService final : public v1::Manager::Service {
                                 v1::ManagerStatus* out) override;
 
  private:
-  // Runs make_work() (a coroutine returning absl::StatusOr<T>) on the
-  // executor and waits for it within the call's deadline.
+  // Admits the call (max_calls), runs make_work() (a coroutine returning
+  // absl::StatusOr<T>) on the executor and waits for it within the call's
+  // deadline (apiserver/call.h).
   template <typename T, typename MakeWork>
   grpc::Status Run(grpc::ServerContext* context, MakeWork make_work, T* out);
   // The same for a coroutine returning absl::Status.
@@ -151,6 +180,9 @@ class ManagerService final : public v1::Manager::Service {
   asio::any_io_executor ex_;
   Northbound* nb_;
   Options options_;
+  apiserver::Admission calls_;
+  apiserver::Admission streams_;
+  apiserver::Admission watchers_;
 };
 
 }  // namespace shortcut::manager

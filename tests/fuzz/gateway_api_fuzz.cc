@@ -223,11 +223,13 @@ grpc::Status AddVpc(Harness& h, Gateway* gateway, std::string_view bytes) {
   Records records(bytes);
   std::optional<VpcInput> vpc;
   std::vector<Endpoint> endpoints;
+  bool ended = false;
   size_t index = 0;
   for (std::optional<std::string> item = records.Next(); item; item = records.Next(), ++index) {
     v1::AddVpcRequest message;
     if (!message.ParseFromString(*item)) return grpc::Status::OK;  // Not a stream gRPC delivers.
     std::string field = absl::StrCat("AddVpcRequest[", index, "]");
+    if (ended) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, field + ": after last");
     switch (message.item_case()) {
       case v1::AddVpcRequest::kVpc: {
         if (vpc) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, field + ".vpc: again");
@@ -238,6 +240,7 @@ grpc::Status AddVpc(Harness& h, Gateway* gateway, std::string_view bytes) {
       }
       case v1::AddVpcRequest::kEndpoints:
         if (!vpc) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, field + ": no vpc");
+        ended = message.endpoints().last();
         for (const v1::Endpoint& e : message.endpoints().endpoints()) {
           std::string endpoint_field = absl::StrCat("endpoints[", endpoints.size(), "]");
           v1::Endpoint filled = e;
@@ -252,6 +255,7 @@ grpc::Status AddVpc(Harness& h, Gateway* gateway, std::string_view bytes) {
     }
   }
   if (!vpc) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "vpc is missing");
+  if (!ended) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no batch marked last");
   absl::Status s =
       h.OnExecutor([gateway, v = std::move(*vpc), eps = std::move(endpoints)]() mutable {
         return gateway->LoadVpc(std::move(v.vpc), std::move(v.networks), std::move(eps));
@@ -263,15 +267,19 @@ grpc::Status AddVpc(Harness& h, Gateway* gateway, std::string_view bytes) {
 grpc::Status AddEndpoints(Harness& h, Gateway* gateway, std::string_view bytes) {
   Records records(bytes);
   std::vector<Endpoint> endpoints;
+  bool ended = false;
   for (std::optional<std::string> item = records.Next(); item; item = records.Next()) {
     v1::EndpointBatch batch;
     if (!batch.ParseFromString(*item)) return grpc::Status::OK;
+    if (ended) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "a batch after last");
+    ended = batch.last();
     for (const v1::Endpoint& e : batch.endpoints()) {
       auto endpoint = EndpointFromProto(e, absl::StrCat("endpoints[", endpoints.size(), "]"));
       if (!endpoint.ok()) return ToGrpcStatus(endpoint.status());
       endpoints.push_back(std::move(*endpoint));
     }
   }
+  if (!ended) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no batch marked last");
   if (endpoints.empty()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "endpoints: the stream carried none");
   }
@@ -324,6 +332,7 @@ void Base(Harness& h, Gateway* gateway) {
     e->set_host(hosts[i]);
     e->set_iface_id(absl::StrCat("vm", i + 1));
   }
+  batch.mutable_endpoints()->set_last(true);
   for (const v1::AddVpcRequest* m : {&first, &batch}) {
     std::string bytes = m->SerializeAsString();
     std::string length;

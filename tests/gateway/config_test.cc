@@ -249,6 +249,22 @@ TEST(DaemonConfigTest, ADirectPathBudgetAndItsErrors) {
   EXPECT_THAT(budget(R"({"pathz": 1})"), HasSubstr("direct_path_budget: unknown field 'pathz'"));
 }
 
+TEST(DaemonConfigTest, ApiLimitsAndTheirErrors) {
+  auto config = ParseDaemonConfig(
+      Config("unix:/gw.sock", kCluster, R"(, "api_limits": {"max_calls": 16, "max_streams": 2})"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->api_limits.max_calls, 16u);
+  EXPECT_EQ(config->api_limits.max_streams, 2u);
+  EXPECT_EQ(config->api_limits.max_threads, 256u);  // The default.
+  auto plain = ParseDaemonConfig(Config("unix:/gw.sock", kCluster));
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->api_limits.max_calls, 128u);
+  EXPECT_THAT(Error(Config("unix:/gw.sock", kCluster, R"(, "api_limits": {"max_calls": 0})")),
+              HasSubstr("api_limits.max_calls: must be a whole number in 1..100000"));
+  EXPECT_THAT(Error(Config("unix:/gw.sock", kCluster, R"(, "api_limits": {"threads": 9})")),
+              HasSubstr("api_limits: unknown field 'threads'"));
+}
+
 TEST(DaemonConfigTest, LoadNamesTheFile) {
   testing::TempDir dir("shortcut-config");
   auto missing = LoadDaemonConfig(dir.File("none.json"));

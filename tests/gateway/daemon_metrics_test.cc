@@ -69,6 +69,9 @@ class GatewayMetricsTest : public ::testing::Test {
     request.mutable_vpc()->add_networks()->set_id("net1");
     request.mutable_vpc()->mutable_networks(0)->set_ipv4_cidr("10.0.0.0/24");
     ASSERT_TRUE(writer->Write(request));
+    v1::AddVpcRequest last;
+    last.mutable_endpoints()->set_last(true);
+    ASSERT_TRUE(writer->Write(last));
     writer->WritesDone();
     grpc::Status s = writer->Finish();
     ASSERT_TRUE(s.ok()) << s.error_message();

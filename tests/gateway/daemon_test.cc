@@ -177,6 +177,9 @@ TEST(DaemonTest, WithABridgeItsStatsReportTheBridgeAndItFollowsTheDb) {
     net->set_id("net1");
     net->set_ipv4_cidr("10.0.0.0/24");
     EXPECT_TRUE(writer->Write(request));
+    v1::AddVpcRequest last;
+    last.mutable_endpoints()->set_last(true);
+    EXPECT_TRUE(writer->Write(last));
     writer->WritesDone();
     grpc::Status s = writer->Finish();
     EXPECT_TRUE(s.ok()) << s.error_message();

@@ -36,6 +36,7 @@ namespace shortcut::gateway::testing {
 class ServiceFixture : public ::testing::Test {
  protected:
   virtual GatewayService::Options ServiceOptions() { return {}; }
+  virtual apiserver::ApiLimits ServerLimits() { return {}; }
 
   void SetUp() override {
     SimHosts hosts;
@@ -46,7 +47,8 @@ class ServiceFixture : public ::testing::Test {
     gw_ = std::make_unique<Gateway>(io_.get_executor(), TestGatewayOptions());
     service_ = std::make_unique<GatewayService>(io_.get_executor(), gw_.get(), ServiceOptions());
     service_->set_stats_hook([](v1::GetStatsResponse& stats) { stats.set_packet_ins(42); });
-    auto server = GatewayServer::Start("unix:" + dir_.File("gw.sock"), service_.get());
+    auto server = GatewayServer::Start("unix:" + dir_.File("gw.sock"), service_.get(), nullptr,
+                                       ServerLimits());
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
     io_thread_ = std::thread([this] { io_.run(); });
@@ -138,14 +140,21 @@ class ServiceFixture : public ::testing::Test {
     e.set_iface_id(key);
     return e;
   }
-  // One AddVpc stream of these messages.
+  // One AddVpc stream of these messages, then (`end`) an empty batch
+  // marked last.
   grpc::Status AddVpc(const std::vector<v1::AddVpcRequest>& messages,
-                      v1::AddVpcResponse* response = nullptr) {
+                      v1::AddVpcResponse* response = nullptr, bool end = true) {
     grpc::ClientContext context;
     v1::AddVpcResponse ignored;
     auto writer = stub_->AddVpc(&context, response ? response : &ignored);
+    bool open = true;
     for (const v1::AddVpcRequest& m : messages) {
-      if (!writer->Write(m)) break;
+      if (!(open = writer->Write(m))) break;
+    }
+    if (open && end) {
+      v1::AddVpcRequest last;
+      last.mutable_endpoints()->set_last(true);
+      writer->Write(last);
     }
     writer->WritesDone();
     return writer->Finish();

@@ -35,15 +35,16 @@ class ServiceTest : public testing::ServiceFixture {
     EXPECT_TRUE(s.ok()) << s.error_message();
     return response.status();
   }
-  // One AddEndpoints stream of these batches.
+  // One AddEndpoints stream of these batches, the last marked so (`end`).
   grpc::Status AddEndpoints(const std::vector<std::vector<v1::Endpoint>>& batches,
-                            v1::AddEndpointsResponse* response = nullptr) {
+                            v1::AddEndpointsResponse* response = nullptr, bool end = true) {
     grpc::ClientContext context;
     v1::AddEndpointsResponse ignored;
     auto writer = stub_->AddEndpoints(&context, response ? response : &ignored);
-    for (const auto& endpoints : batches) {
+    for (size_t i = 0; i < batches.size(); ++i) {
       v1::EndpointBatch batch;
-      for (const v1::Endpoint& e : endpoints) *batch.add_endpoints() = e;
+      for (const v1::Endpoint& e : batches[i]) *batch.add_endpoints() = e;
+      batch.set_last(end && i + 1 == batches.size());
       if (!writer->Write(batch)) break;
     }
     writer->WritesDone();
@@ -394,7 +395,7 @@ TEST_F(ServiceTest, ValidationErrorsNameTheFieldAndChangeNothing) {
   EXPECT_ERROR(AddVpc({VpcItem(vpc2), VpcItem(vpc2)}), INVALID_ARGUMENT, "AddVpcRequest[1].vpc");
   EXPECT_ERROR(AddVpc({VpcItem(vpc2), v1::AddVpcRequest()}), INVALID_ARGUMENT,
                "AddVpcRequest[1].item is not set");
-  EXPECT_ERROR(AddVpc({}), INVALID_ARGUMENT, "vpc is missing");
+  EXPECT_ERROR(AddVpc({}, nullptr, /*end=*/false), INVALID_ARGUMENT, "vpc is missing");
   v1::Vpc bad = vpc2;
   bad.clear_id();
   EXPECT_ERROR(AddVpc({VpcItem(bad)}), INVALID_ARGUMENT, "vpc.id is empty");
@@ -636,8 +637,11 @@ TEST_F(ServiceTest, AddEndpointsIsAllOrNothingAndNamesTheEndpoint) {
 
 TEST_F(ServiceTest, AnAddEndpointsStreamWithoutEndpointsIsRefused) {
   Prepare();
-  EXPECT_ERROR(AddEndpoints({}), INVALID_ARGUMENT, "endpoints: the stream carried none");
+  EXPECT_ERROR(AddEndpoints({}), INVALID_ARGUMENT, "without a batch marked last");
+  EXPECT_ERROR(AddEndpoints({{}}), INVALID_ARGUMENT, "endpoints: the stream carried none");
   EXPECT_ERROR(AddEndpoints({{}, {}}), INVALID_ARGUMENT, "endpoints: the stream carried none");
+  EXPECT_ERROR(AddEndpoints({{Ep("ep7", "10.0.0.7", "host1")}}, nullptr, /*end=*/false),
+               INVALID_ARGUMENT, "without a batch marked last");
   EXPECT_EQ(Stats().endpoints(), 1u);
 }
 

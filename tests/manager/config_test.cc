@@ -36,6 +36,19 @@ TEST(ManagerConfigTest, Defaults) {
   EXPECT_EQ(config->log_level, spdlog::level::info);
 }
 
+TEST(ManagerConfigTest, ApiLimits) {
+  auto config = ParseManagerConfig(R"({"listen": "127.0.0.1:7000", "nb": "unix:/nb.sock",
+      "api_limits": {"max_watchers": 8, "max_message_bytes": 1048576}})");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->api_limits.max_watchers, 8u);
+  EXPECT_EQ(config->api_limits.max_message_bytes, 1u << 20);
+  EXPECT_EQ(config->api_limits.max_calls, 128u);  // The default.
+  EXPECT_THAT(Error(R"({"listen": "127.0.0.1:7000", "nb": "unix:/nb.sock",
+      "api_limits": {"max_calls": 300}})"),
+              HasSubstr("api_limits.max_threads: 256 must exceed max_calls + max_streams + "
+                        "max_watchers (368)"));
+}
+
 TEST(ManagerConfigTest, NameAndAdvertise) {
   auto config = ParseManagerConfig(
       R"({"listen": "0.0.0.0:7000", "nb": "unix:/nb.sock", "name": "m1",

@@ -673,9 +673,10 @@ TEST_F(ServiceTest, CreateEndpointsStreamIsAllOrNothing) {
                   v1::CreateEndpointsResponse* out) {
     auto ctx = Ctx();
     auto writer = stub_->CreateEndpoints(ctx.get(), out);
-    for (const auto& batch : batches) {
+    for (size_t i = 0; i < batches.size(); ++i) {
       v1::CreateEndpointsRequest r;
-      for (const auto& e : batch) *r.add_endpoints() = e;
+      for (const auto& e : batches[i]) *r.add_endpoints() = e;
+      r.set_last(i + 1 == batches.size());
       if (!writer->Write(r)) break;
     }
     writer->WritesDone();
@@ -813,6 +814,114 @@ TEST_F(ServiceTest, ReflectionListsTheService) {
   bool ok;
   while (cq.Next(&tag, &ok)) {
   }
+}
+
+// The manager API's admission bounds, set low: watchers hold gRPC threads,
+// CreateEndpoints streams hold their content in memory until applied.
+class ServiceLimitsTest : public ServiceTest {
+ protected:
+  ManagerService::Options ServiceOptions() override {
+    ManagerService::Options o = ServiceTest::ServiceOptions();
+    o.max_watchers = 2;
+    o.max_streams = 1;
+    return o;
+  }
+};
+
+TEST_F(ServiceLimitsTest, WatchersBeyondMaxWatchersAreRefusedUntilOneEnds) {
+  Basic();
+  v1::WatchEndpointsRequest w;
+  w.set_vpc("blue");
+  grpc::ClientContext first;
+  grpc::ClientContext second;
+  auto r1 = stub_->WatchEndpoints(&first, w);
+  auto r2 = stub_->WatchEndpoints(&second, w);
+  ASSERT_TRUE(testing::PollUntil([&] { return service_->api_counters().watchers == 2; }));
+
+  grpc::ClientContext third;
+  auto r3 = stub_->WatchEndpoints(&third, w);
+  v1::EndpointEvent ev;
+  EXPECT_FALSE(r3->Read(&ev));
+  grpc::Status refused = r3->Finish();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(refused.error_message(),
+            "manager busy: watchers at their limit of 2 (api_limits.max_watchers); retry with "
+            "backoff");
+  EXPECT_EQ(service_->api_counters().watchers_refused, 1u);
+
+  // The watchers admitted still get their events.
+  v1::CreateEndpointRequest c;
+  *c.mutable_endpoint() = Ep("k1", 5);
+  c.set_online_timeout_ms(1);
+  v1::Endpoint e;
+  ASSERT_TRUE(stub_->CreateEndpoint(Ctx().get(), c, &e).ok());
+  ASSERT_TRUE(r1->Read(&ev));
+  EXPECT_EQ(ev.endpoint().key(), "k1");
+  ASSERT_TRUE(r2->Read(&ev));
+  EXPECT_EQ(ev.endpoint().key(), "k1");
+
+  first.TryCancel();
+  r1->Finish();
+  ASSERT_TRUE(testing::PollUntil([&] { return service_->api_counters().watchers == 1; }));
+  grpc::ClientContext fourth;
+  auto r4 = stub_->WatchEndpoints(&fourth, w);
+  ASSERT_TRUE(testing::PollUntil([&] { return service_->api_counters().watchers == 2; }));
+  EXPECT_EQ(service_->api_counters().watchers_refused, 1u);
+  second.TryCancel();
+  fourth.TryCancel();
+  r2->Finish();
+  r4->Finish();
+}
+
+TEST_F(ServiceLimitsTest, AStreamWithoutItsLastBatchWritesNothing) {
+  Basic();
+  v1::CreateEndpointsResponse out;
+  auto ctx = Ctx();
+  auto writer = stub_->CreateEndpoints(ctx.get(), &out);
+  v1::CreateEndpointsRequest batch;
+  *batch.add_endpoints() = Ep("bulk10", 10, "h2");
+  ASSERT_TRUE(writer->Write(batch));
+  writer->WritesDone();
+  grpc::Status cut = writer->Finish();
+  EXPECT_EQ(cut.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(cut.error_message(),
+            "the stream ended without a batch marked last: it may have been cut short, so "
+            "nothing of it is written");
+  EXPECT_EQ(Count("Endpoint"), 0u);
+}
+
+TEST_F(ServiceLimitsTest, AStreamBeyondMaxStreamsIsRefusedAndWritesNothing) {
+  Basic();
+  v1::CreateEndpointsResponse first_out;
+  auto first_ctx = Ctx();
+  auto first = stub_->CreateEndpoints(first_ctx.get(), &first_out);
+  v1::CreateEndpointsRequest batch;
+  *batch.add_endpoints() = Ep("bulk10", 10, "h2");
+  ASSERT_TRUE(first->Write(batch));
+  ASSERT_TRUE(testing::PollUntil([&] { return service_->api_counters().streams_in_flight == 1; }));
+
+  v1::CreateEndpointsResponse second_out;
+  auto second_ctx = Ctx();
+  auto second = stub_->CreateEndpoints(second_ctx.get(), &second_out);
+  v1::CreateEndpointsRequest other;
+  *other.add_endpoints() = Ep("bulk11", 11, "h2");
+  second->Write(other);  // May fail once the server has answered.
+  second->WritesDone();
+  grpc::Status refused = second->Finish();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(refused.error_message(),
+            "manager busy: streams at their limit of 1 (api_limits.max_streams); retry with "
+            "backoff");
+
+  v1::CreateEndpointsRequest last;
+  last.set_last(true);
+  ASSERT_TRUE(first->Write(last));
+  first->WritesDone();
+  grpc::Status done = first->Finish();
+  ASSERT_TRUE(done.ok()) << done.error_message();
+  EXPECT_EQ(first_out.created(), 1u);
+  EXPECT_EQ(Count("Endpoint"), 1u);  // bulk10 only, read from the database.
+  EXPECT_EQ(service_->api_counters().streams_refused, 1u);
 }
 
 }  // namespace

@@ -1,0 +1,18 @@
+#include "src/apiserver/call.h"
+
+namespace shortcut::apiserver {
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+}
+
+grpc::Status Refused(const char* daemon, const char* what, const Admission& admission,
+                     const char* setting) {
+  return grpc::Status(
+      grpc::StatusCode::RESOURCE_EXHAUSTED,
+      absl::StrCat(daemon, " busy: ", what, " at their limit of ", admission.limit(),
+                   " (api_limits.", setting, "); retry with backoff"));
+}
+
+}  // namespace shortcut::apiserver
