@@ -112,6 +112,9 @@ ManagerMetrics AddManagerMetrics(metrics::Registry& registry, std::function<cons
     for (const auto& [id, v] : s.vpcs) moving += v.moving_to != 0;
     gauge("shortcut_manager_vpcs_moving", "VPCs moving between clusters.",
           static_cast<double>(moving));
+    gauge("shortcut_manager_endpoint_rows_refused",
+          "Endpoint rows of the database not used: an address or key no API call would write.",
+          static_cast<double>(s.rejected_endpoints.size()));
 
     std::map<std::string, size_t> by_status;
     for (EndpointStatus st : {EndpointStatus::kPending, EndpointStatus::kOnline}) {

@@ -142,6 +142,12 @@ struct NbState {
   absl::node_hash_map<std::string, EndpointRow> endpoints;
   Settings settings;
   ActiveManager active_manager;
+  // Endpoint rows of the database that managerd does not use because
+  // another writer broke what the schema cannot check (nb_rows.h
+  // CheckEndpointText): row uuid → why. They are absent from `endpoints`
+  // (a row that turns bad reads as deleted, one that is mended as
+  // inserted).
+  absl::flat_hash_map<std::string, std::string> rejected_endpoints;
 
   // Indexes, kept by the store: endpoint keys by VPC and by host (sorted,
   // for stable paging), gateways by cluster.

@@ -374,6 +374,7 @@ absl::Status NbReplica::ApplyEndpoints(Json updates, bool resync) {
   if (!updates.is_object()) return absl::InvalidArgumentError("Endpoint updates: not an object");
   const EndpointRefs refs = Refs();
   if (resync) {
+    std::vector<std::tuple<Uuid128, EndpointRow, absl::Status>> bad;
     absl::flat_hash_map<Uuid128, std::string> keys;
     keys.reserve(updates.size());
     for (auto it = updates.begin(); it != updates.end(); ++it) {
@@ -387,9 +388,21 @@ absl::Status NbReplica::ApplyEndpoints(Json updates, bool resync) {
       if (row_it == op.end()) continue;
       absl::StatusOr<EndpointRow> row = DecodeEndpoint(*row_it, refs);
       if (!row.ok()) return row.status();
+      if (absl::Status text = CheckEndpointText(*row); !text.ok()) {
+        bad.emplace_back(uuid, *std::move(row), std::move(text));
+        continue;
+      }
       keys[uuid] = row->endpoint.key;
       SetEndpoint(*std::move(row));
     }
+    absl::flat_hash_set<Uuid128> still_bad;
+    for (const auto& entry : bad) still_bad.insert(std::get<0>(entry));
+    std::vector<Uuid128> mended;
+    for (const auto& [uuid, row] : rejected_) {
+      if (!still_bad.contains(uuid)) mended.push_back(uuid);
+    }
+    for (const Uuid128& uuid : mended) SetRejected(uuid, EndpointRow{}, absl::OkStatus());
+    for (auto& [uuid, row, why] : bad) SetRejected(uuid, std::move(row), why);
     absl::flat_hash_set<std::string_view> present;
     present.reserve(keys.size());
     for (const auto& [uuid, key] : keys) present.insert(key);
@@ -409,7 +422,9 @@ absl::Status NbReplica::ApplyEndpoints(Json updates, bool resync) {
   struct Staged {
     Uuid128 uuid;
     std::string old_key;             // Empty: a new row.
-    std::optional<EndpointRow> row;  // nullopt: deleted.
+    std::optional<EndpointRow> row;  // nullopt: deleted, or refused.
+    std::optional<EndpointRow> refused;
+    absl::Status why;  // Why `refused`.
   };
   std::vector<Staged> staged;
   staged.reserve(updates.size());
@@ -430,16 +445,28 @@ absl::Status NbReplica::ApplyEndpoints(Json updates, bool resync) {
       s.row = *std::move(row);
     } else if (kind == "modify") {
       auto cur = state_.endpoints.find(s.old_key);
-      if (s.old_key.empty() || cur == state_.endpoints.end()) {
+      auto refused = rejected_.find(s.uuid);
+      EndpointRow row;
+      if (!s.old_key.empty() && cur != state_.endpoints.end()) {
+        row = cur->second;
+      } else if (refused != rejected_.end()) {
+        row = refused->second;
+      } else {
         return absl::InvalidArgumentError(
             absl::StrCat("Endpoint ", it.key(), ": modify of an unknown row"));
       }
-      EndpointRow row = cur->second;
       if (auto st = ApplyEndpointDiff(op.begin().value(), refs, &row); !st.ok()) return st;
       s.row = std::move(row);
     } else if (kind != "delete") {
       return absl::InvalidArgumentError(
           absl::StrCat("Endpoint ", it.key(), ": unknown update ", kind));
+    }
+    if (s.row) {
+      if (absl::Status text = CheckEndpointText(*s.row); !text.ok()) {
+        s.refused = std::move(s.row);
+        s.row.reset();
+        s.why = std::move(text);
+      }
     }
     staged.push_back(std::move(s));
   }
@@ -457,12 +484,32 @@ absl::Status NbReplica::ApplyEndpoints(Json updates, bool resync) {
     if (!s.row) endpoint_keys_.erase(s.uuid);
   }
   for (Staged& s : staged) {
+    SetRejected(s.uuid, s.refused ? *std::move(s.refused) : EndpointRow{}, s.why);
     if (!s.row) continue;
     endpoint_keys_[s.uuid] = s.row->endpoint.key;
     endpoint_uuids_[s.row->endpoint.key] = s.uuid;
     SetEndpoint(*std::move(s.row));
   }
   return absl::OkStatus();
+}
+
+void NbReplica::SetRejected(const Uuid128& uuid, EndpointRow row, const absl::Status& why) {
+  if (why.ok()) {
+    if (rejected_.erase(uuid) == 0) return;  // The usual case: a row never refused.
+    std::string text = FormatUuid128(uuid);
+    state_.rejected_endpoints.erase(text);
+    spdlog::info("northbound: Endpoint row {} is no longer refused", text);
+    return;
+  }
+  std::string text = FormatUuid128(uuid);
+  auto [it, inserted] =
+      state_.rejected_endpoints.insert_or_assign(text, std::string(why.message()));
+  // Logged when it starts or the row changes, not again at each resync.
+  if (inserted || rejected_[uuid] != row) {
+    spdlog::warn("northbound: Endpoint row {} not used: {} (written outside the API?)", text,
+                 it->second);
+  }
+  rejected_[uuid] = std::move(row);
 }
 
 void NbReplica::SetHost(HostRow row) {

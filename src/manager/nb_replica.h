@@ -25,6 +25,12 @@
 // a few GB for a moment. Parsing Endpoint rows as they stream in (a SAX
 // reader in the client) would remove that peak; not done yet.
 //
+// Endpoint rows that another writer broke beyond what the schema checks
+// (a bad address, an empty key: CheckEndpointText) are not used: they are
+// kept aside, logged and listed in NbState::rejected_endpoints, and a row
+// that turns bad reads as deleted, one that is mended as inserted. One
+// such row never stops the rest of an update.
+//
 // Keys are treated as immutable: a row whose key column is rewritten in the
 // database (by hand) shows up as that row deleted and inserted under its new
 // key; rows referring to it keep the old key until they change themselves.
@@ -86,6 +92,8 @@ class NbReplica {
   absl::Status ApplySmallChanges(std::vector<ovsdb::RowChange> changes);
   void RebuildSmall();
   absl::Status ApplyEndpoints(ovsdb::Json updates, bool resync);
+  // Records (or clears, when `why` is OK) a row CheckEndpointText refused.
+  void SetRejected(const Uuid128& uuid, EndpointRow row, const absl::Status& why);
   EndpointRefs Refs() const;
 
   // Typed NbState edits; each calls on_touch_ first when the row changes.
@@ -117,6 +125,9 @@ class NbReplica {
   // Endpoint: uuid → key, and key → uuid.
   absl::flat_hash_map<Uuid128, std::string> endpoint_keys_;
   absl::flat_hash_map<std::string, Uuid128> endpoint_uuids_;
+  // Rows CheckEndpointText refused, as decoded (a later diff applies to
+  // them); their reasons are in state_.rejected_endpoints.
+  absl::flat_hash_map<Uuid128, EndpointRow> rejected_;
   std::string global_uuid_;
   int64_t seqno_ = -1;
 };

@@ -370,6 +370,79 @@ TEST_F(NbStoreTest, WriteByAnotherClientReachesStateAndSubscriberOnce) {
   });
 }
 
+// Rows another writer breaks beyond what the schema checks: each is set
+// aside (reads as deleted), the rest of the same transaction is applied,
+// a mended row comes back, and a new store resyncing from scratch refuses
+// the same rows. The oracle for "the row is still there" is ovsdb-client.
+TEST_F(NbStoreTest, RowsWithBadAddressesWrittenOutsideTheApiAreSetAside) {
+  auto sub = store_->Subscribe();
+  RunCoroutine(io_, [&]() -> asio::awaitable<void> {
+    CO_ASSERT_OK(co_await store_->WaitSynced(10000));
+    CO_ASSERT_OK(co_await Populate());
+    co_await sub->Wait();
+    sub->Take();
+    auto r = ClientTransact(
+        R"({"op":"update","table":"Endpoint","where":[["key","==","vm2"]],"row":{"ipv4":"10.0.0.999"}},)"
+        R"({"op":"insert","table":"Host","row":{"name":"h9","underlay_ip":"10.9.9.9"}})");
+    CO_ASSERT_TRUE(r.ok());
+    co_await sub->Wait();
+    EXPECT_THAT(Summary(sub->Take()),
+                ::testing::UnorderedElementsAre(S(NbTable::kHost, "insert", "h9"),
+                                                S(NbTable::kEndpoint, "delete", "vm2")));
+    const NbState& s = store_->state();
+    EXPECT_FALSE(s.endpoints.contains("vm2"));
+    EXPECT_EQ(s.endpoints_by_vpc.at("blue"), (std::set<std::string>{"vm1"}));
+    EXPECT_TRUE(s.hosts.contains("h9"));
+    CO_ASSERT_TRUE(s.rejected_endpoints.size() == 1u);
+    EXPECT_EQ(s.rejected_endpoints.begin()->second,
+              "Endpoint vm2: ipv4 '10.0.0.999' is not an IPv4 address");
+
+    // A MAC in upper case would slip past the per-VPC MAC index.
+    r = ClientTransact(
+        R"({"op":"update","table":"Endpoint","where":[["key","==","vm1"]],"row":{"mac":"02:00:00:00:00:0A"}})");
+    CO_ASSERT_TRUE(r.ok());
+    co_await sub->Wait();
+    EXPECT_THAT(Summary(sub->Take()),
+                ::testing::ElementsAre(S(NbTable::kEndpoint, "delete", "vm1")));
+    EXPECT_TRUE(s.endpoints.empty());
+    EXPECT_EQ(s.rejected_endpoints.size(), 2u);
+
+    // Mended (a status change first, still bad, then the address): back.
+    r = ClientTransact(
+        R"({"op":"update","table":"Endpoint","where":[["key","==","vm2"]],"row":{"status":"online"}})");
+    CO_ASSERT_TRUE(r.ok());
+    r = ClientTransact(
+        R"({"op":"update","table":"Endpoint","where":[["key","==","vm2"]],"row":{"ipv4":"10.0.0.2"}})");
+    CO_ASSERT_TRUE(r.ok());
+    co_await sub->Wait();
+    EXPECT_THAT(Summary(sub->Take()),
+                ::testing::ElementsAre(S(NbTable::kEndpoint, "insert", "vm2")));
+    EndpointRow mended = Ep("vm2", "blue", "h1", 2);
+    mended.status = EndpointStatus::kOnline;
+    EXPECT_EQ(s.endpoints.at("vm2"), mended);
+    CO_ASSERT_TRUE(s.rejected_endpoints.size() == 1u);
+    EXPECT_EQ(s.rejected_endpoints.begin()->second,
+              "Endpoint vm1: mac '02:00:00:00:00:0A' is not a unicast MAC in lower case");
+
+    // A store that reads everything from scratch refuses the same row.
+    auto fresh = MakeStore();
+    CO_ASSERT_OK(co_await fresh->WaitSynced(10000));
+    EXPECT_EQ(fresh->state().rejected_endpoints, s.rejected_endpoints);
+    EXPECT_EQ(fresh->state().endpoints.size(), 1u);
+    EXPECT_TRUE(fresh->state().endpoints.contains("vm2"));
+
+    // The row stays in the database as written: the store rewrites nothing.
+    EXPECT_THAT(Dump(), HasSubstr("02:00:00:00:00:0A"));
+
+    // Deleted: no longer listed.
+    r = ClientTransact(R"({"op":"delete","table":"Endpoint","where":[["key","==","vm1"]]})");
+    CO_ASSERT_TRUE(r.ok());
+    bool gone = co_await WaitUntil([&] { return s.rejected_endpoints.empty(); }, 10000);
+    EXPECT_TRUE(gone);
+    EXPECT_EQ(s.endpoints.size(), 1u);
+  });
+}
+
 TEST_F(NbStoreTest, ServerRestartWithOfflineChangeReportsExactlyIt) {
   auto sub = store_->Subscribe();
   RunCoroutine(io_, [&]() -> asio::awaitable<void> {
