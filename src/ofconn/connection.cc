@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
 #include <chrono>
 #include <string>
@@ -22,15 +21,11 @@
 namespace shortcut::ofconn {
 namespace {
 
-constexpr auto kTuple = asio::experimental::as_tuple(asio::use_awaitable);
-
 // OFPET_HELLO_FAILED / OFPHFC_INCOMPATIBLE.
 constexpr uint16_t kHelloFailed = 0;
 constexpr uint16_t kHelloIncompatible = 0;
 // ofp_hello_elem_type OFPHET_VERSIONBITMAP.
 constexpr uint16_t kHelloElemVersionBitmap = 1;
-
-Millis Now() { return SystemClock::Get().NowMs(); }
 
 // This abseil build keeps its own string_view type.
 absl::string_view AV(std::string_view s) { return absl::string_view(s.data(), s.size()); }
@@ -157,17 +152,17 @@ std::optional<of::Error> ErrorFromStatus(const absl::Status& status) {
 }
 
 struct Connection::PendingCall {
-  explicit PendingCall(const asio::any_io_executor& ex) : timer(ex) {}
+  PendingCall(const asio::any_io_executor& ex, const Clock& clock) : timer(ex, clock) {}
   std::string name;  // Of the request, for errors.
   bool multipart = false;
   bool done = false;
   absl::Status status;
   std::vector<of::Message> replies;
-  asio::steady_timer timer;  // The deadline; cancelled when done.
+  ClockTimer timer;  // The deadline; cancelled when done.
 };
 
 Connection::Connection(asio::any_io_executor ex, Target target, Options options,
-                       std::shared_ptr<Stream> stream)
+                       std::shared_ptr<Stream> stream, const Clock& clock)
     : ex_(ex),
       target_(std::move(target)),
       name_(target_.ToString()),
@@ -177,28 +172,34 @@ Connection::Connection(asio::any_io_executor ex, Target target, Options options,
       writer_signal_(ex),
       space_signal_(ex),
       recv_signal_(ex),
+      clock_(clock),
       liveness_(Reconnect::Options{.probe_interval = options.probe_interval}),
-      keepalive_timer_(ex) {}
+      keepalive_timer_(ex, clock) {}
 
 Connection::~Connection() { stream_->Close(); }
 
 asio::awaitable<absl::StatusOr<std::shared_ptr<Connection>>> Connection::Connect(
-    asio::any_io_executor ex, Target target, Options options) {
+    asio::any_io_executor ex, Target target, Options options, const Clock& clock) {
   CO_ASSIGN_OR_RETURN(std::shared_ptr<Stream> stream, MakeStream(ex, target));
-  std::shared_ptr<Connection> conn(new Connection(ex, target, options, stream));
-  Millis deadline = Now() + options.connect_timeout;
+  std::shared_ptr<Connection> conn(new Connection(ex, target, options, stream, clock));
+  Millis deadline = clock.NowMs() + options.connect_timeout;
 
   // One deadline for the whole handshake: on expiry the stream is closed,
   // which fails whatever step is in progress.
   auto expired = std::make_shared<bool>(false);
-  asio::steady_timer watchdog(ex, std::chrono::milliseconds(options.connect_timeout));
-  watchdog.async_wait([expired, stream](std::error_code ec) {
-    if (ec) return;
-    *expired = true;
-    stream->Close();
-  });
+  auto watchdog = std::make_shared<ClockTimer>(ex, clock);
+  watchdog->ExpiresAt(deadline);
+  asio::co_spawn(
+      ex,
+      [](std::shared_ptr<ClockTimer> timer, std::shared_ptr<bool> expired,
+         std::shared_ptr<Stream> stream) -> asio::awaitable<void> {
+        if (!co_await timer->Wait()) co_return;
+        *expired = true;
+        stream->Close();
+      }(watchdog, expired, stream),
+      asio::detached);
   absl::Status s = co_await conn->Establish(deadline);
-  watchdog.cancel();
+  watchdog->Cancel();
   if (!s.ok()) {
     conn->CloseWith(s);
     if (*expired) {
@@ -236,7 +237,7 @@ asio::awaitable<absl::Status> Connection::Establish(Millis deadline) {
   // Named, not a temporary: g++ 12 destroys braced temporaries in a
   // co_await expression twice.
   of::Message request{.body = of::FeaturesRequest{}};
-  auto reply = co_await Call(std::move(request), std::max<Millis>(deadline - Now(), 1));
+  auto reply = co_await Call(std::move(request), std::max<Millis>(deadline - clock_.NowMs(), 1));
   if (!reply.ok()) co_return reply.status();
   const auto* features = std::get_if<of::FeaturesReply>(&reply->body);
   if (features == nullptr) {
@@ -265,7 +266,7 @@ asio::awaitable<absl::StatusOr<of::Bytes>> Connection::ReadFirstMessage() {
     }
     framer_.Commit(n);
     stats_.bytes_received += n;
-    last_received_ms_ = Now();
+    last_received_ms_ = clock_.NowMs();
   }
 }
 
@@ -303,7 +304,7 @@ void Connection::StartLoops() {
   asio::co_spawn(ex_, ReadLoop(self), asio::detached);
   asio::co_spawn(ex_, WriteLoop(self), asio::detached);
   if (options_.probe_interval > 0) {
-    Millis now = Now();
+    Millis now = clock_.NowMs();
     liveness_.Enable(now);
     liveness_.Connected(now);
     liveness_.Activity(now);
@@ -339,7 +340,7 @@ asio::awaitable<void> Connection::ReadLoop([[maybe_unused]] std::shared_ptr<Conn
     }
     framer_.Commit(n);
     stats_.bytes_received += n;
-    last_received_ms_ = Now();
+    last_received_ms_ = clock_.NowMs();
     liveness_.Activity(last_received_ms_);
   }
 }
@@ -365,7 +366,7 @@ asio::awaitable<void> Connection::WriteLoop([[maybe_unused]] std::shared_ptr<Con
 
 asio::awaitable<void> Connection::KeepaliveLoop([[maybe_unused]] std::shared_ptr<Connection> self) {
   while (open_) {
-    Millis now = Now();
+    Millis now = clock_.NowMs();
     switch (liveness_.Run(now)) {
       case ReconnectAction::kProbe: {
         of::Message probe{.xid = NextXid(), .body = of::EchoRequest{}};
@@ -382,10 +383,10 @@ asio::awaitable<void> Connection::KeepaliveLoop([[maybe_unused]] std::shared_ptr
       default:
         break;
     }
-    Millis wait = liveness_.Timeout(Now());
+    Millis wait = liveness_.Timeout(clock_.NowMs());
     if (wait < 0) co_return;
-    keepalive_timer_.expires_after(std::chrono::milliseconds(wait));
-    co_await keepalive_timer_.async_wait(kTuple);
+    keepalive_timer_.ExpiresAfter(wait);
+    co_await keepalive_timer_.Wait();
   }
 }
 
@@ -478,7 +479,7 @@ void Connection::Finish(uint32_t xid, absl::Status status) {
   calls_.erase(it);
   call->status = std::move(status);
   call->done = true;
-  call->timer.cancel();
+  call->timer.Cancel();
 }
 
 uint32_t Connection::NextXid() {
@@ -597,7 +598,7 @@ asio::awaitable<absl::StatusOr<std::vector<of::Message>>> Connection::Exchange(o
     co_return absl::InvalidArgumentError(
         absl::StrCat(name_, ": xid ", xid, " is already used by a pending call"));
   }
-  auto call = std::make_shared<PendingCall>(ex_);
+  auto call = std::make_shared<PendingCall>(ex_, clock_);
   call->name = MessageName(request.body);
   call->multipart = multipart;
   calls_[xid] = call;
@@ -606,10 +607,10 @@ asio::awaitable<absl::StatusOr<std::vector<of::Message>>> Connection::Exchange(o
     if (!call->done) calls_.erase(xid);
     co_return call->done ? call->status : sent;
   }
-  call->timer.expires_after(std::chrono::milliseconds(timeout));
+  call->timer.ExpiresAfter(timeout);
   while (!call->done) {
-    auto [ec] = co_await call->timer.async_wait(kTuple);
-    if (!call->done && !ec) {
+    bool expired = co_await call->timer.Wait();
+    if (!call->done && expired) {
       calls_.erase(xid);
       co_return absl::DeadlineExceededError(absl::StrCat(
           name_, ": no reply to ", call->name, " (xid ", xid, ") within ", timeout, " ms"));
@@ -669,14 +670,14 @@ void Connection::CloseWith(absl::Status why) {
     spdlog::info("{}: connection closed: {}", name_, Str(close_status_.message()));
   }
   stream_->Close();
-  keepalive_timer_.cancel();
+  keepalive_timer_.Cancel();
   auto calls = std::exchange(calls_, {});
   for (auto& [xid, call] : calls) {
     call->status = absl::UnavailableError(
         absl::StrCat(name_, ": ", call->name, " (xid ", xid,
                      ") got no reply: connection closed: ", close_status_.message()));
     call->done = true;
-    call->timer.cancel();
+    call->timer.Cancel();
   }
   writer_signal_.Notify();
   space_signal_.Notify();

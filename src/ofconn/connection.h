@@ -68,6 +68,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "src/common/clock.h"
+#include "src/common/clock_timer.h"
 #include "src/ofconn/framer.h"
 #include "src/ofconn/reconnect.h"
 #include "src/ofconn/signal.h"
@@ -116,8 +117,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   };
 
   // Connects to `target` and completes the handshake. Unimplemented for ssl:.
+  // Every deadline (handshake, calls, keepalive) is on `clock`, which must
+  // outlive the connection.
   static asio::awaitable<absl::StatusOr<std::shared_ptr<Connection>>> Connect(
-      asio::any_io_executor ex, Target target, Options options);
+      asio::any_io_executor ex, Target target, Options options,
+      const Clock& clock = SystemClock::Get());
 
   ~Connection();
   Connection(const Connection&) = delete;
@@ -173,7 +177,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   struct PendingCall;
 
   Connection(asio::any_io_executor ex, Target target, Options options,
-             std::shared_ptr<Stream> stream);
+             std::shared_ptr<Stream> stream, const Clock& clock);
 
   asio::awaitable<absl::Status> Establish(Millis deadline);
   asio::awaitable<absl::StatusOr<of::Bytes>> ReadFirstMessage();
@@ -234,8 +238,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::deque<of::Message> async_;
   Signal recv_signal_;
 
+  const Clock& clock_;
   Reconnect liveness_;
-  asio::steady_timer keepalive_timer_;
+  ClockTimer keepalive_timer_;
   uint32_t probe_xid_ = 0;  // xid of the last echo probe.
   Millis last_received_ms_ = 0;
 

@@ -14,12 +14,13 @@
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
-#include <asio/steady_timer.hpp>
 #include <cstdint>
 #include <memory>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "src/common/clock.h"
+#include "src/common/clock_timer.h"
 #include "src/ofconn/connection.h"
 #include "src/ofconn/reconnect.h"
 #include "src/ofconn/signal.h"
@@ -35,7 +36,10 @@ class Session : public std::enable_shared_from_this<Session> {
     Millis max_backoff = 8000;
   };
 
-  static std::shared_ptr<Session> Start(asio::any_io_executor ex, Target target, Options options);
+  // Backoff and the connections' deadlines are on `clock`, which must
+  // outlive the session.
+  static std::shared_ptr<Session> Start(asio::any_io_executor ex, Target target, Options options,
+                                        const Clock& clock = SystemClock::Get());
 
   // Closes the current connection and stops reconnecting. Idempotent.
   void Stop();
@@ -50,20 +54,23 @@ class Session : public std::enable_shared_from_this<Session> {
   // Why the last connection or attempt ended.
   const absl::Status& last_error() const { return fsm_.last_error(); }
   uint64_t connections_made() const { return generation_; }
+  uint64_t connect_attempts() const { return attempts_; }
   Millis backoff() const { return fsm_.backoff(); }
 
  private:
-  Session(asio::any_io_executor ex, Target target, Options options);
+  Session(asio::any_io_executor ex, Target target, Options options, const Clock& clock);
   asio::awaitable<void> Run(std::shared_ptr<Session> self);
 
   asio::any_io_executor ex_;
   Target target_;
   Options options_;
+  const Clock& clock_;
   Reconnect fsm_;
-  asio::steady_timer timer_;  // Backoff wait; cancelled by Stop().
-  Signal connected_signal_;   // A new connection, or stopped.
+  ClockTimer timer_;         // Backoff wait; cancelled by Stop().
+  Signal connected_signal_;  // A new connection, or stopped.
   std::shared_ptr<Connection> connection_;
   uint64_t generation_ = 0;  // Connections made so far.
+  uint64_t attempts_ = 0;    // Connections tried so far (made or not).
   uint64_t delivered_ = 0;   // Generation last returned by NextConnection().
   bool stopped_ = false;
 };

@@ -3,6 +3,7 @@
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
+#include <asio/post.hpp>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -65,6 +66,7 @@ class ConnectionTest : public ::testing::Test {
   }
   void Run(std::function<asio::awaitable<void>()> test) { RunCoroutine(io_, std::move(test)); }
 
+  ManualClock clock_;  // For the tests on a manual clock; outlives io_.
   asio::io_context io_;
 };
 
@@ -424,6 +426,111 @@ TEST_F(ConnectionTest, CallTimesOutNamingTheRequest) {
     EXPECT_TRUE((co_await conn->Barrier(5000)).ok());
     conn->Close();
     peer->Stop();
+  });
+}
+
+// The deadlines on a ManualClock: each fires exactly when the clock passes
+// it, never before, whatever the real time (the peer's I/O is real).
+asio::awaitable<absl::StatusOr<ConnPtr>> ConnectOn(const OfpPeer& peer, Connection::Options o,
+                                                   const Clock& clock) {
+  co_return co_await Connection::Connect(co_await asio::this_coro::executor,
+                                         *ParseTarget(peer.target()), o, clock);
+}
+
+// Lets every completion that is ready run (a timer woken by the clock
+// included), so "not yet" is checked without waiting on real time.
+asio::awaitable<void> Settle() {
+  for (int i = 0; i < 20; ++i) {
+    co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+  }
+}
+
+TEST_F(ConnectionTest, KeepaliveOnAManualClockProbesAndClosesOnTime) {
+  auto peer = StartPeer();
+  Run([&]() -> asio::awaitable<void> {
+    ManualClock& clock = clock_;
+    clock.Set(100'000);
+    Connection::Options o = TestOptions();
+    o.probe_interval = 5000;
+    CO_ASSERT_OK_AND_ASSIGN(ConnPtr conn, co_await ConnectOn(*peer, o, clock));
+    clock.Advance(4999);
+    co_await Settle();
+    // A barrier's round trip: had a probe been queued, it went out before.
+    CO_ASSERT_TRUE((co_await conn->Barrier(5000)).ok());
+    EXPECT_EQ(conn->stats().echo_probes_sent, 0u);
+    EXPECT_TRUE(RawOfType(*peer, of::MsgType::kEchoRequest).empty());
+
+    // The barrier's reply was activity at 104,999: the probe is due 5 s later.
+    clock.Advance(4999);
+    co_await Settle();
+    EXPECT_EQ(conn->stats().echo_probes_sent, 0u);
+    clock.Advance(1);
+    CO_ASSERT_TRUE(co_await WaitUntil([&] { return conn->stats().echo_round_trips == 1; }));
+    EXPECT_EQ(RawOfType(*peer, of::MsgType::kEchoRequest).size(), 1u);
+
+    // Silent from now (its echo reply at 109,999 was the last word): a probe at
+    // 114,999, the connection closed at 119,999 and not a millisecond before.
+    peer->SetSilent(true);
+    clock.Advance(5000);
+    co_await Settle();
+    CO_ASSERT_TRUE(co_await WaitUntil([&] { return conn->stats().echo_probes_sent == 2; }));
+    clock.Advance(4999);
+    co_await Settle();
+    EXPECT_TRUE(conn->is_open());
+    clock.Advance(1);
+    absl::Status why = co_await conn->WaitClosed();
+    EXPECT_EQ(why.code(), absl::StatusCode::kUnavailable);
+    EXPECT_EQ(Msg(why),
+              "nothing received from the switch for 10000 ms, inactivity probe unanswered");
+    peer->Stop();
+  });
+}
+
+TEST_F(ConnectionTest, CallDeadlineAndHandshakeDeadlineOnAManualClock) {
+  auto peer = StartPeer();  // No handler: GET_CONFIG_REQUEST goes unanswered.
+  auto silent = StartPeer();
+  silent->SetSilent(true);  // HELLO, then nothing.
+  Run([&]() -> asio::awaitable<void> {
+    ManualClock& clock = clock_;
+    CO_ASSERT_OK_AND_ASSIGN(ConnPtr conn, co_await ConnectOn(*peer, TestOptions(), clock));
+    std::optional<absl::StatusOr<of::Message>> reply;
+    asio::co_spawn(
+        io_,
+        [&]() -> asio::awaitable<void> {
+          of::Message request{.body = of::GetConfigRequest{}};
+          reply = co_await conn->Call(std::move(request), 30'000);
+        },
+        asio::detached);
+    CO_ASSERT_TRUE(co_await WaitUntil(
+        [&] { return !RawOfType(*peer, of::MsgType::kGetConfigRequest).empty(); }));
+    clock.Advance(29'999);
+    co_await Settle();
+    EXPECT_FALSE(reply.has_value());
+    clock.Advance(1);
+    co_await Settle();
+    CO_ASSERT_TRUE(reply.has_value());
+    EXPECT_EQ(reply->status().code(), absl::StatusCode::kDeadlineExceeded);
+    EXPECT_THAT(Msg(reply->status()), HasSubstr("within 30000 ms"));
+    EXPECT_TRUE(conn->is_open());
+    conn->Close();
+
+    Connection::Options o = TestOptions();
+    o.connect_timeout = 10'000;
+    std::optional<absl::StatusOr<ConnPtr>> handshake;
+    asio::co_spawn(
+        io_, [&]() -> asio::awaitable<void> { handshake = co_await ConnectOn(*silent, o, clock); },
+        asio::detached);
+    CO_ASSERT_TRUE(co_await WaitUntil(
+        [&] { return !RawOfType(*silent, of::MsgType::kFeaturesRequest).empty(); }));
+    clock.Advance(9'999);
+    co_await Settle();
+    EXPECT_FALSE(handshake.has_value());
+    clock.Advance(1);
+    CO_ASSERT_TRUE(co_await WaitUntil([&] { return handshake.has_value(); }));
+    EXPECT_EQ(handshake->status().code(), absl::StatusCode::kDeadlineExceeded);
+    EXPECT_THAT(Msg(handshake->status()), HasSubstr("not complete within 10000 ms"));
+    peer->Stop();
+    silent->Stop();
   });
 }
 

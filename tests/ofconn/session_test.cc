@@ -1,6 +1,8 @@
 #include "src/ofconn/session.h"
 
 #include <asio/io_context.hpp>
+#include <asio/post.hpp>
+#include <asio/use_awaitable.hpp>
 #include <memory>
 #include <optional>
 #include <string>
@@ -93,6 +95,57 @@ TEST(Session, KeepsRetryingWithBackoffUntilTheSwitchAppears) {
     auto conn = co_await session->NextConnection();
     CO_ASSERT_TRUE(conn.ok());
     EXPECT_EQ((*conn)->datapath_id(), 7u);
+    session->Stop();
+    peer->Stop();
+  });
+}
+
+// Backoff on a ManualClock: each retry comes exactly when the clock passes
+// the backoff, never before, doubling up to the cap (the failures are real:
+// nobody listens on the socket).
+TEST(Session, BackoffOnAManualClockRetriesExactlyOnTime) {
+  ManualClock clock;  // Outlives io: the session's timers are on it.
+  asio::io_context io;
+  TempDir dir("ofconn-session");
+  std::string path = dir.File("switch.sock");
+  RunCoroutine(io, [&]() -> asio::awaitable<void> {
+    Session::Options o = FastOptions();
+    o.min_backoff = 1000;
+    o.max_backoff = 4000;
+    auto session = Session::Start(io.get_executor(), *ParseTarget("unix:" + path), o, clock);
+    auto settle = [&]() -> asio::awaitable<void> {
+      for (int i = 0; i < 20; ++i) co_await asio::post(io, asio::use_awaitable);
+    };
+    CO_ASSERT_TRUE(co_await WaitUntil([&] {
+      return session->state() == ReconnectState::kBackoff && session->backoff() == 1000;
+    }));
+    EXPECT_EQ(session->connect_attempts(), 1u);
+    uint64_t attempts = 1;
+    for (Millis next : {2000, 4000, 4000}) {
+      clock.Advance(session->backoff() - 1);
+      co_await settle();
+      EXPECT_EQ(session->connect_attempts(), attempts) << "retried early";
+      clock.Advance(1);
+      ++attempts;
+      CO_ASSERT_TRUE(co_await WaitUntil([&] {
+        return session->connect_attempts() == attempts &&
+               session->state() == ReconnectState::kBackoff;
+      }));
+      EXPECT_EQ(session->backoff(), next);
+      EXPECT_EQ(session->last_error().code(), absl::StatusCode::kUnavailable);
+    }
+    EXPECT_EQ(session->connections_made(), 0u);
+
+    auto peer = StartPeer(io, path, 9);
+    CO_ASSERT_TRUE(peer != nullptr);
+    clock.Advance(3999);
+    co_await settle();
+    EXPECT_EQ(peer->connections_accepted(), 0u);
+    clock.Advance(1);
+    auto conn = co_await session->NextConnection();
+    CO_ASSERT_TRUE(conn.ok());
+    EXPECT_EQ((*conn)->datapath_id(), 9u);
+    EXPECT_EQ(peer->connections_accepted(), 1u);
     session->Stop();
     peer->Stop();
   });
