@@ -14,12 +14,17 @@
 // Thread-safety: none; use from the owning executor only.
 #pragma once
 
+#include <algorithm>
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <chrono>
+#include <functional>
+#include <memory>
 
 #include "src/common/clock.h"
 
@@ -88,6 +93,51 @@ class ClockTimer {
   uint64_t listener_ = 0;  // 0: the clock moves by itself.
   bool waiting_ = false;
   Wakeup wake_ = kNone;
+};
+
+// A deadline for a loop that waits on something else (a signal) and must
+// also wake when time is up: `on_expiry` runs on the executor once the
+// deadline passes, unless Cancel() (or the destructor) comes first.
+//
+//   Deadline deadline(ex, clock, timeout, [this] { done_.Notify(); });
+//   while (!done) { if (deadline.expired()) ...; co_await done_.Wait(); }
+class Deadline {
+ public:
+  Deadline(const asio::any_io_executor& ex, const Clock& clock, Millis timeout,
+           std::function<void()> on_expiry)
+      : state_(std::make_shared<State>(ex, clock, std::move(on_expiry))) {
+    state_->timer.ExpiresAfter(timeout);
+    asio::co_spawn(
+        ex,
+        [](std::shared_ptr<State> state) -> asio::awaitable<void> {
+          bool fired = co_await state->timer.Wait();
+          if (!fired || state->cancelled) co_return;
+          state->expired = true;
+          state->on_expiry();
+        }(state_),
+        asio::detached);
+  }
+  ~Deadline() { Cancel(); }
+  Deadline(const Deadline&) = delete;
+  Deadline& operator=(const Deadline&) = delete;
+
+  bool expired() const { return state_->expired; }
+  void Cancel() {
+    if (state_->cancelled) return;
+    state_->cancelled = true;
+    state_->timer.Cancel();
+  }
+
+ private:
+  struct State {
+    State(const asio::any_io_executor& ex, const Clock& clock, std::function<void()> f)
+        : timer(ex, clock), on_expiry(std::move(f)) {}
+    ClockTimer timer;
+    std::function<void()> on_expiry;
+    bool expired = false;
+    bool cancelled = false;
+  };
+  std::shared_ptr<State> state_;
 };
 
 }  // namespace shortcut

@@ -2,11 +2,11 @@
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
-#include <asio/steady_timer.hpp>
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"
+#include "src/common/clock_timer.h"
 #include "src/common/fatal.h"
 #include "src/gateway/flow_dump.h"
 
@@ -63,7 +63,8 @@ GatewayBridge::GatewayBridge(asio::any_io_executor ex, Options options, PacketIn
 std::shared_ptr<GatewayBridge> GatewayBridge::Start(asio::any_io_executor ex, Options options,
                                                     PacketInHandler handler) {
   std::shared_ptr<GatewayBridge> b(new GatewayBridge(ex, std::move(options), std::move(handler)));
-  b->session_ = ofconn::Session::Start(ex, b->options_.target, b->options_.session);
+  b->session_ =
+      ofconn::Session::Start(ex, b->options_.target, b->options_.session, *b->options_.clock);
   asio::co_spawn(ex, b->SyncLoop(b), asio::detached);
   asio::co_spawn(ex, b->WatchConnections(b), asio::detached);
   return b;
@@ -231,8 +232,9 @@ asio::awaitable<void> GatewayBridge::SyncLoop(
       while (!stopped_ && connections_ == connection) co_await work_.Wait();
     } else {
       // The switch rejected something: try again after a pause, not in a loop.
-      asio::steady_timer pause(ex_, std::chrono::milliseconds(options_.call_timeout));
-      co_await pause.async_wait(asio::use_awaitable);
+      ClockTimer pause(ex_, *options_.clock);
+      pause.ExpiresAfter(options_.call_timeout);
+      co_await pause.Wait();
     }
   }
 }
@@ -240,21 +242,14 @@ asio::awaitable<void> GatewayBridge::SyncLoop(
 asio::awaitable<absl::Status> GatewayBridge::WaitInstalled(Millis timeout) {
   auto self = shared_from_this();
   uint64_t gen = wanted_gen_;
-  asio::steady_timer deadline(ex_);
-  bool expired = false;
-  deadline.expires_after(std::chrono::milliseconds(timeout));
-  deadline.async_wait([this, self, &expired](const std::error_code& ec) {
-    if (ec) return;
-    expired = true;
-    done_.Notify();
-  });
+  Deadline deadline(ex_, *options_.clock, timeout, [this, self] { done_.Notify(); });
   absl::Status status;
   while (!(installed_gen_ >= gen && !needs_full_)) {
     if (stopped_) {
       status = absl::CancelledError("gateway bridge stopped");
       break;
     }
-    if (expired) {
+    if (deadline.expired()) {
       status = absl::DeadlineExceededError(
           absl::StrCat(options_.name, " did not confirm its rules within ", timeout, " ms (",
                        connected() ? "connected" : "not connected", ")"));
@@ -262,7 +257,7 @@ asio::awaitable<absl::Status> GatewayBridge::WaitInstalled(Millis timeout) {
     }
     co_await done_.Wait();
   }
-  deadline.cancel();
+  deadline.Cancel();
   co_return status;
 }
 

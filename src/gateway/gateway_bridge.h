@@ -32,6 +32,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "src/common/clock.h"
 #include "src/gateway/flow_batcher.h"
 #include "src/ofconn/session.h"
 #include "src/ofconn/signal.h"
@@ -49,6 +50,8 @@ class GatewayBridge : public std::enable_shared_from_this<GatewayBridge> {
     ofconn::Session::Options session;
     Millis call_timeout = 5000;
     uint32_t packet_in_rate_pps = 10000;  // The meter on the copies to the daemon.
+    // Deadlines, pauses and the session's backoff; must outlive the bridge.
+    const Clock* clock = &SystemClock::Get();
   };
   struct Counters {
     uint64_t full_syncs = 0;

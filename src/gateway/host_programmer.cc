@@ -2,13 +2,13 @@
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
-#include <asio/steady_timer.hpp>
 #include <chrono>
 #include <iterator>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"
+#include "src/common/clock_timer.h"
 #include "src/gateway/flow_dump.h"
 
 namespace shortcut::gateway {
@@ -33,7 +33,8 @@ HostProgrammer::HostProgrammer(asio::any_io_executor ex, Options options)
 
 std::shared_ptr<HostProgrammer> HostProgrammer::Start(asio::any_io_executor ex, Options options) {
   std::shared_ptr<HostProgrammer> p(new HostProgrammer(ex, std::move(options)));
-  p->session_ = ofconn::Session::Start(ex, p->options_.target, p->options_.session);
+  p->session_ =
+      ofconn::Session::Start(ex, p->options_.target, p->options_.session, *p->options_.clock);
   asio::co_spawn(ex, p->SyncLoop(p), asio::detached);
   asio::co_spawn(ex, p->WatchConnections(p), asio::detached);
   return p;
@@ -159,14 +160,7 @@ asio::awaitable<absl::Status> HostProgrammer::SetRules(pipeline::HostRules rules
   failed_gen_ = 0;
   released_ = false;
   work_.Notify();
-  asio::steady_timer deadline(ex_);
-  bool expired = false;
-  deadline.expires_after(std::chrono::milliseconds(options_.call_timeout));
-  deadline.async_wait([this, self, &expired](const std::error_code& ec) {
-    if (ec) return;
-    expired = true;
-    done_.Notify();
-  });
+  Deadline deadline(ex_, *options_.clock, options_.call_timeout, [this, self] { done_.Notify(); });
   absl::Status status;
   while (true) {
     if (stopped_) {
@@ -185,7 +179,7 @@ asio::awaitable<absl::Status> HostProgrammer::SetRules(pipeline::HostRules rules
       status = last_error_;
       break;
     }
-    if (expired) {
+    if (deadline.expired()) {
       status = absl::UnavailableError(absl::StrCat(
           "host ", options_.name, " did not confirm its rules within ", options_.call_timeout,
           " ms (", connected() ? "connected" : "not connected", "); they stay wanted"));
@@ -193,7 +187,7 @@ asio::awaitable<absl::Status> HostProgrammer::SetRules(pipeline::HostRules rules
     }
     co_await done_.Wait();
   }
-  deadline.cancel();
+  deadline.Cancel();
   co_return status;
 }
 

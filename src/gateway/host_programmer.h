@@ -39,6 +39,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "src/common/clock.h"
 #include "src/gateway/flow_batcher.h"
 #include "src/ofconn/session.h"
 #include "src/ofconn/signal.h"
@@ -56,6 +57,8 @@ class HostProgrammer : public std::enable_shared_from_this<HostProgrammer> {
     ofconn::Target target;  // The host's OpenFlow listener.
     ofconn::Session::Options session;
     Millis call_timeout = 5000;  // Per sync or barrier.
+    // Deadlines and the session's backoff; must outlive the programmer.
+    const Clock* clock = &SystemClock::Get();
     // The gateway cluster whose rules this programmer keeps; every
     // SetRules() must name it (HostRules::cluster_id).
     uint32_t cluster_id = 0;

@@ -8,6 +8,7 @@
 #include <asio/generic/stream_protocol.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/local/stream_protocol.hpp>
+#include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
@@ -279,6 +280,12 @@ asio::awaitable<bool> WaitUntil(std::function<bool()> pred, Millis timeout) {
     co_await timer.async_wait(kTuple);
   }
   co_return true;
+}
+
+asio::awaitable<void> Settle(int rounds) {
+  for (int i = 0; i < rounds; ++i) {
+    co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+  }
 }
 
 void RunCoroutine(asio::io_context& io, std::function<asio::awaitable<void>()> test,

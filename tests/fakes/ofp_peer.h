@@ -117,6 +117,11 @@ class OfpPeer : public std::enable_shared_from_this<OfpPeer> {
 // (false). For conditions nothing can be awaited on.
 asio::awaitable<bool> WaitUntil(std::function<bool()> pred, Millis timeout = 10000);
 
+// Lets every completion that is ready on the current executor run (a
+// timer woken by a ManualClock included), `rounds` hops deep, so that "not
+// yet" is checked without waiting on real time.
+asio::awaitable<void> Settle(int rounds = 20);
+
 // Runs `test` on `io` until it finishes (then stops `io`), failing the test
 // if it has not finished within `timeout` ms.
 void RunCoroutine(asio::io_context& io, std::function<asio::awaitable<void>()> test,

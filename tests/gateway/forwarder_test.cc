@@ -6,7 +6,10 @@
 #include "src/gateway/forwarder.h"
 
 #include <algorithm>
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
 #include <asio/io_context.hpp>
+#include <optional>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -365,6 +368,50 @@ TEST(GatewayBridgeTest, ConvergesWithItsMeterThenSendsIncrementsAndConvergesAfte
         [&] { return sw.flow_count() == base + 2 && bridge->in_sync(); }, 10000));
     EXPECT_EQ(sw.meter_count(), 1u);
     EXPECT_EQ(bridge->counters().full_syncs, 2u);
+    bridge->Stop();
+  });
+}
+
+// On a manual clock: WaitInstalled gives up exactly at its timeout while
+// the switch is away, and the bridge's session retries only when the clock
+// says its backoff is over; then it converges.
+TEST(GatewayBridgeTest, DeadlineAndBackoffOnAManualClock) {
+  ManualClock clock;  // Outlives io: the bridge's timers are on it.
+  asio::io_context io;
+  testing::TempDir dir("shortcut-gwbridge");
+  const std::string socket = dir.File("gw.mgmt");
+  GatewayBridge::Options o;
+  o.target = *ofconn::ParseTarget("unix:" + socket);
+  o.session.min_backoff = 50;
+  o.session.max_backoff = 200;
+  o.session.connection.probe_interval = 0;
+  o.clock = &clock;
+  auto bridge = GatewayBridge::Start(io.get_executor(), o, nullptr);
+  std::unique_ptr<fakes::FakeSwitch> sw;
+  RunCoroutine(io, [&]() -> asio::awaitable<void> {
+    bridge->PutVpc(kVni);
+    std::optional<absl::Status> waited;
+    asio::co_spawn(
+        io, [&]() -> asio::awaitable<void> { waited = co_await bridge->WaitInstalled(3000); },
+        asio::detached);
+    co_await testing::Settle();
+    clock.Advance(2999);
+    co_await testing::Settle();
+    EXPECT_FALSE(waited.has_value());
+    clock.Advance(1);
+    co_await testing::Settle();
+    CO_ASSERT_TRUE(waited.has_value());
+    EXPECT_EQ(waited->code(), absl::StatusCode::kDeadlineExceeded);
+    EXPECT_THAT(std::string(waited->message()),
+                ::testing::HasSubstr("did not confirm its rules within 3000 ms (not connected)"));
+
+    sw = std::make_unique<fakes::FakeSwitch>(io.get_executor());
+    CO_ASSERT_TRUE(sw->ListenUnix(socket).ok());
+    co_await testing::Settle();
+    EXPECT_EQ(sw->flow_count(), 0u);
+    clock.Advance(200);
+    CO_ASSERT_TRUE(co_await testing::WaitUntil([&] { return bridge->in_sync(); }, 10000));
+    EXPECT_EQ(sw->flow_count(), pipeline::BuildGatewayBase({1, 10000}).flow_count() + 1);
     bridge->Stop();
   });
 }

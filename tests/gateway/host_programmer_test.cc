@@ -6,6 +6,7 @@
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -19,6 +20,7 @@ namespace shortcut::gateway {
 namespace {
 
 using ::shortcut::testing::RunCoroutine;
+using ::shortcut::testing::Settle;
 using ::shortcut::testing::WaitUntil;
 
 pipeline::HostRules Rules(int vms) {
@@ -46,8 +48,10 @@ class HostProgrammerTest : public ::testing::Test {
     ASSERT_TRUE(sw_->ListenUnix(socket_).ok());
   }
   // Rules()'s cluster unless told otherwise.
-  std::shared_ptr<HostProgrammer> StartProgrammer(uint32_t cluster_id = 3) {
+  std::shared_ptr<HostProgrammer> StartProgrammer(uint32_t cluster_id = 3,
+                                                  const Clock* clock = &SystemClock::Get()) {
     HostProgrammer::Options o;
+    o.clock = clock;
     o.name = absl::StrCat("host1-cluster", cluster_id);
     o.target = *ofconn::ParseTarget("unix:" + socket_);
     o.session.min_backoff = 50;
@@ -58,6 +62,7 @@ class HostProgrammerTest : public ::testing::Test {
     return HostProgrammer::Start(io_.get_executor(), o);
   }
 
+  ManualClock clock_;  // For the tests on a manual clock; outlives io_.
   asio::io_context io_;
   testing::TempDir dir_{"shortcut-hostprog"};
   std::string socket_;
@@ -110,6 +115,39 @@ TEST_F(HostProgrammerTest, UnreachableHostGetsItsRulesWhenItComesBack) {
     EXPECT_FALSE(p->in_sync());
     StartSwitch();
     // No new call: the wanted rules go in on the first connection.
+    CO_ASSERT_TRUE(co_await WaitUntil([&] { return p->in_sync(); }, 10000));
+    EXPECT_EQ(sw_->flow_count(), Expected(2));
+    p->Stop();
+  });
+}
+
+// The same on a manual clock: SetRules gives up exactly at call_timeout,
+// and the session retries only when the clock says its backoff is over.
+TEST_F(HostProgrammerTest, DeadlineAndBackoffOnAManualClock) {
+  RunCoroutine(io_, [&]() -> asio::awaitable<void> {
+    auto p = StartProgrammer(3, &clock_);
+    std::optional<absl::Status> first;
+    asio::co_spawn(
+        io_, [&]() -> asio::awaitable<void> { first = co_await p->SetRules(Rules(2)); },
+        asio::detached);
+    co_await Settle();
+    clock_.Advance(999);
+    co_await Settle();
+    EXPECT_FALSE(first.has_value());
+    clock_.Advance(1);
+    co_await Settle();
+    CO_ASSERT_TRUE(first.has_value());
+    EXPECT_EQ(first->code(), absl::StatusCode::kUnavailable);
+    EXPECT_THAT(std::string(first->message()),
+                ::testing::HasSubstr("did not confirm its rules within 1000 ms (not connected)"));
+
+    // The switch is there now, but the backoff (at most 200 ms) is not over
+    // until the clock moves.
+    StartSwitch();
+    co_await Settle();
+    EXPECT_FALSE(p->in_sync());
+    EXPECT_EQ(sw_->flow_count(), 0u);
+    clock_.Advance(200);
     CO_ASSERT_TRUE(co_await WaitUntil([&] { return p->in_sync(); }, 10000));
     EXPECT_EQ(sw_->flow_count(), Expected(2));
     p->Stop();

@@ -3,7 +3,6 @@
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
-#include <asio/post.hpp>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -28,6 +27,7 @@ namespace {
 
 using ::shortcut::testing::OfpPeer;
 using ::shortcut::testing::RunCoroutine;
+using ::shortcut::testing::Settle;
 using ::shortcut::testing::WaitUntil;
 using ::testing::HasSubstr;
 using ConnPtr = std::shared_ptr<Connection>;
@@ -435,14 +435,6 @@ asio::awaitable<absl::StatusOr<ConnPtr>> ConnectOn(const OfpPeer& peer, Connecti
                                                    const Clock& clock) {
   co_return co_await Connection::Connect(co_await asio::this_coro::executor,
                                          *ParseTarget(peer.target()), o, clock);
-}
-
-// Lets every completion that is ready run (a timer woken by the clock
-// included), so "not yet" is checked without waiting on real time.
-asio::awaitable<void> Settle() {
-  for (int i = 0; i < 20; ++i) {
-    co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
-  }
 }
 
 TEST_F(ConnectionTest, KeepaliveOnAManualClockProbesAndClosesOnTime) {

@@ -1,8 +1,6 @@
 #include "src/ofconn/session.h"
 
 #include <asio/io_context.hpp>
-#include <asio/post.hpp>
-#include <asio/use_awaitable.hpp>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,6 +16,7 @@ namespace {
 
 using ::shortcut::testing::OfpPeer;
 using ::shortcut::testing::RunCoroutine;
+using ::shortcut::testing::Settle;
 using ::shortcut::testing::TempDir;
 using ::shortcut::testing::WaitUntil;
 
@@ -113,9 +112,6 @@ TEST(Session, BackoffOnAManualClockRetriesExactlyOnTime) {
     o.min_backoff = 1000;
     o.max_backoff = 4000;
     auto session = Session::Start(io.get_executor(), *ParseTarget("unix:" + path), o, clock);
-    auto settle = [&]() -> asio::awaitable<void> {
-      for (int i = 0; i < 20; ++i) co_await asio::post(io, asio::use_awaitable);
-    };
     CO_ASSERT_TRUE(co_await WaitUntil([&] {
       return session->state() == ReconnectState::kBackoff && session->backoff() == 1000;
     }));
@@ -123,7 +119,7 @@ TEST(Session, BackoffOnAManualClockRetriesExactlyOnTime) {
     uint64_t attempts = 1;
     for (Millis next : {2000, 4000, 4000}) {
       clock.Advance(session->backoff() - 1);
-      co_await settle();
+      co_await Settle();
       EXPECT_EQ(session->connect_attempts(), attempts) << "retried early";
       clock.Advance(1);
       ++attempts;
@@ -139,7 +135,7 @@ TEST(Session, BackoffOnAManualClockRetriesExactlyOnTime) {
     auto peer = StartPeer(io, path, 9);
     CO_ASSERT_TRUE(peer != nullptr);
     clock.Advance(3999);
-    co_await settle();
+    co_await Settle();
     EXPECT_EQ(peer->connections_accepted(), 0u);
     clock.Advance(1);
     auto conn = co_await session->NextConnection();
