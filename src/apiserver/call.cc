@@ -7,6 +7,13 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
 }
 
+grpc::Status StreamCutShort(const char* outcome) {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                      absl::StrCat("the stream ended without a batch marked last: it may have been "
+                                   "cut short, so nothing of it is ",
+                                   outcome));
+}
+
 grpc::Status Refused(const char* daemon, const char* what, const Admission& admission,
                      const char* setting) {
   return grpc::Status(

@@ -46,6 +46,13 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 grpc::Status Refused(const char* daemon, const char* what, const Admission& admission,
                      const char* setting);
 
+// A client stream (a bulk load) whose reads ended without a batch marked
+// `last`. gRPC ends the reads alike whether the client finished the stream
+// or it broke (a message over max_message_bytes, a client gone): only the
+// mark tells a whole stream from a cut one. `outcome`: "applied",
+// "written".
+grpc::Status StreamCutShort(const char* outcome);
+
 struct CallOptions {
   Millis default_deadline_ms = 30000;
   const char* daemon = "";  // "gateway", "manager": named in the messages.

@@ -2,8 +2,6 @@
 
 #include <asio/co_spawn.hpp>
 #include <chrono>
-#include <exception>
-#include <future>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -17,13 +15,6 @@
 
 namespace shortcut::gateway {
 namespace {
-
-// gRPC ends a client stream's reads alike whether the client finished it or
-// the stream broke (a message over max_message_bytes, a client gone): only
-// the batch marked last tells a whole stream from a cut one.
-constexpr char kCutShort[] =
-    "the stream ended without a batch marked last: it may have been cut short, so nothing of it "
-    "is applied";
 
 grpc::Status Invalid(const absl::Status& status) { return ToGrpcStatus(status); }
 grpc::Status Invalid(const std::string& message) {
@@ -270,7 +261,7 @@ grpc::Status GatewayService::AddVpc(grpc::ServerContext* context,
   }
   if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
   if (!vpc) return Invalid("vpc is missing: the stream carried no message");
-  if (!ended) return Invalid(kCutShort);
+  if (!ended) return apiserver::StreamCutShort("applied");
   Gateway* gateway = gateway_;
   return RunOnExecutor(
       context,
@@ -388,7 +379,7 @@ grpc::Status GatewayService::AddEndpoints(grpc::ServerContext* context,
     }
   }
   if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
-  if (!ended) return Invalid(kCutShort);
+  if (!ended) return apiserver::StreamCutShort("applied");
   if (endpoints.empty()) return Invalid("endpoints: the stream carried none");
   Gateway* gateway = gateway_;
   return RunOnExecutor(

@@ -6,8 +6,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
-#include <exception>
-#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -489,13 +487,7 @@ grpc::Status ManagerService::CreateEndpoints(grpc::ServerContext* c,
       rows.push_back(std::move(*row));
     }
   }
-  // gRPC ends a client stream's reads alike whether the client finished it
-  // or the stream broke (a message over max_message_bytes, a client gone).
-  if (!ended) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        "the stream ended without a batch marked last: it may have been cut "
-                        "short, so nothing of it is written");
-  }
+  if (!ended) return apiserver::StreamCutShort("written");
   Northbound* nb = nb_;
   return Run(
       c, [nb, e = std::move(rows)]() mutable { return nb->CreateEndpoints(std::move(e)); }, out);
