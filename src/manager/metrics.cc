@@ -112,9 +112,21 @@ ManagerMetrics AddManagerMetrics(metrics::Registry& registry, std::function<cons
     for (const auto& [id, v] : s.vpcs) moving += v.moving_to != 0;
     gauge("shortcut_manager_vpcs_moving", "VPCs moving between clusters.",
           static_cast<double>(moving));
-    gauge("shortcut_manager_endpoint_rows_refused",
-          "Endpoint rows of the database not used: an address or key no API call would write.",
-          static_cast<double>(s.rejected_endpoints.size()));
+    // Every table always, so that an alert on > 0 has a series to watch.
+    std::map<std::string, size_t> refused = {{"Endpoint", s.rejected_endpoints.size()},
+                                             {"Gateway", 0},
+                                             {"Host", 0},
+                                             {"Network", 0},
+                                             {"Vpc", 0}};
+    for (const auto& [uuid, r] : s.refused_rows) ++refused[r.table];
+    const char* refused_name = "shortcut_manager_rows_refused";
+    w.Family(refused_name,
+             "Rows of the database not used: a value no API call would write, or a reference "
+             "to a row not in use (written outside the API).",
+             metrics::Type::kGauge);
+    for (const auto& [table, n] : refused) {
+      w.Sample(refused_name, {{"table", table}}, static_cast<double>(n));
+    }
 
     std::map<std::string, size_t> by_status;
     for (EndpointStatus st : {EndpointStatus::kPending, EndpointStatus::kOnline}) {

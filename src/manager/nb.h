@@ -143,11 +143,25 @@ struct NbState {
   Settings settings;
   ActiveManager active_manager;
   // Endpoint rows of the database that managerd does not use because
-  // another writer broke what the schema cannot check (nb_rows.h
-  // CheckEndpointText): row uuid → why. They are absent from `endpoints`
-  // (a row that turns bad reads as deleted, one that is mended as
-  // inserted).
+  // another writer broke what the schema cannot check (nb_row_check.h
+  // CheckEndpointRow: an address, or a VPC, network or host not in use):
+  // row uuid → why. They are absent from `endpoints` (a row that turns bad
+  // reads as deleted, one that is mended as inserted).
   absl::flat_hash_map<std::string, std::string> rejected_endpoints;
+  // Rows of the other tables refused likewise (nb_row_check.h): row uuid →
+  // what and why. A row that turns bad keeps its last good value in use
+  // (`kept`): a typo by hand in a host's address must not take its VMs
+  // away. A row never good is absent, and so are the rows that need it (a
+  // network of a refused VPC; endpoints, in rejected_endpoints) until it
+  // is mended.
+  struct RefusedRow {
+    std::string table;  // "Host", "Gateway", "Vpc", "Network".
+    std::string key;    // As the row names itself (a network: "vpc/id").
+    std::string why;
+    bool kept = false;  // Its last good value is in use.
+    friend bool operator==(const RefusedRow&, const RefusedRow&) = default;
+  };
+  absl::flat_hash_map<std::string, RefusedRow> refused_rows;
 
   // Indexes, kept by the store: endpoint keys by VPC and by host (sorted,
   // for stable paging), gateways by cluster.

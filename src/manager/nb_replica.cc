@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"
+#include "src/manager/nb_row_check.h"
 
 namespace shortcut::manager {
 namespace {
@@ -47,6 +48,25 @@ void RemoveFromIndex(absl::flat_hash_map<std::string, std::set<std::string>>& in
   it->second.erase(key);
   if (it->second.empty()) index.erase(it);
 }
+
+// A row refused after it was good keeps the last good values of the
+// columns its check covers; the others (managerd's own: a gateway's state
+// and role, a VPC's cluster and move) follow the database, so that
+// managerd's writes still read back.
+GatewayRow KeepChecked(const GatewayRow& good, GatewayRow now) {
+  now.underlay_ipv4 = good.underlay_ipv4;
+  now.grpc_address = good.grpc_address;
+  now.capacity = good.capacity;
+  return now;
+}
+VpcRow KeepChecked(const VpcRow& good, VpcRow now) {
+  now.vpc.vni = good.vpc.vni;
+  now.vpc.router_mac = good.vpc.router_mac;
+  now.vpc.offload = good.vpc.offload;
+  return now;
+}
+
+std::string NetworkText(const NetworkKey& key) { return absl::StrCat(key.first, "/", key.second); }
 
 }  // namespace
 
@@ -212,33 +232,49 @@ void NbReplica::RebuildSmall() {
     cluster_uuid_[c.id] = uuid;
     clusters[c.id] = c;
   }
+  // Refused rows keep their uuid ↔ key maps (references resolve) and, when
+  // they were good before, their last good values.
+  absl::flat_hash_set<std::string> present;
   absl::flat_hash_map<std::string, HostRow> hosts;
   for (const auto& [uuid, row] : r.Rows(kHost)) {
     HostRow h = DecodeHost(row);
     host_by_uuid_[uuid] = h.host.name;
     host_uuid_[h.host.name] = uuid;
-    hosts[h.host.name] = std::move(h);
+    present.insert(uuid);
+    const std::string name = h.host.name;
+    auto cur = state_.hosts.find(name);
+    if (Admit(kHost, uuid, name, CheckHostRow(h), cur != state_.hosts.end())) {
+      hosts[name] = std::move(h);
+    } else if (cur != state_.hosts.end()) {
+      hosts[name] = cur->second;
+    }
   }
   absl::flat_hash_map<std::string, VpcRow> vpcs;
   for (const auto& [uuid, row] : r.Rows(kVpc)) {
     VpcRow v = DecodeVpc(row, cluster_id);
     vpc_by_uuid_[uuid] = v.vpc.id;
     vpc_uuid_[v.vpc.id] = uuid;
-    vpcs[v.vpc.id] = std::move(v);
+    present.insert(uuid);
+    const std::string id = v.vpc.id;
+    auto cur = state_.vpcs.find(id);
+    if (Admit(kVpc, uuid, id, CheckVpcRow(v), cur != state_.vpcs.end())) {
+      vpcs[id] = std::move(v);
+    } else if (cur != state_.vpcs.end()) {
+      vpcs[id] = KeepChecked(cur->second, std::move(v));
+    }
   }
   absl::flat_hash_map<std::string, GatewayRow> gateways;
   for (const auto& [uuid, row] : r.Rows(kGateway)) {
     GatewayRow g = DecodeGateway(row, cluster_id);
     gateway_by_uuid_[uuid] = g.name;
-    gateways[g.name] = std::move(g);
-  }
-  std::map<NetworkKey, NetworkRow> networks;
-  for (const auto& [uuid, row] : r.Rows(kNetwork)) {
-    NetworkRow n = DecodeNetwork(row, vpc_id);
-    NetworkKey key(n.vpc, n.network.id);
-    network_by_uuid_[uuid] = key;
-    network_uuid_[key] = uuid;
-    networks[key] = std::move(n);
+    present.insert(uuid);
+    const std::string name = g.name;
+    auto cur = state_.gateways.find(name);
+    if (Admit(kGateway, uuid, name, CheckGatewayRow(g), cur != state_.gateways.end())) {
+      gateways[name] = std::move(g);
+    } else if (cur != state_.gateways.end()) {
+      gateways[name] = KeepChecked(cur->second, std::move(g));
+    }
   }
 
   // Deletions, then the rows as they are now (equal rows are no change).
@@ -266,12 +302,35 @@ void NbReplica::RebuildSmall() {
   }
   for (const std::string& name : gone) EraseGateway(name);
   for (auto& [name, row] : gateways) SetGateway(std::move(row));
+  // Networks once the VPCs are in place: a network needs its VPC in use.
+  std::map<NetworkKey, NetworkRow> networks;
+  for (const auto& [uuid, row] : r.Rows(kNetwork)) {
+    NetworkRow n = DecodeNetwork(row, vpc_id);
+    NetworkKey key(n.vpc, n.network.id);
+    network_by_uuid_[uuid] = key;
+    network_uuid_[key] = uuid;
+    present.insert(uuid);
+    auto cur = state_.networks.find(key);
+    if (Admit(kNetwork, uuid, NetworkText(key), CheckNetworkRow(n, state_),
+              cur != state_.networks.end())) {
+      networks[key] = std::move(n);
+    } else if (cur != state_.networks.end()) {
+      networks[key] = cur->second;
+    }
+  }
   std::vector<NetworkKey> gone_networks;
   for (const auto& [key, row] : state_.networks) {
     if (!networks.contains(key)) gone_networks.push_back(key);
   }
   for (const NetworkKey& key : gone_networks) EraseNetwork(key);
   for (auto& [key, row] : networks) SetNetwork(std::move(row));
+
+  std::vector<std::string> forgotten;
+  for (const auto& [uuid, refused] : state_.refused_rows) {
+    if (!present.contains(uuid)) forgotten.push_back(uuid);
+  }
+  for (const std::string& uuid : forgotten) Forget(uuid);
+  admitted_ = false;  // Endpoints are all checked again by the resync.
 }
 
 absl::Status NbReplica::ApplySmallChanges(std::vector<RowChange> changes) {
@@ -289,6 +348,7 @@ absl::Status NbReplica::ApplySmallChanges(std::vector<RowChange> changes) {
     for (const RowChange& c : changes) {
       if (c.table != table || c.kind == RowChange::Kind::kInsert) continue;
       const bool deleted = c.kind == RowChange::Kind::kDelete;
+      if (deleted) Forget(c.uuid);
       if (table == kGlobal) {
         if (deleted) {
           seqno_ = -1;
@@ -348,26 +408,98 @@ absl::Status NbReplica::ApplySmallChanges(std::vector<RowChange> changes) {
         HostRow row = DecodeHost(c.new_row);
         host_by_uuid_[c.uuid] = row.host.name;
         host_uuid_[row.host.name] = c.uuid;
-        SetHost(std::move(row));
+        const bool had = state_.hosts.contains(row.host.name);
+        if (Admit(kHost, c.uuid, row.host.name, CheckHostRow(row), had)) SetHost(std::move(row));
       } else if (table == kVpc) {
         VpcRow row = DecodeVpc(c.new_row, cluster_id);
         vpc_by_uuid_[c.uuid] = row.vpc.id;
         vpc_uuid_[row.vpc.id] = c.uuid;
-        SetVpc(std::move(row));
+        auto cur = state_.vpcs.find(row.vpc.id);
+        const bool had = cur != state_.vpcs.end();
+        if (Admit(kVpc, c.uuid, row.vpc.id, CheckVpcRow(row), had)) {
+          SetVpc(std::move(row));
+        } else if (had) {
+          SetVpc(KeepChecked(cur->second, std::move(row)));
+        }
       } else if (table == kGateway) {
         GatewayRow row = DecodeGateway(c.new_row, cluster_id);
         gateway_by_uuid_[c.uuid] = row.name;
-        SetGateway(std::move(row));
+        auto cur = state_.gateways.find(row.name);
+        const bool had = cur != state_.gateways.end();
+        if (Admit(kGateway, c.uuid, row.name, CheckGatewayRow(row), had)) {
+          SetGateway(std::move(row));
+        } else if (had) {
+          SetGateway(KeepChecked(cur->second, std::move(row)));
+        }
       } else if (table == kNetwork) {
         NetworkRow row = DecodeNetwork(c.new_row, vpc_id);
         NetworkKey key(row.vpc, row.network.id);
         network_by_uuid_[c.uuid] = key;
         network_uuid_[key] = c.uuid;
-        SetNetwork(std::move(row));
+        const bool had = state_.networks.contains(key);
+        if (Admit(kNetwork, c.uuid, NetworkText(key), CheckNetworkRow(row, state_), had)) {
+          SetNetwork(std::move(row));
+        }
       }
     }
   }
+  if (admitted_) ReadmitDependants();
   return absl::OkStatus();
+}
+
+bool NbReplica::Admit(const char* table, const std::string& uuid, const std::string& key,
+                      const absl::Status& check, bool has_current) {
+  if (check.ok()) {
+    if (state_.refused_rows.erase(uuid) > 0) {
+      spdlog::info("northbound: {} row {} ({}) is no longer refused", table, uuid, key);
+    }
+    return true;
+  }
+  NbState::RefusedRow refused{table, key, std::string(check.message()), has_current};
+  auto [it, inserted] = state_.refused_rows.try_emplace(uuid, refused);
+  // Logged when it starts or changes, not again at each resync.
+  if (inserted || it->second != refused) {
+    spdlog::warn("northbound: {} row {} not used{}: {} (written outside the API?)", table, uuid,
+                 has_current ? "; its last good values stay in use" : "", refused.why);
+    it->second = std::move(refused);
+  }
+  return false;
+}
+
+void NbReplica::Forget(const std::string& uuid) { state_.refused_rows.erase(uuid); }
+
+void NbReplica::ReadmitDependants() {
+  admitted_ = false;
+  // Networks refused for a VPC not in use (their text is checked again too).
+  auto vpc_id = [this](const std::string& uuid) -> std::string {
+    auto it = vpc_by_uuid_.find(uuid);
+    return it == vpc_by_uuid_.end() ? "" : it->second;
+  };
+  std::vector<std::pair<std::string, NetworkRow>> networks;
+  for (const auto& [uuid, refused] : state_.refused_rows) {
+    if (refused.table != kNetwork || refused.kept) continue;
+    if (const ovsdb::Row* row = small_->Find(kNetwork, uuid)) {
+      networks.emplace_back(uuid, DecodeNetwork(*row, vpc_id));
+    }
+  }
+  for (auto& [uuid, row] : networks) {
+    NetworkKey key(row.vpc, row.network.id);
+    if (Admit(kNetwork, uuid, NetworkText(key), CheckNetworkRow(row, state_), false)) {
+      SetNetwork(std::move(row));
+    }
+  }
+  // Endpoints refused for a VPC, network or host not in use.
+  std::vector<std::pair<Uuid128, EndpointRow>> ready;
+  for (const auto& [uuid, row] : rejected_) {
+    if (CheckEndpointRow(row, state_).ok()) ready.emplace_back(uuid, row);
+  }
+  for (auto& [uuid, row] : ready) {
+    if (endpoint_uuids_.contains(row.endpoint.key)) continue;  // The key is another row's now.
+    SetRejected(uuid, EndpointRow{}, absl::OkStatus());
+    endpoint_keys_[uuid] = row.endpoint.key;
+    endpoint_uuids_[row.endpoint.key] = uuid;
+    SetEndpoint(std::move(row));
+  }
 }
 
 absl::Status NbReplica::ApplyEndpoints(Json updates, bool resync) {
@@ -388,7 +520,7 @@ absl::Status NbReplica::ApplyEndpoints(Json updates, bool resync) {
       if (row_it == op.end()) continue;
       absl::StatusOr<EndpointRow> row = DecodeEndpoint(*row_it, refs);
       if (!row.ok()) return row.status();
-      if (absl::Status text = CheckEndpointText(*row); !text.ok()) {
+      if (absl::Status text = CheckEndpointRow(*row, state_); !text.ok()) {
         bad.emplace_back(uuid, *std::move(row), std::move(text));
         continue;
       }
@@ -462,7 +594,7 @@ absl::Status NbReplica::ApplyEndpoints(Json updates, bool resync) {
           absl::StrCat("Endpoint ", it.key(), ": unknown update ", kind));
     }
     if (s.row) {
-      if (absl::Status text = CheckEndpointText(*s.row); !text.ok()) {
+      if (absl::Status text = CheckEndpointRow(*s.row, state_); !text.ok()) {
         s.refused = std::move(s.row);
         s.row.reset();
         s.why = std::move(text);
@@ -515,6 +647,7 @@ void NbReplica::SetRejected(const Uuid128& uuid, EndpointRow row, const absl::St
 void NbReplica::SetHost(HostRow row) {
   auto it = state_.hosts.find(row.host.name);
   if (it != state_.hosts.end() && it->second == row) return;
+  admitted_ |= it == state_.hosts.end();
   on_touch_(NbTable::kHost, row.host.name, "");
   std::string name = row.host.name;
   state_.hosts[name] = std::move(row);
@@ -576,6 +709,7 @@ void NbReplica::EraseCluster(uint32_t id) {
 void NbReplica::SetVpc(VpcRow row) {
   auto it = state_.vpcs.find(row.vpc.id);
   if (it != state_.vpcs.end() && it->second == row) return;
+  admitted_ |= it == state_.vpcs.end();
   on_touch_(NbTable::kVpc, row.vpc.id, "");
   std::string id = row.vpc.id;
   state_.vpcs[id] = std::move(row);
@@ -592,6 +726,7 @@ void NbReplica::SetNetwork(NetworkRow row) {
   NetworkKey key(row.vpc, row.network.id);
   auto it = state_.networks.find(key);
   if (it != state_.networks.end() && it->second == row) return;
+  admitted_ |= it == state_.networks.end();
   on_touch_(NbTable::kNetwork, key.first, key.second);
   state_.networks[key] = std::move(row);
 }

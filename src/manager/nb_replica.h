@@ -25,11 +25,17 @@
 // a few GB for a moment. Parsing Endpoint rows as they stream in (a SAX
 // reader in the client) would remove that peak; not done yet.
 //
-// Endpoint rows that another writer broke beyond what the schema checks
-// (a bad address, an empty key: CheckEndpointText) are not used: they are
-// kept aside, logged and listed in NbState::rejected_endpoints, and a row
-// that turns bad reads as deleted, one that is mended as inserted. One
-// such row never stops the rest of an update.
+// Rows that another writer broke beyond what the schema checks
+// (nb_row_check.h: a value no API call would write, or a reference to a
+// row not in use) are not used, logged and listed in NbState:
+//   - Endpoint rows are kept aside (rejected_endpoints): a row that turns
+//     bad reads as deleted, one that is mended as inserted;
+//   - Host, Gateway, Vpc and Network rows (refused_rows) keep their last
+//     good values in use when they turn bad (a VPC and a gateway take
+//     managerd's own columns from the database still); one never good is
+//     absent, and so are the networks and endpoints that need it, until
+//     it is mended (they are then read again).
+// One such row never stops the rest of an update.
 //
 // Keys are treated as immutable: a row whose key column is rewritten in the
 // database (by hand) shows up as that row deleted and inserted under its new
@@ -92,8 +98,17 @@ class NbReplica {
   absl::Status ApplySmallChanges(std::vector<ovsdb::RowChange> changes);
   void RebuildSmall();
   absl::Status ApplyEndpoints(ovsdb::Json updates, bool resync);
-  // Records (or clears, when `why` is OK) a row CheckEndpointText refused.
+  // Records (or clears, when `why` is OK) an Endpoint row CheckEndpointRow
+  // refused.
   void SetRejected(const Uuid128& uuid, EndpointRow row, const absl::Status& why);
+  // A small table's row checked: true when it is usable; else it is listed
+  // in refused_rows (`has_current`: its key has a good value in use).
+  bool Admit(const char* table, const std::string& uuid, const std::string& key,
+             const absl::Status& check, bool has_current);
+  void Forget(const std::string& uuid);  // A refused row gone from the database.
+  // After a row entered the state: the refused networks and endpoints that
+  // may need it, checked again.
+  void ReadmitDependants();
   EndpointRefs Refs() const;
 
   // Typed NbState edits; each calls on_touch_ first when the row changes.
@@ -125,9 +140,10 @@ class NbReplica {
   // Endpoint: uuid → key, and key → uuid.
   absl::flat_hash_map<Uuid128, std::string> endpoint_keys_;
   absl::flat_hash_map<std::string, Uuid128> endpoint_uuids_;
-  // Rows CheckEndpointText refused, as decoded (a later diff applies to
+  // Rows CheckEndpointRow refused, as decoded (a later diff applies to
   // them); their reasons are in state_.rejected_endpoints.
   absl::flat_hash_map<Uuid128, EndpointRow> rejected_;
+  bool admitted_ = false;  // A host, VPC or network entered the state.
   std::string global_uuid_;
   int64_t seqno_ = -1;
 };

@@ -478,30 +478,4 @@ void WriteSettings(JsonText& j, const Settings& s) {
   j.Raw("}");
 }
 
-absl::Status CheckEndpointText(const EndpointRow& row) {
-  const model::Endpoint& e = row.endpoint;
-  if (e.key.empty()) return absl::InvalidArgumentError("Endpoint with an empty key");
-  auto bad = [&](const char* column, const std::string& text, const char* what) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("Endpoint ", e.key, ": ", column, " '", text, "' is not ", what));
-  };
-  if (!e.ipv4.empty()) {
-    std::optional<model::Ipv4> ip = model::ParseIpv4(e.ipv4);
-    if (!ip || model::FormatIpv4(*ip) != e.ipv4) return bad("ipv4", e.ipv4, "an IPv4 address");
-  }
-  if (!e.ipv6.empty()) {
-    std::optional<model::Ipv6> ip = model::ParseIpv6(e.ipv6);
-    if (!ip || model::FormatIpv6(*ip) != e.ipv6) {
-      return bad("ipv6", e.ipv6, "an IPv6 address in canonical form");
-    }
-  }
-  if (!e.mac.empty()) {
-    std::optional<model::Mac> mac = model::ParseMac(e.mac);
-    if (!mac || !model::IsUnicast(*mac) || model::FormatMac(*mac) != e.mac) {
-      return bad("mac", e.mac, "a unicast MAC in lower case");
-    }
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace shortcut::manager

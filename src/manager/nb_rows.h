@@ -78,12 +78,6 @@ struct EndpointRefs {
 absl::StatusOr<EndpointRow> DecodeEndpoint(const ovsdb::Json& row, const EndpointRefs& refs);
 // Applies an update2 "modify" diff to `row`.
 absl::Status ApplyEndpointDiff(const ovsdb::Json& diff, const EndpointRefs& refs, EndpointRow* row);
-// What the schema cannot say about an Endpoint row that another writer
-// may have broken: a key, and addresses (when present) in the canonical
-// text the API writes (a unicast MAC in lower case; IPv4/IPv6 as
-// inet_ntop prints them), so that the per-VPC address indexes compare
-// equal values equal. InvalidArgument names the row's key and the column.
-absl::Status CheckEndpointText(const EndpointRow& row);
 
 // ---- Writing ----
 

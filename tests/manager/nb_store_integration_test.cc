@@ -107,6 +107,15 @@ class NbStoreTest : public ::testing::Test {
     EXPECT_TRUE(r.ok()) << r.err;
     return r.out;
   }
+  // The uuid of the first row of `table` matching `where` (JSON), as the
+  // server names it; "" when none.
+  std::string UuidOf(const std::string& table, const std::string& where) {
+    auto r = ClientTransact(absl::StrCat(R"({"op":"select","table":")", table, R"(","where":)",
+                                         where, R"(,"columns":["_uuid"]})"));
+    const std::string prefix = R"("_uuid":["uuid",")";
+    size_t at = r.out.find(prefix);
+    return at == std::string::npos ? "" : r.out.substr(at + prefix.size(), 36);
+  }
   testing::RunResult ClientTransact(const std::string& ops) {
     return RunProcess(
         {"ovsdb-client", "transact", server_.target(), absl::StrCat("[\"", kDb, "\",", ops, "]")});
@@ -440,6 +449,134 @@ TEST_F(NbStoreTest, RowsWithBadAddressesWrittenOutsideTheApiAreSetAside) {
     bool gone = co_await WaitUntil([&] { return s.rejected_endpoints.empty(); }, 10000);
     EXPECT_TRUE(gone);
     EXPECT_EQ(s.endpoints.size(), 1u);
+  });
+}
+
+TEST_F(NbStoreTest, OtherRowsWrittenOutsideTheApiKeepTheirLastGoodValuesOrWait) {
+  auto sub = store_->Subscribe();
+  RunCoroutine(io_, [&]() -> asio::awaitable<void> {
+    CO_ASSERT_OK(co_await store_->WaitSynced(10000));
+    CO_ASSERT_OK(co_await Populate());
+    co_await sub->Wait();
+    sub->Take();
+    const NbState& s = store_->state();
+    using Refused = NbState::RefusedRow;
+    auto refused = [&](const NbState& state) {
+      std::map<std::string, Refused> by_key;  // "table key" → row, uuids aside.
+      for (const auto& [uuid, r] : state.refused_rows) by_key[r.table + " " + r.key] = r;
+      return by_key;
+    };
+
+    // h1's address and g1's gRPC address broken by hand, g1's state (the
+    // driver's column) written in the same transaction; h9 to be told of it.
+    auto r = ClientTransact(
+        R"({"op":"update","table":"Host","where":[["name","==","h1"]],"row":{"underlay_ip":"192.168.0.x"}},)"
+        R"({"op":"update","table":"Gateway","where":[["name","==","g1"]],"row":{"grpc_address":"g1 please","state":"ready"}},)"
+        R"({"op":"insert","table":"Host","row":{"name":"h9","underlay_ip":"10.9.9.9"}})");
+    CO_ASSERT_TRUE(r.ok() && r.out.find("error") == std::string::npos);
+    co_await sub->Wait();
+    EXPECT_THAT(Summary(sub->Take()),
+                ::testing::UnorderedElementsAre(S(NbTable::kHost, "insert", "h9"),
+                                                S(NbTable::kGateway, "modify", "g1")));
+    // The last good values stay in use, and so does everything on h1.
+    EXPECT_EQ(s.hosts.at("h1").host.underlay_ipv4, "192.168.0.1");
+    EXPECT_EQ(s.gateways.at("g1").grpc_address, "unix:/tmp/g1");
+    EXPECT_EQ(s.gateways.at("g1").state, GatewayState::kReady);
+    EXPECT_EQ(s.endpoints.size(), 2u);
+    EXPECT_THAT(
+        refused(s),
+        ::testing::UnorderedElementsAre(
+            ::testing::Pair(
+                "Host h1",
+                Refused{"Host", "h1", "Host h1.underlay_ip: '192.168.0.x' is not an IPv4 address",
+                        true}),
+            ::testing::Pair("Gateway g1", Refused{"Gateway", "g1",
+                                                  "Gateway g1.grpc_address: 'g1 please' is neither "
+                                                  "unix:/abs/path nor HOST:PORT",
+                                                  true})));
+
+    // A VPC that was never good (its router MAC in upper case), with a
+    // network and an endpoint that need it, all from another writer.
+    const std::string cluster_uuid = UuidOf("Cluster", "[]");
+    const std::string h9_uuid = UuidOf("Host", R"([["name","==","h9"]])");
+    CO_ASSERT_TRUE(cluster_uuid.size() == 36u && h9_uuid.size() == 36u);
+    r = ClientTransact(
+        R"({"op":"insert","table":"Vpc","uuid-name":"red","row":{"vpc_id":"red","vni":200,"router_mac":"02:00:00:00:00:0A","cluster":["uuid",")" +
+        cluster_uuid +
+        R"("]}},)"
+        R"({"op":"insert","table":"Network","uuid-name":"db","row":{"vpc":["named-uuid","red"],"network_id":"db","ipv4_cidr":"10.1.0.0/16"}},)"
+        R"({"op":"insert","table":"Endpoint","row":{"key":"vm3","vpc":["named-uuid","red"],"network":["named-uuid","db"],"ipv4":"10.1.0.3","mac":"02:00:00:00:01:03","host":["uuid",")" +
+        h9_uuid +
+        R"("],"iface_id":"vm3","status":"pending"}},)"
+        R"({"op":"insert","table":"Host","row":{"name":"h8","underlay_ip":"10.8.8.8"}})");
+    CO_ASSERT_TRUE(r.ok() && r.out.find("error") == std::string::npos);
+    co_await sub->Wait();
+    EXPECT_THAT(Summary(sub->Take()), ::testing::ElementsAre(S(NbTable::kHost, "insert", "h8")));
+    EXPECT_FALSE(s.vpcs.contains("red"));
+    EXPECT_FALSE(s.networks.contains(NetworkKey("red", "db")));
+    EXPECT_FALSE(s.endpoints.contains("vm3"));
+    std::map<std::string, Refused> now = refused(s);
+    EXPECT_EQ(now.size(), 4u);
+    EXPECT_EQ(now["Vpc red"],
+              (Refused{"Vpc", "red",
+                       "Vpc red.router_mac: '02:00:00:00:00:0A' is not in canonical form "
+                       "('02:00:00:00:00:0a')",
+                       false}));
+    EXPECT_EQ(now["Network red/db"],
+              (Refused{"Network", "red/db",
+                       "Network red/db.vpc: VPC 'red' is not in use (its row is refused)", false}));
+    CO_ASSERT_TRUE(s.rejected_endpoints.size() == 1u);
+    EXPECT_EQ(s.rejected_endpoints.begin()->second,
+              "Endpoint vm3: vpc 'red' is not in use (its row is refused)");
+
+    // Mended: the VPC, then what needed it, come in.
+    r = ClientTransact(
+        R"({"op":"update","table":"Vpc","where":[["vpc_id","==","red"]],"row":{"router_mac":"02:00:00:00:00:0a"}})");
+    CO_ASSERT_TRUE(r.ok() && r.out.find("error") == std::string::npos);
+    co_await sub->Wait();
+    EXPECT_THAT(Summary(sub->Take()),
+                ::testing::UnorderedElementsAre(S(NbTable::kVpc, "insert", "red"),
+                                                S(NbTable::kNetwork, "insert", "red/db"),
+                                                S(NbTable::kEndpoint, "insert", "vm3")));
+    EXPECT_EQ(s.vpcs.at("red").vpc.router_mac, "02:00:00:00:00:0a");
+    EXPECT_EQ(s.networks.at(NetworkKey("red", "db")).network.ipv4_cidr, "10.1.0.0/16");
+    EXPECT_EQ(s.endpoints.at("vm3").endpoint.host, "h9");
+    EXPECT_EQ(s.endpoints_by_vpc.at("red"), (std::set<std::string>{"vm3"}));
+    EXPECT_TRUE(s.rejected_endpoints.empty());
+    EXPECT_THAT(refused(s), ::testing::UnorderedElementsAre(::testing::Key("Host h1"),
+                                                            ::testing::Key("Gateway g1")));
+
+    // A store that reads everything from scratch never saw h1's and g1's
+    // good values: they are not used, nor the endpoints on h1, until
+    // mended.
+    {
+      auto fresh = MakeStore();
+      CO_ASSERT_OK(co_await fresh->WaitSynced(10000));
+      const NbState& f = fresh->state();
+      EXPECT_FALSE(f.hosts.contains("h1"));
+      EXPECT_FALSE(f.gateways.contains("g1"));
+      EXPECT_EQ(refused(f)["Host h1"].kept, false);
+      EXPECT_EQ(f.rejected_endpoints.size(), 2u);
+      EXPECT_EQ(f.endpoints.size(), 1u);
+      EXPECT_TRUE(f.endpoints.contains("vm3"));
+    }
+
+    // h1 mended, g1 deleted: nothing refused any more, nothing rewritten.
+    r = ClientTransact(
+        R"({"op":"update","table":"Host","where":[["name","==","h1"]],"row":{"underlay_ip":"192.168.0.7"}},)"
+        R"({"op":"delete","table":"Gateway","where":[["name","==","g1"]]})");
+    CO_ASSERT_TRUE(r.ok() && r.out.find("error") == std::string::npos);
+    co_await sub->Wait();
+    EXPECT_THAT(Summary(sub->Take()),
+                ::testing::UnorderedElementsAre(S(NbTable::kHost, "modify", "h1"),
+                                                S(NbTable::kGateway, "delete", "g1")));
+    EXPECT_EQ(s.hosts.at("h1").host.underlay_ipv4, "192.168.0.7");
+    EXPECT_TRUE(s.refused_rows.empty());
+    auto fresh = MakeStore();
+    CO_ASSERT_OK(co_await fresh->WaitSynced(10000));
+    EXPECT_TRUE(fresh->state().refused_rows.empty());
+    EXPECT_TRUE(fresh->state().rejected_endpoints.empty());
+    EXPECT_EQ(fresh->state().endpoints.size(), 3u);
   });
 }
 
