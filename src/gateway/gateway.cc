@@ -4,7 +4,6 @@
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
-#include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <chrono>
 #include <random>
@@ -15,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "spdlog/spdlog.h"
+#include "src/common/clock_timer.h"
 #include "src/common/fatal.h"
 #include "src/common/status_macros.h"
 #include "src/model/offload.h"
@@ -253,6 +253,7 @@ asio::awaitable<absl::Status> Gateway::SetCluster(ClusterConfig config) {
     o.session = options_.session;
     o.call_timeout = options_.host_timeout;
     o.cluster_id = cluster_.cluster_id;
+    o.clock = options_.clock;
     programmers_[h.name] = HostProgrammer::Start(ex_, std::move(o));
     programmers_[h.name]->SetKeepUnknown(!HostWhole(h.name));
   }
@@ -389,7 +390,7 @@ void Gateway::WatchUntilWhole() {
 }
 
 asio::awaitable<void> Gateway::FinishLoad(std::shared_ptr<bool> alive) {
-  asio::steady_timer timer(ex_);
+  ClockTimer timer(ex_, *options_.clock);
   while (*alive) {
     std::vector<std::string> whole = RefreshKeepUnknown();
     if (!whole.empty()) {
@@ -405,8 +406,8 @@ asio::awaitable<void> Gateway::FinishLoad(std::shared_ptr<bool> alive) {
     }
     // Bindings come with the node's first OVSDB snapshot; a node that is
     // down is waited for as long as it takes.
-    timer.expires_after(std::chrono::milliseconds(100));
-    co_await timer.async_wait(asio::use_awaitable);
+    timer.ExpiresAfter(100);
+    co_await timer.Wait();
   }
 }
 
@@ -896,10 +897,10 @@ asio::awaitable<void> Gateway::Redeliver(std::string host, std::shared_ptr<bool>
   constexpr Millis kMaxBackoff = 5000;
   Millis backoff = kPoll;
   Millis wait = kPoll;
-  asio::steady_timer timer(ex_);
+  ClockTimer timer(ex_, *options_.clock);
   while (true) {
-    timer.expires_after(std::chrono::milliseconds(wait));
-    co_await timer.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+    timer.ExpiresAfter(wait);
+    co_await timer.Wait();
     if (!*alive) co_return;  // The Gateway is gone.
     wait = kPoll;
     auto it = pending_deletes_.find(host);

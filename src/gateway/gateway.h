@@ -77,6 +77,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "src/common/clock.h"
 #include "src/gateway/gateway_bridge.h"
 #include "src/gateway/gateway_db.h"
 #include "src/gateway/host_programmer.h"
@@ -153,6 +154,9 @@ class Gateway {
     // CompleteLoad(). False: whole from the start, as a gateway given its
     // state directly.
     bool wait_for_load = false;
+    // Time for the host programmers (call deadlines, reconnect backoff) and
+    // the gateway's own waits (finishing a load, resending invalidations).
+    const Clock* clock = &SystemClock::Get();
   };
   struct EndpointResult {
     EndpointUpdate update;

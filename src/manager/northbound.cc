@@ -14,6 +14,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"
+#include "src/common/clock_timer.h"
 #include "src/manager/views.h"
 
 namespace shortcut::manager {
@@ -24,7 +25,7 @@ struct Northbound::Hub {
   bool stopped = false;
   // Endpoint key → timers of calls waiting for it to go online; a change
   // of the endpoint cancels them (the wake-up), and each re-checks.
-  absl::flat_hash_map<std::string, std::vector<asio::steady_timer*>> online_waiters;
+  absl::flat_hash_map<std::string, std::vector<ClockTimer*>> online_waiters;
   struct Watcher {
     std::string vpc, host;
     EventSink sink;
@@ -37,7 +38,7 @@ struct Northbound::Hub {
     for (const NbChange& change : changes) {
       if (change.table != NbTable::kEndpoint) continue;
       if (auto it = online_waiters.find(change.key); it != online_waiters.end()) {
-        for (asio::steady_timer* t : it->second) t->cancel();
+        for (ClockTimer* t : it->second) t->Cancel();
       }
       if (watchers.empty()) continue;
       const EndpointRow* now = state.FindEndpoint(change.key);
@@ -98,7 +99,7 @@ Northbound::~Northbound() {
   hub_->stopped = true;
   hub_->watchers.clear();
   for (auto& [key, timers] : hub_->online_waiters) {
-    for (asio::steady_timer* t : timers) t->cancel();
+    for (ClockTimer* t : timers) t->Cancel();
   }
 }
 
@@ -148,17 +149,16 @@ void Northbound::ObserveOnline(const std::string& key,
   online_hook_(took.count());
 }
 
-asio::awaitable<void> Northbound::WaitOnline(std::string key,
-                                             std::chrono::steady_clock::time_point deadline) {
-  asio::steady_timer timer(ex_);
+asio::awaitable<void> Northbound::WaitOnline(std::string key, Millis deadline) {
+  ClockTimer timer(ex_, *options_.clock);
   std::shared_ptr<Hub> hub = hub_;
   for (;;) {
     const EndpointRow* e = store_->state().FindEndpoint(key);
     if (e == nullptr || e->status == EndpointStatus::kOnline) break;
-    if (hub->stopped || std::chrono::steady_clock::now() >= deadline) break;
-    timer.expires_at(deadline);
+    if (hub->stopped || options_.clock->NowMs() >= deadline) break;
+    timer.ExpiresAt(deadline);
     hub->online_waiters[key].push_back(&timer);
-    co_await timer.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+    co_await timer.Wait();
     auto it = hub->online_waiters.find(key);
     if (it != hub->online_waiters.end()) {
       std::erase(it->second, &timer);
@@ -578,7 +578,8 @@ asio::awaitable<absl::StatusOr<v1::Endpoint>> Northbound::CreateEndpoint(Endpoin
                                                                          Millis wait) {
   if (absl::Status s = Writable(); !s.ok()) co_return s;
   // The wait counts from the call's start: the commit is part of it.
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait);
+  const Millis deadline = options_.clock->NowMs() + wait;
+  const auto started = std::chrono::steady_clock::now();  // For the histogram.
   if (absl::Status s =
           AllocateAddresses(store_->state(), in_flight_, "endpoint", endpoint.endpoint);
       !s.ok()) {
@@ -599,7 +600,6 @@ asio::awaitable<absl::StatusOr<v1::Endpoint>> Northbound::CreateEndpoint(Endpoin
   }
   // A retry waits too: it is how a caller whose first call timed out learns
   // that the endpoint came online.
-  const auto started = deadline - std::chrono::milliseconds(wait);
   const bool was_online = checked->unchanged && store_->state().FindEndpoint(key) != nullptr &&
                           store_->state().FindEndpoint(key)->status == EndpointStatus::kOnline;
   co_await WaitOnline(key, deadline);
@@ -612,7 +612,8 @@ asio::awaitable<absl::StatusOr<v1::Endpoint>> Northbound::CreateEndpoint(Endpoin
 asio::awaitable<absl::StatusOr<v1::Endpoint>> Northbound::UpdateEndpoint(EndpointPatch patch,
                                                                          Millis wait) {
   if (absl::Status s = Writable(); !s.ok()) co_return s;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait);
+  const Millis deadline = options_.clock->NowMs() + wait;
+  const auto started = std::chrono::steady_clock::now();
   auto checked = CheckUpdateEndpoint(store_->state(), patch);
   if (!checked.ok()) co_return checked.status();
   bool moved = checked->value.moved;
@@ -628,7 +629,7 @@ asio::awaitable<absl::StatusOr<v1::Endpoint>> Northbound::UpdateEndpoint(Endpoin
   }
   if (moved) {
     co_await WaitOnline(patch.key, deadline);
-    ObserveOnline(patch.key, deadline - std::chrono::milliseconds(wait), false);
+    ObserveOnline(patch.key, started, false);
   }
   const EndpointRow* e = store_->state().FindEndpoint(patch.key);
   if (e == nullptr) {

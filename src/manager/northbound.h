@@ -60,6 +60,8 @@ class Northbound {
  public:
   struct Options {
     size_t max_txn_endpoints = 50'000;  // Endpoints per transaction of a bulk creation.
+    // The clock of the waits for ONLINE (a call's `wait` counts on it).
+    const Clock* clock = &SystemClock::Get();
   };
   // Receives WatchEndpoints events, on the executor. Must not block.
   using EventSink = std::function<void(v1::EndpointEvent)>;
@@ -157,7 +159,7 @@ class Northbound {
   struct Hub;  // The subscription, the online waiters and the watchers.
 
   static asio::awaitable<void> Pump(std::shared_ptr<Hub> hub);
-  asio::awaitable<void> WaitOnline(std::string key, std::chrono::steady_clock::time_point deadline);
+  asio::awaitable<void> WaitOnline(std::string key, Millis deadline);
   // The online hook, if `key` is ONLINE now and was not before the call.
   void ObserveOnline(const std::string& key, std::chrono::steady_clock::time_point started,
                      bool was_online);

@@ -96,6 +96,7 @@ class GatewayTest : public ::testing::Test {
   }
   size_t DirectPathDeletes(const char* host) { return switches_[host]->counters().flow_mods; }
 
+  ManualClock clock_;  // Outlives io_: timers on it are io_'s.
   asio::io_context io_;
   testing::TempDir dir_{"shortcut-gateway"};
   std::map<std::string, std::string> targets_;
@@ -477,6 +478,53 @@ TEST_F(GatewayTest, AnUnreachableHostGetsItsDirectPathDeletesOnceItIsBack) {
     CO_ASSERT_OK(sw->Apply(stale));
     CO_ASSERT_TRUE(sw->ListenUnix(dir_.File("host2.mgmt")).ok());
     switches_["host2"] = std::move(sw);
+    CO_ASSERT_TRUE(co_await testing::WaitUntil(
+        [&] { return DirectPaths("host2") == 0 && gw_->PendingInvalidations("host2") == 0; },
+        10000));
+    EXPECT_EQ(gw_->counters().invalidations_resent, 1u);
+  });
+}
+
+// A queued invalidation is resent on the gateway's clock: first at the
+// next poll (100 ms), then after a backoff that doubles while the host
+// refuses it; nothing goes a millisecond early.
+TEST_F(GatewayTest, QueuedInvalidationsAreResentOnTheGatewaysClock) {
+  Gateway::Options o = TestGatewayOptions();
+  o.clock = &clock_;
+  gw_ = std::make_unique<Gateway>(io_.get_executor(), o);
+  RunCoroutine(io_, [&]() -> asio::awaitable<void> {
+    co_await Prepare();
+    CO_ASSERT_OK_AND_ASSIGN(auto a, co_await gw_->UpdateEndpoint(Ep("ep01", "10.0.0.10", "host1")));
+    CO_ASSERT_OK_AND_ASSIGN(auto b, co_await gw_->UpdateEndpoint(Ep("ep02", "10.0.0.11", "host2")));
+    fakes::FakeSwitch& host2 = *switches_["host2"];
+    CO_ASSERT_OK(host2.Apply(pipeline::DirectPathAdd(100, 0x0a00000a, 0xac1f0101, 60)));
+    CO_ASSERT_TRUE(DirectPaths("host2") == 1u);
+
+    // host2 refuses the delete that ep01's readdress sends: queued.
+    host2.RejectFlowMod(1, fakes::BadOutPortError());
+    auto r = co_await gw_->UpdateEndpoint(Ep("ep01", "10.0.0.20", "host1"));
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
+    CO_ASSERT_TRUE(gw_->PendingInvalidations("host2") == 1u);
+    const uint64_t sent = DirectPathDeletes("host2");
+
+    // Refused again at 100, 200 and 400 ms; accepted at 800 ms.
+    Millis now = 0;
+    uint64_t attempts = 0;
+    for (Millis at : {100, 200, 400, 800}) {
+      if (at != 800) host2.RejectFlowMod(1, fakes::BadOutPortError());
+      clock_.Advance(at - 1 - now);
+      co_await testing::Settle();
+      EXPECT_EQ(DirectPathDeletes("host2"), sent + attempts) << "a resend before " << at << " ms";
+      clock_.Advance(1);
+      now = at;
+      co_await testing::Settle();
+      EXPECT_EQ(DirectPathDeletes("host2"), sent + attempts + 1) << "no resend at " << at << " ms";
+      ++attempts;
+      if (at != 800) {
+        EXPECT_EQ(DirectPaths("host2"), 1u);
+        EXPECT_EQ(gw_->PendingInvalidations("host2"), 1u);
+      }
+    }
     CO_ASSERT_TRUE(co_await testing::WaitUntil(
         [&] { return DirectPaths("host2") == 0 && gw_->PendingInvalidations("host2") == 0; },
         10000));

@@ -31,6 +31,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "shortcut/manager/v1/manager.grpc.pb.h"
+#include "src/common/clock.h"
 #include "src/manager/northbound.h"
 #include "src/manager/server.h"
 #include "src/manager/service.h"
@@ -157,6 +158,7 @@ class ManagerFixture : public ::testing::Test {
 
   shortcut::testing::TempDir dir_;
   shortcut::testing::OvsdbServer db_;
+  ManualClock clock_;  // For tests that inject it; outlives io_ (its timers).
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
   std::thread io_thread_;

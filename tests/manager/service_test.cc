@@ -7,12 +7,16 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <asio/detached.hpp>
 #include <future>
+#include <optional>
 #include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "src/manager/validate.h"
+#include "tests/fakes/ofp_peer.h"
 #include "tests/manager/manager_fixture.h"
 
 namespace shortcut::manager {
@@ -437,6 +441,49 @@ TEST_F(ServiceTest, CreateEndpointAnswersPendingAtItsTimeout) {
   s = stub_->CreateEndpoint(Ctx(1000).get(), r, &e);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(e.status(), v1::ENDPOINT_STATUS_PENDING);
+}
+
+// The wait for ONLINE counts on the Northbound's clock: an endpoint no
+// gateway confirms is answered PENDING when the clock reaches the call's
+// start plus its wait, not a millisecond before.
+class ServiceClockTest : public ServiceTest {
+ protected:
+  Northbound::Options NorthboundOptions() override {
+    Northbound::Options o = ServiceTest::NorthboundOptions();
+    o.clock = &clock_;
+    return o;
+  }
+};
+
+TEST_F(ServiceClockTest, CreateEndpointAnswersPendingWhenItsClockSaysSo) {
+  Basic();
+  auto row = EndpointFromProto(Ep("k1", 5), "endpoint");
+  ASSERT_TRUE(row.ok()) << row.status();
+  std::optional<absl::StatusOr<v1::Endpoint>> answer;
+  OnIo([&] {
+    clock_.Set(1000);
+    asio::co_spawn(
+        io_,
+        [&, row = *row]() mutable -> asio::awaitable<void> {
+          answer = co_await nb_->CreateEndpoint(std::move(row), 5000);
+        },
+        asio::detached);
+  });
+  // Written (real I/O with the database), then waiting on the clock.
+  ASSERT_TRUE(WaitFor([&] { return DbStatus("k1") == "pending"; }));
+  auto moved_to = [&](Millis now) {
+    return AwaitIo([&, now]() -> asio::awaitable<absl::Status> {
+      clock_.Set(now);
+      co_await shortcut::testing::Settle();
+      co_return answer.has_value() ? absl::OkStatus() : absl::UnavailableError("no answer");
+    });
+  };
+  EXPECT_FALSE(moved_to(5999).ok()) << "answered before its wait was over";
+  ASSERT_TRUE(moved_to(6000).ok()) << "no answer once its wait was over";
+  absl::StatusOr<v1::Endpoint> e = OnIo([&] { return *answer; });
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->status(), v1::ENDPOINT_STATUS_PENDING);
+  EXPECT_EQ(e->key(), "k1");
 }
 
 TEST_F(ServiceTest, CreateEndpointWaitsForOnline) {
