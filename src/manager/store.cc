@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "spdlog/spdlog.h"
+#include "src/common/clock_timer.h"
 #include "src/manager/nb_replica.h"
 #include "src/manager/nb_txn.h"
 #include "src/ofconn/signal.h"
@@ -36,8 +37,6 @@ constexpr char kMonitorId[] = "shortcut-nb";
 constexpr char kServerMonitorId[] = "shortcut-server";
 constexpr Millis kMinBackoff = 250;
 constexpr Millis kMaxBackoff = 8000;
-
-Millis Now() { return SystemClock::Get().NowMs(); }
 
 // A notification of many rows was parsed into a JSON tree of hundreds of MB
 // and freed again; give that memory back to the system, or a replica of a
@@ -91,7 +90,7 @@ struct NbStore::Impl {
         options(std::move(options_in)),
         replica([this](NbTable t, const std::string& a, const std::string& b) { Touch(t, a, b); }),
         changed(ex_in),
-        backoff_timer(ex_in) {}
+        backoff_timer(ex_in, *options.clock) {}
 
   // Before a row changes: every subscriber without a pending change of it
   // remembers its current value.
@@ -119,18 +118,23 @@ struct NbStore::Impl {
   // Wakes `changed` waiters after `timeout`, so their loops can give up;
   // cancelled when the guard goes.
   struct AlarmGuard {
-    std::shared_ptr<asio::steady_timer> timer;
-    ~AlarmGuard() { timer->cancel(); }
+    std::shared_ptr<ClockTimer> timer;
+    ~AlarmGuard() { timer->Cancel(); }
   };
   AlarmGuard Alarm(std::shared_ptr<Impl> self, Millis timeout) {
-    auto timer = std::make_shared<asio::steady_timer>(ex, std::chrono::milliseconds(timeout));
+    auto timer = std::make_shared<ClockTimer>(ex, *options.clock);
+    timer->ExpiresAfter(timeout);
     std::weak_ptr<Impl> weak = self;
-    timer->async_wait([weak](std::error_code ec) {
-      if (ec) return;
-      if (auto s = weak.lock()) s->changed.Notify();
-    });
+    asio::co_spawn(
+        ex,
+        [timer, weak]() -> asio::awaitable<void> {
+          if (!co_await timer->Wait()) co_return;
+          if (auto s = weak.lock()) s->changed.Notify();
+        },
+        asio::detached);
     return AlarmGuard{timer};
   }
+  Millis Now() const { return options.clock->NowMs(); }
 
   asio::awaitable<void> Run(std::shared_ptr<Impl> self);
   asio::awaitable<absl::Status> Serve(const ofconn::Target& target);
@@ -144,7 +148,8 @@ struct NbStore::Impl {
   Options options;
   NbReplica replica;
   ofconn::Signal changed;  // Replica changes and connection events.
-  asio::steady_timer backoff_timer;
+  ClockTimer backoff_timer;
+  uint64_t connect_attempts = 0;
   std::shared_ptr<ovsdb::OvsdbClient> client;
   std::optional<ovsdb::DbSchema> schema;
   std::string last_txn_id;
@@ -340,6 +345,7 @@ asio::awaitable<void> NbStore::Impl::Run([[maybe_unused]] std::shared_ptr<Impl> 
   while (!stopped) {
     const ofconn::Target target = options.servers[next % n];
     ++next;
+    ++connect_attempts;
     absl::Status why = co_await Serve(target);
     const bool was_synced = synced;
     // The lock went with the connection (the server releases it when the
@@ -369,8 +375,8 @@ asio::awaitable<void> NbStore::Impl::Run([[maybe_unused]] std::shared_ptr<Impl> 
       // shortest interval rather than back off past its end.
       if (saw_follower) backoff = kMinBackoff;
       saw_follower = false;
-      backoff_timer.expires_after(std::chrono::milliseconds(backoff));
-      co_await backoff_timer.async_wait(kTuple);
+      backoff_timer.ExpiresAfter(backoff);
+      co_await backoff_timer.Wait();
       backoff = std::min(backoff * 2, kMaxBackoff);
     }
   }
@@ -395,7 +401,7 @@ void NbStore::Stop() {
   s.options.on_lock = nullptr;
   s.has_lock = false;
   if (s.client) s.client->Close();
-  s.backoff_timer.cancel();
+  s.backoff_timer.Cancel();
   s.changed.Notify();
   for (const auto& weak : s.subs) {
     if (auto sub = weak.lock()) sub->signal.Notify();
@@ -404,6 +410,7 @@ void NbStore::Stop() {
 
 bool NbStore::synced() const { return impl_->synced; }
 bool NbStore::connected() const { return impl_->connected; }
+uint64_t NbStore::connect_attempts() const { return impl_->connect_attempts; }
 bool NbStore::has_lock() const { return impl_->has_lock; }
 NbStore::ServerInfo NbStore::server() const {
   ServerInfo info = impl_->server;
@@ -414,9 +421,9 @@ const NbState& NbStore::state() const { return impl_->replica.state(); }
 
 asio::awaitable<absl::Status> NbStore::WaitSynced(Millis timeout) {
   std::shared_ptr<Impl> s = impl_;
-  const Millis deadline = Now() + timeout;
+  const Millis deadline = s->Now() + timeout;
   auto alarm = s->Alarm(s, timeout);
-  while (!s->synced && !s->stopped && Now() < deadline) co_await s->changed.Wait();
+  while (!s->synced && !s->stopped && s->Now() < deadline) co_await s->changed.Wait();
   if (s->synced) co_return absl::OkStatus();
   co_return absl::UnavailableError(absl::StrCat("database ", s->options.db, " at ",
                                                 ServersText(s->options.servers),
@@ -430,11 +437,11 @@ asio::awaitable<absl::Status> NbStore::Commit(NbTxn txn) {
                                                   " at ", ServersText(s->options.servers)));
   }
   if (txn.empty()) co_return absl::OkStatus();
-  const Millis deadline = Now() + s->options.commit_timeout;
+  const Millis deadline = s->Now() + s->options.commit_timeout;
   auto alarm = s->Alarm(s, s->options.commit_timeout);
   // The first transaction on an empty database inserts the NB_Global row;
   // one at a time, or the second would exceed its maxRows.
-  while (!s->replica.has_global() && s->inserting_global && s->synced && Now() < deadline) {
+  while (!s->replica.has_global() && s->inserting_global && s->synced && s->Now() < deadline) {
     co_await s->changed.Wait();
   }
   if (!s->synced || !s->client) {
@@ -468,7 +475,7 @@ asio::awaitable<absl::Status> NbStore::Commit(NbTxn txn) {
     co_return seqno.status();
   }
   // Committed; return once the replica shows it (read your own write).
-  while (s->replica.seqno() < *seqno && !s->stopped && Now() < deadline) {
+  while (s->replica.seqno() < *seqno && !s->stopped && s->Now() < deadline) {
     co_await s->changed.Wait();
   }
   if (s->replica.seqno() >= *seqno) co_return absl::OkStatus();

@@ -95,6 +95,11 @@ class NbStore {
     Millis commit_timeout = 30000;
     std::string lock;  // The OVSDB lock to ask for on every connection; empty: none.
     std::function<void(bool held)> on_lock;  // has_lock() changed.
+    // The clock of the store's own waits: the pause between rounds of
+    // servers (250 ms doubling to 8 s) and the deadlines of WaitSynced and
+    // Commit. (The OVSDB connection's probes and call timeouts are the
+    // client's, on the system clock.)
+    const Clock* clock = &SystemClock::Get();
   };
 
   // The server of the current connection.
@@ -129,6 +134,8 @@ class NbStore {
   asio::awaitable<absl::Status> WaitSynced(Millis timeout);
   bool synced() const;
   bool connected() const;
+  // Connections tried since Start() (each server of each round).
+  uint64_t connect_attempts() const;
   bool has_lock() const;
   ServerInfo server() const;
 

@@ -135,6 +135,7 @@ class NbStoreTest : public ::testing::Test {
   }
 
   testing::OvsdbServer server_;
+  ManualClock clock_;  // For tests that inject it; outlives io_ (its timers).
   asio::io_context io_;
   std::unique_ptr<NbStore> store_;
 };
@@ -606,6 +607,41 @@ TEST_F(NbStoreTest, ServerRestartWithOfflineChangeReportsExactlyIt) {
     CO_ASSERT_OK(co_await store_->Commit(std::move(t)));
     EXPECT_FALSE(store_->state().endpoints.contains("vm2"));
     EXPECT_EQ(store_->state().endpoints_by_host.at("h1"), (std::set<std::string>{"vm1"}));
+  });
+}
+
+// Between rounds of servers the store pauses on its clock: 250 ms, then
+// doubling; a server that is back is tried at the next round, not sooner.
+TEST_F(NbStoreTest, ReconnectPausesOnItsClock) {
+  server_.Stop();
+  NbStore::Options o;
+  o.servers = {*ovsdb::ParseOvsdbTarget(server_.target())};
+  o.clock = &clock_;
+  auto store = std::make_unique<NbStore>(io_.get_executor(), o);
+  RunCoroutine(io_, [&]() -> asio::awaitable<void> {
+    store->Start();
+    CO_ASSERT_TRUE(co_await WaitUntil([&] { return store->connect_attempts() == 1u; }, 10000));
+    co_await testing::Settle();
+    uint64_t tried = 1;
+    for (Millis pause : {250, 500, 1000, 2000}) {
+      clock_.Advance(pause - 1);
+      co_await testing::Settle();
+      EXPECT_EQ(store->connect_attempts(), tried) << "tried before a pause of " << pause << " ms";
+      clock_.Advance(1);
+      CO_ASSERT_TRUE(
+          co_await WaitUntil([&] { return store->connect_attempts() == tried + 1; }, 10000));
+      ++tried;
+      co_await testing::Settle();
+    }
+    CO_ASSERT_OK(server_.Resume());
+    clock_.Advance(3999);
+    co_await testing::Settle();
+    EXPECT_EQ(store->connect_attempts(), tried);
+    EXPECT_FALSE(store->connected());
+    clock_.Advance(1);
+    CO_ASSERT_TRUE(co_await WaitUntil([&] { return store->synced(); }, 10000));
+    EXPECT_EQ(store->connect_attempts(), tried + 1);
+    store->Stop();
   });
 }
 
