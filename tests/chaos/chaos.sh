@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Chaos under traffic, in a lab: 3 hosts, 2 gateways (one cluster serving
 # both VPCs), 2 VPCs on the same addresses, 2 VMs per host; real Open
-# vSwitch and packets. Usage: chaos.sh BIN_DIR [ROUNDS] [REPORT_FILE]
+# vSwitch and packets. Usage: chaos.sh BIN_DIR [ROUNDS] [REPORT_FILE] [--ha]
+# (--ha anywhere after BIN_DIR, or CHAOS_HA=1: the management plane of
+# `start --ha`, and its faults below).
 #
 # For each fault, one at a time (ROUNDS times over, default 1): pings run
 # between VMs whose direct path is already installed (one flow per VPC, 50
@@ -27,7 +29,22 @@
 #     before it x 50 ms + its round trip).
 # Faults: gw1's shortcut-gatewayd, managerd, the NB ovsdb-server, host2's
 # ovs-vswitchd, host2's ovsdb-server, gw1's ovs-vswitchd.
+# With --ha (3 NB servers in Raft, managerd m1 and m2 active/standby), the
+# management faults are instead: the managerd ACTIVE at that moment, the
+# STANDBY one, the Raft LEADER, a Raft FOLLOWER (as the managers and the
+# servers' own cluster/status say just before the kill); each of these
+# must leave the hosts' standing flows alone too, and the time from the
+# kill until a write through the managers (a gateway registered in no
+# cluster, which nothing hears of) is answered is reported; before the
+# next fault, the restarted process is back in its place (one leader, two
+# followers; one active, one standby).
 # One line per fault goes to stdout (and REPORT_FILE): the figures above.
+HA=${CHAOS_HA:-0}
+ARGS=()
+for arg in "$@"; do
+  if [ "$arg" = --ha ]; then HA=1; else ARGS+=("$arg"); fi
+done
+set -- "${ARGS[@]}"
 # shellcheck source=tests/lab/lib.sh
 source "$(dirname "$0")/../lab/lib.sh" "$1" chaos
 export SHORTCUT_GATEWAYD=$BIN/shortcut-gatewayd SHORTCUT_MANAGERD=$BIN/shortcut-managerd
@@ -39,8 +56,16 @@ PING_INTERVAL=0.02
 PING_COUNT=600      # 12 s of pings per flow and fault
 
 lab up --hosts 3 --gateways 2 --vpcs 2 --vms-per-host 2 > /dev/null 2>&1 || fail "up failed"
-lab start || fail "start failed"
-ok "lab started"
+if [ "$HA" = 1 ]; then
+  lab start --ha || fail "start --ha failed"
+  M=$LAB_DIR/mgr
+  MGRS=$(< "$M/managers")
+  mgr() { SHORTCUT_MANAGER="$MGRS" "$SHORTCUTCTL" --timeout 10 "$@"; }
+  ok "lab started (--ha: Raft nb1..nb3, managerd m1+m2)"
+else
+  lab start || fail "start failed"
+  ok "lab started"
+fi
 
 NODES="host1 host2 host3 gw1 gw2"
 now_ms() { date +%s%3N; }
@@ -80,13 +105,68 @@ kill_component() {  # kill_component NODE COMPONENT
   local pidfile
   case $2 in
     ovsdb-server | ovs-vswitchd | gatewayd) pidfile=$LAB_DIR/$1/$2.pid ;;
-    managerd) pidfile=$LAB_DIR/mgr/managerd.pid ;;
+    managerd | managerd-m1 | managerd-m2) pidfile=$LAB_DIR/mgr/$2.pid ;;
     nb) pidfile=$LAB_DIR/mgr/ovsdb-server.pid ;;
+    nb1 | nb2 | nb3) pidfile=$LAB_DIR/mgr/ovsdb-server-$2.pid ;;
   esac
   KILLED=$(< "$pidfile")
   kill -9 "$KILLED"
 }
 dead() { ! grep -qv '^[0-9]* ([^)]*) Z' "/proc/$1/stat" 2> /dev/null; }
+
+# ---- With --ha: who holds which role, and how soon a write is answered.
+# roles: "NAME ROLE" (active or standby) of each manager that answers.
+roles() {
+  mgr --json manager status 2> /dev/null | python3 -c 'import json, sys
+for m in json.load(sys.stdin).get("managers", []):
+    st = m.get("status") or {}
+    r = {"MANAGER_ROLE_ACTIVE": "active", "MANAGER_ROLE_STANDBY": "standby"}.get(st.get("role"))
+    if r: print(st.get("name", "?"), r)' 2> /dev/null || true
+}
+# manager_with ROLE: the one manager in ROLE; fails unless exactly one.
+manager_with() {
+  local who
+  who=$(roles | awk -v r="$1" '$2 == r { print $1 }')
+  [ -n "$who" ] && [ "$(wc -l <<< "$who")" = 1 ] && echo "$who"
+}
+raft_role() {
+  ovs-appctl -t "$M/nb$1.ctl" cluster/status Shortcut_Northbound 2> /dev/null |
+    sed -n 's/^Role: //p'
+}
+# nb_with ROLE: the first server (1..3) in ROLE by its own cluster/status.
+nb_with() {
+  local i
+  for i in 1 2 3; do
+    if [ "$(raft_role "$i")" = "$1" ]; then echo "$i"; return 0; fi
+  done
+  return 1
+}
+# ha_settled: one leader and two followers; one manager active, one standby.
+ha_settled() {
+  local i
+  [ "$(for i in 1 2 3; do raft_role "$i"; done | sort | tr '\n' ' ')" = "follower follower leader " ] &&
+    [ "$(roles | awk '{ print $2 }' | sort | tr '\n' ' ')" = "active standby " ]
+}
+WRITES=0
+# write_probe T0 FILE: a write through the managers (a gateway in no
+# cluster: no gateway or host hears of it) every 0.1 s, each bounded by
+# 2 s, until one is answered; FILE gets the ms from T0 (the kill) until
+# then, or "none" after CONVERGE_LIMIT s. (In the background: WRITES, its
+# count, is the caller's.)
+write_probe() {
+  local t0=$1 file=$2 n=0 end=$((SECONDS + CONVERGE_LIMIT))
+  while [ "$SECONDS" -lt "$end" ]; do
+    n=$((n + 1))
+    if SHORTCUT_MANAGER="$MGRS" "$SHORTCUTCTL" --timeout 2 gw register "gx${WRITES}n$n" \
+      --underlay-ip "198.18.$((WRITES % 250)).$((n % 250 + 1))" --grpc unix:/nonexistent \
+      --capacity 1 > /dev/null 2>&1; then
+      echo $(($(now_ms) - t0)) > "$file"
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo none > "$file"
+}
 
 # Flows: established ones (direct paths in place), and a new one per fault.
 E1=(host1-vm1 host2-vm1)  # vpc1
@@ -115,16 +195,44 @@ lost_report() {
 }
 WANT_ONLINE=$(online)
 [ "$WANT_ONLINE" = 6 ] || fail "$WANT_ONLINE of 6 VMs online"
+if [ "$HA" = 1 ]; then
+  wait_for 30 ha_settled || fail "management plane not settled: $(roles | tr '\n' ' ')"
+  # For comparison: a write with no fault (the client's own start included).
+  write_probe "$(now_ms)" "$LAB_DIR/write.ms"
+  WRITES=$((WRITES + 1))
+  echo "# write_ms with no fault: $(< "$LAB_DIR/write.ms")" | tee -a "$REPORT"
+fi
 snapshot before
 ok "traffic flows; $WANT_ONLINE VMs online; rules of $NODES recorded"
 
 FAULTS=("gw1 gatewayd" "mgr managerd" "mgr nb" "host2 ovs-vswitchd" "host2 ovsdb-server"
   "gw1 ovs-vswitchd")
-printf '%-22s %5s %8s %8s %8s %8s %10s %10s %8s\n' fault round e1_lost e1_gap e2_lost e2_gap \
-  new_ms converge online | tee -a "$REPORT"
+FMT='%-22s %5s %8s %8s %8s %8s %10s %10s %8s\n'
+HEAD=(fault round e1_lost e1_gap e2_lost e2_gap new_ms converge online)
+if [ "$HA" = 1 ]; then
+  # The management faults by role, resolved just before each kill.
+  FAULTS=("gw1 gatewayd" "mgr active-managerd" "mgr standby-managerd" "mgr nb-leader"
+    "mgr nb-follower" "host2 ovs-vswitchd" "host2 ovsdb-server" "gw1 ovs-vswitchd")
+  FMT='%-22s %5s %8s %8s %8s %8s %10s %10s %8s %8s\n'
+  HEAD+=(write_ms)
+fi
+# shellcheck disable=SC2059  # FMT is the table's format.
+printf "$FMT" "${HEAD[@]}" | tee -a "$REPORT"
 for round in $(seq "$ROUNDS"); do
   for fault in "${FAULTS[@]}"; do
     read -r node comp <<< "$fault"
+    label=$node/$comp
+    case $comp in
+      active-managerd | standby-managerd)
+        who=$(manager_with "${comp%-managerd}") || fail "$label: no single ${comp%-managerd}: $(roles)"
+        comp=managerd-$who
+        ;;
+      nb-leader | nb-follower)
+        who=$(nb_with "${comp#nb-}") || fail "$label: no Raft ${comp#nb-}"
+        comp=nb$who
+        ;;
+    esac
+    [ "$label" = "$node/$comp" ] || echo "$label: $comp" >&2
     # The new flow's direct path goes, so its next packet is a first one.
     $OF del-flows "$(br host3)" \
       "cookie=0x5c00020000000000/0xffffff0000000000,table=20,ip,nw_dst=$(vm "${N1[1]}" ip)"
@@ -139,7 +247,15 @@ for round in $(seq "$ROUNDS"); do
     for n in host1 host2 host3; do
       wc -l < "$LAB_DIR/$n/ovs-vswitchd.log" > "$LAB_DIR/$n.mark"
     done
+    t_kill=$(now_ms)
     kill_component "$node" "$comp"
+    pw=
+    if [ "$HA" = 1 ] && [ "$node" = mgr ]; then
+      rm -f "$LAB_DIR/write.ms"
+      write_probe "$t_kill" "$LAB_DIR/write.ms" &
+      pw=$!
+      WRITES=$((WRITES + 1))
+    fi
     # The new flow's first packet, during the fault.
     lab exec "${N1[0]}" -- ping -D -i 0.05 -c 100 -W 1 "$(vm "${N1[1]}" ip)" \
       > "$LAB_DIR/n1.log" 2>&1 &
@@ -168,10 +284,21 @@ for round in $(seq "$ROUNDS"); do
 m = re.search(r"icmp_seq=(\d+) ttl=\d+ time=([\d.]+) ms", open(sys.argv[1]).read())
 print(int((int(m.group(1)) - 1) * 50 + float(m.group(2))) if m else "")' "$LAB_DIR/n1.log")
     [ -n "$first" ] || fail "$fault: the new flow ${N1[0]} -> ${N1[1]} never got an answer"
-    printf '%-22s %5s %8s %8s %8s %8s %10s %10s %8s\n' "$node/$comp" "$round" "$l1" "$g1" "$l2" \
-      "$g2" "$first" "$converge" "$(online)/$WANT_ONLINE" | tee -a "$REPORT"
+    row=("$label" "$round" "$l1" "$g1" "$l2" "$g2" "$first" "$converge" "$(online)/$WANT_ONLINE")
+    if [ "$HA" = 1 ]; then
+      written=-
+      if [ -n "$pw" ]; then
+        wait "$pw" || true
+        written=$(cat "$LAB_DIR/write.ms" 2> /dev/null || echo none)
+        [ "$written" != none ] ||
+          fail "$label: no write through the managers answered within ${CONVERGE_LIMIT}s of the kill"
+      fi
+      row+=("$written")
+    fi
+    # shellcheck disable=SC2059
+    printf "$FMT" "${row[@]}" | tee -a "$REPORT"
     case $comp in
-      gatewayd | managerd | nb | ovsdb-server)
+      gatewayd | managerd | managerd-m[12] | nb | nb[123] | ovsdb-server)
         for n in host1 host2 host3; do
           # Flow changes, alone or inside bundles (a group rewrite, a
           # gateway leaving the buckets, reroutes first packets only).
@@ -185,6 +312,14 @@ print(int((int(m.group(1)) - 1) * 50 + float(m.group(2))) if m else "")' "$LAB_D
         done
         ;;
     esac
+    # The restarted process back in its place before the next fault.
+    if [ "$HA" = 1 ] && ! wait_for "$CONVERGE_LIMIT" ha_settled; then
+      for f in "$LAB_DIR/mgr/$comp.log" "$LAB_DIR/mgr/ovsdb-server-$comp.log"; do
+        [ ! -f "$f" ] || tail -5 "$f" | sed "s|^|${f##*/}: |" >&2
+      done
+      fail "$label: management plane not back within ${CONVERGE_LIMIT}s: managers $(roles |
+        tr '\n' ' '), Raft $(for i in 1 2 3; do echo -n "nb$i=$(raft_role "$i") "; done)"
+    fi
   done
 done
 ok "every fault: rules back as they were, every VM online, new flows answered"
