@@ -9,9 +9,6 @@
 #include <malloc.h>
 #endif
 #include <asio/detached.hpp>
-#include <asio/experimental/as_tuple.hpp>
-#include <asio/steady_timer.hpp>
-#include <asio/use_awaitable.hpp>
 #include <chrono>
 #include <tuple>
 
@@ -32,7 +29,6 @@ namespace {
 
 using ovsdb::Json;
 
-constexpr auto kTuple = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr char kMonitorId[] = "shortcut-nb";
 constexpr char kServerMonitorId[] = "shortcut-server";
 constexpr Millis kMinBackoff = 250;
