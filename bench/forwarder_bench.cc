@@ -11,6 +11,8 @@
 //
 //   build/bin/forwarder_bench [--real] [--hosts 16] [--per-host 100]
 //                             [--setups 100000] [--in-flight 4096] [--rounds 3]
+//                             [--burst 1]
+#include <algorithm>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
@@ -21,6 +23,7 @@
 #include <cstring>
 #include <ctime>
 #include <memory>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -44,6 +47,7 @@ struct Args {
   int setups = 100000;
   int in_flight = 4096;
   int rounds = 3;
+  int burst = 1;  // Packet-ins handed over at once (OnPacketIns), as the bridge reader does.
 };
 
 constexpr uint32_t kVni = 100;
@@ -192,7 +196,14 @@ int Run(const Args& a) {
           size_t next = 0;
           while (next < pins.size() || fwd.in_flight() > 0) {
             while (next < pins.size() && fwd.in_flight() < static_cast<size_t>(a.in_flight)) {
-              fwd.OnPacketIn(pins[next++]);
+              if (a.burst <= 1) {
+                fwd.OnPacketIn(pins[next++]);
+                continue;
+              }
+              const size_t n = std::min({static_cast<size_t>(a.burst), pins.size() - next,
+                                         static_cast<size_t>(a.in_flight) - fwd.in_flight()});
+              fwd.OnPacketIns(std::span<const of::PacketIn>(pins.data() + next, n));
+              next += n;
             }
             co_await asio::post(io_gw, asio::use_awaitable);
           }
@@ -259,10 +270,12 @@ int main(int argc, char** argv) {
       num(a.in_flight);
     } else if (!std::strcmp(argv[i], "--rounds")) {
       num(a.rounds);
+    } else if (!std::strcmp(argv[i], "--burst")) {
+      num(a.burst);
     } else {
       std::fprintf(stderr,
                    "usage: %s [--real] [--hosts N] [--per-host N] [--setups N] [--in-flight N] "
-                   "[--rounds N]\n",
+                   "[--rounds N] [--burst N]\n",
                    argv[0]);
       return 2;
     }

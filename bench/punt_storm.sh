@@ -18,6 +18,9 @@
 # gatewayd's VmRSS before, highest during and 5 s after; what host1's
 # switch took in and the upcalls its datapath lost; direct paths on host1;
 # established pings lost; new flows answered and their first RTT.
+# With PROFILE=1, host1's ovs-vswitchd is sampled with `perf record -g`
+# for the middle of the storm, and its time is printed by thread and by
+# function (where the packets of the established flow wait).
 #   bench/punt_storm.sh [N=100000] [STORM=20] [PPS=0 (unpaced)]
 # Run as root after a build; uses its own lab (removed at the end).
 set -euo pipefail
@@ -99,6 +102,10 @@ sleep 1
 lab exec host1-vm2 -- python3 "$DIR/udp_storm.py" --range "10.8.0.1:$N" --range "10.10.0.1:$N" \
   --seconds "$STORM" --pps "$PPS" --packets 20000000 > "$DIR/storm.out" &
 storm_pid=$!
+if [ "${PROFILE:-0}" = 1 ]; then
+  perf record -q -F 499 -g -p "$(cat "$DIR/host1/ovs-vswitchd.pid")" -o "$DIR/host1.perf" \
+    -- sleep $((STORM / 2)) > /dev/null 2>&1 &
+fi
 pairs=("host1-vm1 host2-vm2" "host1-vm3 host2-vm3" "host1-vm4 host2-vm4" "host1-vm3 host2-vm2"
   "host1-vm4 host2-vm3" "host1-vm1 host2-vm4")
 : > "$DIR/rtts"
@@ -178,3 +185,11 @@ for node in ("host1", "gw1", "gw2"):
     print(f"OVS drop counters on {node} during the storm: "
           + (", ".join(f"{k} {v}" for k, v in sorted(moved.items())) or "none"))
 PY
+if [ "${PROFILE:-0}" = 1 ] && [ -s "$DIR/host1.perf" ]; then
+  echo "host1's ovs-vswitchd during the storm, by thread (share of samples):"
+  perf report -i "$DIR/host1.perf" --no-children --sort comm --stdio 2> /dev/null |
+    grep -E '^ +[0-9]' | head -8
+  echo "by function (top 15):"
+  perf report -i "$DIR/host1.perf" --no-children --sort comm,sym --stdio -g none 2> /dev/null |
+    grep -E '^ +[0-9]' | head -15
+fi

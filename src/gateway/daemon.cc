@@ -60,6 +60,7 @@ Daemon::Daemon(DaemonConfig config, Options options)
 void Daemon::FillStats(v1::GetStatsResponse& stats) const {
   const Forwarder::Counters& f = forwarder_->counters();
   stats.set_packet_ins(f.packet_ins);
+  stats.set_packet_in_bursts(f.bursts);
   stats.set_direct_paths_installed(f.setups);
   stats.set_direct_paths_merged(f.merged);
   stats.set_packet_ins_shed(f.shed);
@@ -105,9 +106,9 @@ void Daemon::StartDataPlane() {
   o.call_timeout = options_.gateway.host_timeout;
   o.packet_in_rate_pps = config_.bridge->packet_in_rate;
   Forwarder* forwarder = forwarder_.get();
-  bridge_ =
-      GatewayBridge::Start(io_.get_executor(), std::move(o),
-                           [forwarder](const of::PacketIn& pin) { forwarder->OnPacketIn(pin); });
+  bridge_ = GatewayBridge::Start(
+      io_.get_executor(), std::move(o),
+      [forwarder](std::span<const of::PacketIn> pins) { forwarder->OnPacketIns(pins); });
   gateway_->AttachBridge(bridge_);
   if (!config_.bridge->ovsdb.empty()) {
     gateway_->AttachOwnNode(*ofconn::ParseTarget(config_.bridge->ovsdb));

@@ -79,7 +79,7 @@ HostProgrammer* Forwarder::ProgrammerOf(Ipv4 underlay) {
   return it == programmers_.end() ? nullptr : it->second;
 }
 
-std::optional<Forwarder::Queued> Forwarder::Classify(const of::PacketIn& pin) {
+std::optional<Forwarder::Setup> Forwarder::Parse(const of::PacketIn& pin) {
   ++counters_.packet_ins;
   const of::FieldMatch* tun_src = pin.match.Find(of::Field::kTunIpv4Src);
   const of::FieldMatch* vni_field = pin.match.Find(of::Field::kMetadata);
@@ -109,13 +109,50 @@ std::optional<Forwarder::Queued> Forwarder::Classify(const of::PacketIn& pin) {
   s.src_ip = parsed->ipv4.src.value;
   s.dst_ip = parsed->ipv4.dst.value;
   s.key = Key{static_cast<Ipv4>(tun_src->ValueU64()), s.vni, s.dst_ip};
+  return s;
+}
+
+std::optional<Forwarder::Queued> Forwarder::Classify(const of::PacketIn& pin) {
+  std::optional<Setup> s = Parse(pin);
+  if (!s) return std::nullopt;
   const GatewayDb& db = gw_.db();
-  auto dst = db.LookupByVniIp(s.vni, s.dst_ip);
+  std::optional<PathTarget> dst = db.LookupByVniIp(s->vni, s->dst_ip);
+  std::optional<PathTarget> src = db.LookupByVniIp(s->vni, s->src_ip);
+  return Decide(std::move(*s), dst, src);
+}
+
+void Forwarder::OnPacketIns(std::span<const of::PacketIn> pins) {
+  if (pins.size() == 1) {
+    (void)Classify(pins[0]);
+    return;
+  }
+  // Parse them all, look up every destination and source in one batch (the
+  // DB overlaps their cache misses), then decide each in arrival order.
+  std::vector<Setup> setups;
+  std::vector<VniIp> keys;
+  setups.reserve(pins.size());
+  keys.reserve(2 * pins.size());
+  for (const of::PacketIn& pin : pins) {
+    std::optional<Setup> s = Parse(pin);
+    if (!s) continue;
+    keys.push_back({s->vni, s->dst_ip});
+    keys.push_back({s->vni, s->src_ip});
+    setups.push_back(std::move(*s));
+  }
+  std::vector<std::optional<PathTarget>> found(keys.size());
+  gw_.db().LookupBatch(keys.data(), keys.size(), found.data());
+  ++counters_.bursts;
+  for (size_t i = 0; i < setups.size(); ++i) {
+    (void)Decide(std::move(setups[i]), found[2 * i], found[2 * i + 1]);
+  }
+}
+
+std::optional<Forwarder::Queued> Forwarder::Decide(Setup s, std::optional<PathTarget> dst,
+                                                   std::optional<PathTarget> src) {
   if (!dst) {
     ++counters_.lookup_misses;
     return std::nullopt;
   }
-  auto src = db.LookupByVniIp(s.vni, s.src_ip);
   if (!src || src->host_underlay != s.key.src_host) {
     ++counters_.unknown_source;
     return std::nullopt;

@@ -54,6 +54,7 @@
 #include <deque>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -87,6 +88,7 @@ class Forwarder {
   };
   struct Counters {
     uint64_t packet_ins = 0;
+    uint64_t bursts = 0;          // Bursts of packet-ins looked up as one batch.
     uint64_t malformed = 0;       // Missing tunnel metadata, or a frame that does not parse.
     uint64_t not_ipv4 = 0;        // Only IPv4 destinations get direct paths.
     uint64_t lookup_misses = 0;   // Destination not in the DB.
@@ -142,6 +144,10 @@ class Forwarder {
 
   // Takes one packet-in; the setup (if any) runs on its own.
   void OnPacketIn(const of::PacketIn& pin);
+  // Takes a burst (the packet-ins one read of the gateway bridge brought),
+  // with their destinations and sources looked up in one batch; the same
+  // outcome as OnPacketIn on each in order.
+  void OnPacketIns(std::span<const of::PacketIn> pins);
   // The same, awaited (tests, benchmarks): OK also when merged or ignored.
   asio::awaitable<absl::Status> Handle(of::PacketIn pin);
 
@@ -188,6 +194,11 @@ class Forwarder {
   // Decides what to do with a packet-in: nullopt when nothing is to be set
   // up; else the setup is queued.
   std::optional<Queued> Classify(const of::PacketIn& pin);
+  // Classify's halves: the packet-in's key (nullopt, counted, when it has
+  // none), and the decision once its destination and source are looked up.
+  std::optional<Setup> Parse(const of::PacketIn& pin);
+  std::optional<Queued> Decide(Setup s, std::optional<PathTarget> dst,
+                               std::optional<PathTarget> src);
   // Queues a classified setup (bounded, merged); nullopt when not queued.
   std::optional<Queued> Enqueue(Setup s, Millis now);
   // Admits a path on `host` against its budget; adds the eviction to `mods`.

@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -59,7 +60,10 @@ class GatewayBridge : public std::enable_shared_from_this<GatewayBridge> {
     uint64_t incremental_flow_mods = 0;  // Confirmed.
     uint64_t packet_ins = 0;             // Received and handed over.
   };
-  using PacketInHandler = std::function<void(const of::PacketIn&)>;
+  // Takes the packet-ins of one read of the connection at once (a burst:
+  // everything queued when the reader woke), so their lookups can be
+  // batched.
+  using PacketInHandler = std::function<void(std::span<const of::PacketIn>)>;
 
   static std::shared_ptr<GatewayBridge> Start(asio::any_io_executor ex, Options options,
                                               PacketInHandler handler);

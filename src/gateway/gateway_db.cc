@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <utility>
 
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
@@ -16,9 +17,7 @@
 namespace shortcut::gateway {
 namespace {
 
-constexpr size_t kMaxString = 255;  // Keys and iface ids: one length byte.
-// The arena is addressed by uint32 offsets.
-constexpr size_t kMaxArena = std::numeric_limits<uint32_t>::max() - 1;
+constexpr size_t kMaxString = StringArena::kMaxString;  // Keys and iface ids: one length byte.
 // Compact the arena when garbage exceeds both this and half of it.
 constexpr size_t kCompactMin = 1 << 20;
 
@@ -105,73 +104,46 @@ constexpr double kMaxLoad = 0.85;
 constexpr double kLoadAfterGrow = 0.75;
 }  // namespace
 
-size_t GatewayDb::IpIndex::Home(uint32_t vni, Ipv4 ip) const {
-  // murmur3's 64-bit finalizer: every key bit reaches the high bits, which
-  // the multiply-shift below uses to map onto [0, capacity).
-  uint64_t h = uint64_t{vni} << 32 | ip;
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdull;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ull;
-  h ^= h >> 33;
-  return static_cast<size_t>((static_cast<unsigned __int128>(h) * slots_.size()) >> 64);
+GatewayDb::IpIndex::Slot* GatewayDb::IpIndex::FindMutable(uint32_t vni, Ipv4 ip) {
+  return const_cast<Slot*>(std::as_const(*this).Find(vni, ip));
 }
 
-uint32_t GatewayDb::IpIndex::VniOf(uint32_t id) const {
-  return db_->vpcs_[db_->records_[id].vpc].vni;
-}
-
-uint32_t GatewayDb::IpIndex::Find(uint32_t vni, Ipv4 ip) const {
-  if (slots_.empty()) return kNone;
-  for (size_t i = Home(vni, ip);; i = Next(i)) {
-    const Slot& s = slots_[i];
-    if (s.id == kNone) return kNone;
-    if (s.ip == ip && VniOf(s.id) == vni) return s.id;
-  }
-}
-
-uint32_t GatewayDb::IpIndex::Candidate(uint32_t vni, Ipv4 ip) const {
-  if (slots_.empty()) return kNone;
-  for (size_t i = Home(vni, ip);; i = Next(i)) {
-    const Slot& s = slots_[i];
-    if (s.id == kNone || s.ip == ip) return s.id;
-  }
-}
-
-void GatewayDb::IpIndex::Prefetch(uint32_t vni, Ipv4 ip) const {
-  if (!slots_.empty()) __builtin_prefetch(&slots_[Home(vni, ip)]);
-}
-
-uint32_t GatewayDb::IpIndex::Insert(uint32_t vni, Ipv4 ip, uint32_t id) {
+uint32_t GatewayDb::IpIndex::Insert(uint32_t vni, Ipv4 ip, uint32_t host, uint32_t id) {
   if (static_cast<double>(size_ + 1) > kMaxLoad * static_cast<double>(slots_.size())) {
     Die("IpIndex: insert without room");
   }
   for (size_t i = Home(vni, ip);; i = Next(i)) {
     Slot& s = slots_[i];
     if (s.id == kNone) {
-      s = Slot{ip, id};
+      s = Slot{ip, vni, host, id};
       ++size_;
       return kNone;
     }
-    if (s.ip == ip && VniOf(s.id) == vni) return s.id;
+    if (s.ip == ip && s.vni == vni) return s.id;
   }
 }
 
+bool GatewayDb::IpIndex::SetHost(uint32_t vni, Ipv4 ip, uint32_t host) {
+  Slot* s = FindMutable(vni, ip);
+  if (s == nullptr) return false;
+  s->host = host;
+  return true;
+}
+
 bool GatewayDb::IpIndex::Erase(uint32_t vni, Ipv4 ip) {
-  uint32_t id = Find(vni, ip);
-  if (id == kNone) return false;
-  size_t hole = Home(vni, ip);
-  while (slots_[hole].id != id) hole = Next(hole);
+  Slot* found = FindMutable(vni, ip);
+  if (found == nullptr) return false;
+  size_t hole = static_cast<size_t>(found - slots_.data());
   // Backward shift: pull later entries of the run into the hole unless that
   // would put one before its home slot (home cyclically in (hole, j]).
   for (size_t j = Next(hole); slots_[j].id != kNone; j = Next(j)) {
-    size_t home = Home(VniOf(slots_[j].id), slots_[j].ip);
+    size_t home = Home(slots_[j].vni, slots_[j].ip);
     bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
     if (stays) continue;
     slots_[hole] = slots_[j];
     hole = j;
   }
-  slots_[hole] = Slot{0, kNone};
+  slots_[hole] = Slot{0, 0, kNone, kNone};
   --size_;
   return true;
 }
@@ -187,15 +159,16 @@ void GatewayDb::IpIndex::Reserve(size_t n) {
   size_t capacity = std::max({want, slots_.size() + slots_.size() * 3 / 10, size_t{16}});
   // Free first, then rebuild from the records: no transient second table.
   std::vector<Slot, LargeAllocator<Slot>>().swap(slots_);
-  slots_.assign(capacity, Slot{0, kNone});
+  slots_.assign(capacity, Slot{0, 0, kNone, kNone});
   size_ = 0;
   const RecordStore& records = db_->records_;
   for (uint32_t s = 0; s < records.size(); ++s) {
     const Record& r = records[s];
     if (r.vpc == kNone) continue;
-    size_t i = Home(db_->vpcs_[r.vpc].vni, r.ipv4);
+    const uint32_t vni = db_->vpcs_[r.vpc].vni;
+    size_t i = Home(vni, r.ipv4);
     while (slots_[i].id != kNone) i = Next(i);
-    slots_[i] = Slot{r.ipv4, s};
+    slots_[i] = Slot{r.ipv4, vni, r.host, s};
     ++size_;
   }
 }
@@ -224,17 +197,13 @@ GatewayDb::GatewayDb()
 // ---- Strings. ----
 
 uint32_t GatewayDb::AppendString(std::string_view s) {
-  if (s.size() > kMaxString || strings_.size() + 1 + s.size() > kMaxArena) Die("string arena");
-  uint32_t ref = static_cast<uint32_t>(strings_.size());
-  strings_.push_back(static_cast<char>(s.size()));
-  strings_.insert(strings_.end(), s.begin(), s.end());
-  return ref;
+  if (s.size() > kMaxString || !strings_.Fits(s.size())) Die("string arena");
+  return strings_.Append(s);
 }
 
 std::string_view GatewayDb::Str(uint32_t ref) const {
   if (ref == kNone) return {};
-  const char* p = strings_.data() + ref;
-  return std::string_view(p + 1, static_cast<uint8_t>(*p));
+  return strings_.Get(ref);
 }
 
 void GatewayDb::ReleaseString(uint32_t ref) {
@@ -245,23 +214,16 @@ void GatewayDb::MaybeCompactStrings() {
   if (string_garbage_ < kCompactMin || string_garbage_ * 2 < strings_.size()) return;
   // Copy the live strings into a new arena; slots do not move, so no index
   // changes (they hash string contents, not offsets).
-  std::vector<char, LargeAllocator<char>> old;
+  StringArena old;
   old.swap(strings_);
-  strings_.reserve(old.size() - string_garbage_);
-  auto copy = [&](uint32_t ref) {
-    uint32_t out = static_cast<uint32_t>(strings_.size());
-    size_t n = 1 + static_cast<uint8_t>(old[ref]);
-    strings_.insert(strings_.end(), old.begin() + ref, old.begin() + ref + n);
-    return out;
-  };
   for (uint32_t s = 0; s < records_.size(); ++s) {
     Record& r = records_[s];
     if (r.vpc == kNone) continue;
-    uint32_t key = copy(r.key);
+    uint32_t key = strings_.Append(old.Get(r.key));
     if (r.iface == r.key) {
       r.iface = key;
     } else if (r.iface != kNone) {
-      r.iface = copy(r.iface);
+      r.iface = strings_.Append(old.Get(r.iface));
     }
     r.key = key;
   }
@@ -289,9 +251,9 @@ std::optional<uint32_t> GatewayDb::FindSlotByKey(std::string_view key) const {
 }
 
 std::optional<uint32_t> GatewayDb::FindSlotByIp(uint32_t vpc, Ipv4 ip) const {
-  uint32_t slot = by_ip_.Find(vpcs_[vpc].vni, ip);
-  if (slot == kNone) return std::nullopt;
-  return slot;
+  const IpIndex::Slot* s = by_ip_.Find(vpcs_[vpc].vni, ip);
+  if (s == nullptr) return std::nullopt;
+  return s->id;
 }
 
 std::optional<uint32_t> GatewayDb::FindSlotByMac(uint32_t vpc, const Mac& mac) const {
@@ -308,12 +270,7 @@ std::optional<uint32_t> GatewayDb::FindSlotByIpv6(uint32_t vpc, const Ipv6& ip) 
 
 std::string_view GatewayDb::Iface(const Record& r) const {
   if (r.iface == kNone) return {};
-  return std::string_view(strings_.data() + r.iface + 1, r.iface_len);
-}
-
-PathTarget GatewayDb::Target(uint32_t slot) const {
-  const Record& r = records_[slot];
-  return PathTarget{slot, host_underlay_[r.host], r.mac, Iface(r)};
+  return strings_.Get(r.iface, r.iface_len);
 }
 
 EndpointView GatewayDb::View(EndpointId id) const {
@@ -715,7 +672,7 @@ uint32_t GatewayDb::Insert(const Prepared& p, Conflict* conflict, uint32_t* othe
   // Before the record is written: growing the IPv4 index rebuilds it from
   // the live records, which must all be indexed.
   by_ip_.Reserve(by_ip_.size() + 1);
-  size_t arena_before = strings_.size();
+  const StringArena::Mark arena_before = strings_.mark();
   uint32_t slot;
   bool appended = free_head_ == kNone;
   if (appended) {
@@ -748,7 +705,7 @@ uint32_t GatewayDb::Insert(const Prepared& p, Conflict* conflict, uint32_t* othe
     if (done >= 3) by_ip_.Erase(vpcs_[p.vpc].vni, p.ipv4);
     if (done >= 2) by_mac_.erase(slot);
     if (done >= 1) by_key_.erase(slot);
-    strings_.resize(arena_before);
+    strings_.Rollback(arena_before);
     if (appended) {
       records_.pop_back();
     } else {
@@ -768,7 +725,7 @@ uint32_t GatewayDb::Insert(const Prepared& p, Conflict* conflict, uint32_t* othe
     *other = *it;
     return undo(1);
   }
-  if (uint32_t present = by_ip_.Insert(vpcs_[p.vpc].vni, p.ipv4, slot); present != kNone) {
+  if (uint32_t present = by_ip_.Insert(vpcs_[p.vpc].vni, p.ipv4, p.host, slot); present != kNone) {
     *conflict = Conflict::kIpv4;
     *other = present;
     return undo(2);
@@ -832,7 +789,7 @@ absl::StatusOr<EndpointUpdate> GatewayDb::UpdateEndpoint(const Endpoint& endpoin
   if (!prepared.ok()) return prepared.status();
   const Prepared& p = *prepared;
   size_t need = 2 + endpoint.key.size() + endpoint.iface_id.size();
-  if (strings_.size() + need > kMaxArena) {
+  if (!strings_.Fits(need)) {
     return absl::ResourceExhaustedError("endpoint " + endpoint.key + ": string arena is full");
   }
   std::optional<uint32_t> existing = FindSlotByKey(endpoint.key);
@@ -892,6 +849,9 @@ absl::StatusOr<EndpointUpdate> GatewayDb::UpdateEndpoint(const Endpoint& endpoin
     r.host = p.host;
     r.network = p.network;
     bool gained = Link(self);
+    if (host_changed && !by_ip_.SetHost(vpcs_[r.vpc].vni, r.ipv4, r.host)) {
+      Die("UpdateEndpoint: ipv4 index");
+    }
     // With the host unchanged, a release and a gain of the same host cancel.
     result.old_host_released_vpc = host_changed && released;
     result.host_gained_vpc = host_changed && gained;
@@ -900,7 +860,7 @@ absl::StatusOr<EndpointUpdate> GatewayDb::UpdateEndpoint(const Endpoint& endpoin
     uint32_t vni = vpcs_[r.vpc].vni;
     if (!by_ip_.Erase(vni, r.ipv4)) Die("UpdateEndpoint: ipv4 index");
     r.ipv4 = p.ipv4;
-    if (by_ip_.Insert(vni, r.ipv4, self) != kNone) Die("UpdateEndpoint: ipv4 conflict");
+    if (by_ip_.Insert(vni, r.ipv4, r.host, self) != kNone) Die("UpdateEndpoint: ipv4 conflict");
   }
   if (mac_changed) {
     by_mac_.erase(self);
@@ -962,7 +922,9 @@ absl::Status GatewayDb::AddEndpoints(const std::vector<Endpoint>& endpoints) {
     prepared.push_back(*p);
     need += 2 + endpoints[i].key.size() + endpoints[i].iface_id.size();
   }
-  if (strings_.size() + need > kMaxArena) {
+  // Padding at block ends adds at most a string's worth per 4 MB block.
+  need += need / (StringArena::kBlock / (2 + 2 * kMaxString)) + 2 + 2 * kMaxString;
+  if (!strings_.Fits(need)) {
     return absl::ResourceExhaustedError("endpoints: string arena is full");
   }
   // 2. Insert, checking uniqueness as each index takes the endpoint. Growing
@@ -970,7 +932,7 @@ absl::Status GatewayDb::AddEndpoints(const std::vector<Endpoint>& endpoints) {
   by_key_.reserve(by_key_.size() + prepared.size());
   by_ip_.Reserve(by_ip_.size() + prepared.size());
   by_mac_.reserve(by_mac_.size() + prepared.size());
-  size_t arena_before = strings_.size();
+  const StringArena::Mark arena_before = strings_.mark();
   std::vector<uint32_t> slots;
   slots.reserve(prepared.size());
   for (size_t i = 0; i < prepared.size(); ++i) {
@@ -985,7 +947,7 @@ absl::Status GatewayDb::AddEndpoints(const std::vector<Endpoint>& endpoints) {
     // The message first: `other` may be one of this batch's endpoints.
     absl::Status error = ConflictError(prepared[i], conflict, other);
     for (auto it = slots.rbegin(); it != slots.rend(); ++it) Erase(*it, /*rollback=*/true);
-    strings_.resize(arena_before);
+    strings_.Rollback(arena_before);
     return absl::Status(error.code(), absl::StrCat("endpoints[", i, "]: ", error.message()));
   }
   return absl::OkStatus();
@@ -993,36 +955,31 @@ absl::Status GatewayDb::AddEndpoints(const std::vector<Endpoint>& endpoints) {
 
 // ---- Lookups. ----
 
-std::optional<PathTarget> GatewayDb::LookupByVniIp(uint32_t vni, Ipv4 ip) const {
-  uint32_t slot = by_ip_.Find(vni, ip);
-  if (slot == kNone) return std::nullopt;
-  return Target(slot);
-}
-
-void GatewayDb::LookupBatch(uint32_t vni, const Ipv4* ips, size_t n,
-                            std::optional<PathTarget>* out) const {
-  // A lookup is two dependent misses (index slot, then record), so the batch
-  // goes in chunks through three passes: prefetch every chunk member's index
-  // slot; find each one's IPv4 candidate in the (by then mostly cached) table
-  // and prefetch its record; then check the candidate's VNI in its record and
-  // build the answer. Each pass has a chunk's worth of independent misses in
-  // flight instead of one. A chunk of 32 covers the latency with the ~10-12
-  // line fill buffers a core has and keeps the candidates on the stack.
-  constexpr size_t kChunk = 32;
-  uint32_t slots[kChunk];
+void GatewayDb::LookupBatch(const VniIp* keys, size_t n, std::optional<PathTarget>* out) const {
+  // A lookup is one miss (its home line in the index), so the burst goes in
+  // chunks through three passes: hash every chunk member (no memory
+  // touched), prefetch their home lines, then probe each from its home (by
+  // then mostly cached). A chunk's misses are in flight at once instead of
+  // as many as the core's window happens to overlap; 16 covers the latency
+  // with the ~10-20 line fill buffers a core has.
+  if (by_ip_.capacity() == 0) {
+    for (size_t i = 0; i < n; ++i) out[i] = std::nullopt;
+    return;
+  }
+  constexpr size_t kChunk = 16;
+  size_t home[kChunk];
   for (size_t base = 0; base < n; base += kChunk) {
-    size_t m = std::min(kChunk, n - base);
-    const Ipv4* ip = ips + base;
-    for (size_t i = 0; i < m; ++i) by_ip_.Prefetch(vni, ip[i]);
+    const size_t m = std::min(kChunk, n - base);
+    const VniIp* k = keys + base;
+    for (size_t i = 0; i < m; ++i) home[i] = by_ip_.Home(k[i].vni, k[i].ip);
+    // The prefetch stays in this loop: behind a call of its own, g++
+    // judged that call free of effects and dropped the whole loop.
+    for (size_t i = 0; i < m; ++i) __builtin_prefetch(&by_ip_.slot(home[i]));
     for (size_t i = 0; i < m; ++i) {
-      slots[i] = by_ip_.Candidate(vni, ip[i]);
-      if (slots[i] != kNone) __builtin_prefetch(&records_[slots[i]]);
-    }
-    for (size_t i = 0; i < m; ++i) {
-      uint32_t slot = slots[i];
-      // Rare: the same IPv4 of another VPC earlier in the run.
-      if (slot != kNone && by_ip_.VniOf(slot) != vni) slot = by_ip_.Find(vni, ip[i]);
-      out[base + i] = slot == kNone ? std::nullopt : std::optional<PathTarget>(Target(slot));
+      const IpIndex::Slot* s = by_ip_.FindFrom(home[i], k[i].vni, k[i].ip);
+      out[base + i] = s == nullptr
+                          ? std::nullopt
+                          : std::optional<PathTarget>(PathTarget{s->id, host_underlay_[s->host]});
     }
   }
 }
@@ -1201,19 +1158,19 @@ absl::Status GatewayDb::CheckConsistency() const {
     ++vpc_counts[r.vpc];
     ++holding[{r.vpc, r.host}];
   }
-  // Every (VNI, IPv4) entry names a live record with that key (with the
-  // per-record check above, the index and the records are in bijection),
-  // and sits at or after its home with no empty slot in between (else a
-  // probe would stop short of it).
+  // Every (VNI, IPv4) entry names a live record with that key, VNI and host
+  // (with the per-record check above, the index and the records are in
+  // bijection), and sits at or after its home with no empty slot in between
+  // (else a probe would stop short of it).
   for (size_t i = 0; i < by_ip_.capacity(); ++i) {
     const IpIndex::Slot& e = by_ip_.slot(i);
     if (e.id == kNone) continue;
-    if (e.id >= records_.size() || records_[e.id].vpc == kNone || records_[e.id].ipv4 != e.ip) {
+    if (e.id >= records_.size() || records_[e.id].vpc == kNone || records_[e.id].ipv4 != e.ip ||
+        vpcs_[records_[e.id].vpc].vni != e.vni) {
       return fail("ipv4 index entry ", i, ": stale");
     }
-    if (by_ip_.Find(by_ip_.VniOf(e.id), e.ip) != e.id) {
-      return fail("ipv4 index entry ", i, ": unreachable");
-    }
+    if (records_[e.id].host != e.host) return fail("ipv4 index entry ", i, ": host");
+    if (by_ip_.Find(e.vni, e.ip) != &e) return fail("ipv4 index entry ", i, ": unreachable");
   }
   if (host_underlay_.size() != hosts_.size()) return fail("host underlay array size");
   for (uint32_t h = 0; h < hosts_.size(); ++h) {

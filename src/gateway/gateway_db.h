@@ -4,9 +4,10 @@
 //
 // It answers three kinds of question:
 //  - the packet path, at packet-in time: "in the VPC known by VNI v, where is
-//    IPv4 x?" (LookupByVniIp), the hot path: one linear probe of the
-//    (VNI, IPv4) index, one read of the first 16 bytes of the record, and a
-//    read of a small dense array of host underlays (cache-resident);
+//    IPv4 x?" (LookupByVniIp, LookupBatch), the hot path: one linear probe
+//    of the (VNI, IPv4) index, whose slots carry the VNI and the endpoint's
+//    host, and a read of a small dense array of host underlays
+//    (cache-resident): one cache miss, no record read;
 //  - host programming: which hosts hold a VPC (a host holds a VPC while at
 //    least one endpoint of it lives there), which VPCs a host holds, the
 //    endpoints of a host, of a network, of a VPC;
@@ -41,8 +42,9 @@
 // absl::flat_hash_set<uint32_t> of record slots whose hash and equality read
 // the record, so each costs 5 bytes per slot of capacity instead of 16 for a
 // (uint64 → uint32) map. The (VNI, IPv4) index, the packet path's, is a
-// dedicated linear-probing table of 8-byte (IPv4, record slot) entries. Freed slots are
-// reused; the arena is compacted when more than half of it is garbage.
+// dedicated linear-probing table of 16-byte (IPv4, VNI, host, record slot)
+// entries. Freed slots are reused; the arena (blocks of 4 MB, so growing
+// never copies it) is compacted when more than half of it is garbage.
 //
 // Ownership: the DB owns everything it stores; callers pass values in and get
 // copies (Removal, EndpointUpdate) or views back. Views (EndpointView,
@@ -69,6 +71,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "src/gateway/string_arena.h"
 #include "src/model/address.h"
 #include "src/model/types.h"
 
@@ -104,12 +107,17 @@ using model::Vpc;
 // id may be reused by a later one.
 using EndpointId = uint32_t;
 
-// The packet path's answer: where to send a packet for this endpoint.
+// The packet path's answer: where to send a packet for this endpoint. All
+// of it comes from the index slot; View(id) has the rest.
 struct PathTarget {
   EndpointId id = 0;
-  Ipv4 host_underlay = 0;     // tun_dst.
-  Mac mac{};                  // The VM's MAC (eth_dst on its host).
-  std::string_view iface_id;  // Valid until the next mutation.
+  Ipv4 host_underlay = 0;  // tun_dst.
+};
+
+// A packet path question: IPv4 `ip` in the VPC whose VNI is `vni`.
+struct VniIp {
+  uint32_t vni = 0;
+  Ipv4 ip = 0;
 };
 
 // An endpoint as stored. string_views are valid until the next mutation.
@@ -282,10 +290,18 @@ class GatewayDb {
 
   // ---- Lookups. ----
   // The packet path: the endpoint with this IPv4 in the VPC with this VNI.
-  std::optional<PathTarget> LookupByVniIp(uint32_t vni, Ipv4 ip) const;
-  // The same for a batch (same VNI), prefetching ahead: out[i] for ips[i].
-  // `out` must have ips.size() elements.
-  void LookupBatch(uint32_t vni, const Ipv4* ips, size_t n, std::optional<PathTarget>* out) const;
+  // Inline: a lookup is a few dozen instructions around one miss, and the
+  // fewer they are, the more lookups the core overlaps (out of line, the
+  // call and the spill of the result made it 16.4M/s instead of 18.4M/s).
+  std::optional<PathTarget> LookupByVniIp(uint32_t vni, Ipv4 ip) const {
+    const IpIndex::Slot* s = by_ip_.Find(vni, ip);
+    if (s == nullptr) return std::nullopt;
+    return PathTarget{s->id, host_underlay_[s->host]};
+  }
+  // The same for a burst, with the index lines of a chunk prefetched
+  // together so their misses overlap: out[i] answers keys[i]. `out` must
+  // have n elements.
+  void LookupBatch(const VniIp* keys, size_t n, std::optional<PathTarget>* out) const;
 
   std::optional<EndpointView> FindEndpoint(std::string_view key) const;
   std::optional<EndpointView> FindByIpv4(std::string_view vpc, Ipv4 ip) const;
@@ -461,41 +477,61 @@ class GatewayDb {
   std::optional<uint32_t> FindSlotByIp(uint32_t vpc, Ipv4 ip) const;
   std::optional<uint32_t> FindSlotByMac(uint32_t vpc, const Mac& mac) const;
   std::optional<uint32_t> FindSlotByIpv6(uint32_t vpc, const Ipv6& ip) const;
-  PathTarget Target(uint32_t slot) const;
   std::string_view Iface(const Record& r) const;  // From iface and iface_len, no arena read.
 
-  // The (VNI, IPv4) → record slot index. Open addressing with linear probing
-  // and backward-shift deletion (no tombstones, so probe lengths do not decay
-  // under churn); a slot is 8 bytes: the IPv4 and the record slot. The VNI
-  // is hashed but not stored: a probe compares IPv4s in the table and checks
-  // the VNI in the record it stops at, which the packet path reads next
-  // anyway, so a hit costs the index line and the record line, no more
-  // (a same-IPv4 entry of another VPC in the same run costs one extra read).
-  // Keyed by VNI rather than VPC index so the packet path needs no VNI → VPC
-  // lookup. The capacity is not a power of two (the home slot is a
-  // multiply-shift of the hash), so it tracks the load closely: 8 bytes per
-  // slot at a load of 0.57..0.85 is 94..140 MB for 10M endpoints. Growing
-  // frees the old table and rebuilds from the records (a sequential scan),
-  // so there is never an old and a new table at once.
+  // The (VNI, IPv4) → (host, record slot) index, the packet path's. Open
+  // addressing with linear probing and backward-shift deletion (no
+  // tombstones, so probe lengths do not decay under churn). A slot is 16
+  // bytes, four to a 64-byte line: IPv4, VNI, the endpoint's host and its
+  // record slot, so a lookup compares and answers from the index line alone
+  // and never reads the record (one miss where the 8-byte slots it replaced
+  // cost two: the VNI and host were in the record). Keyed by VNI rather than
+  // VPC index so the packet path needs no VNI → VPC lookup. The capacity is
+  // not a power of two (the home slot is a multiply-shift of the hash), so
+  // it tracks the load closely: 16 bytes per slot at a load of 0.57..0.85
+  // is 188..280 MB for 10M endpoints. Growing frees the old table and
+  // rebuilds from the records (a sequential scan), so there is never an old
+  // and a new table at once.
   class IpIndex {
    public:
     struct Slot {
       Ipv4 ip;
-      uint32_t id;  // Record slot; kNone: empty.
+      uint32_t vni;
+      uint32_t host;  // Host index: host_underlay_[host] is the answer.
+      uint32_t id;    // Record slot; kNone: empty.
     };
+    static_assert(sizeof(Slot) == 16, "four slots to a cache line");
     explicit IpIndex(const GatewayDb* db) : db_(db) {}
-    // kNone when absent.
-    uint32_t Find(uint32_t vni, Ipv4 ip) const;
-    // The first entry of the probe run with this IPv4, without reading any
-    // record (LookupBatch verifies the VNI a pass later, once the record is
-    // prefetched); kNone: the key is absent.
-    uint32_t Candidate(uint32_t vni, Ipv4 ip) const;
-    void Prefetch(uint32_t vni, Ipv4 ip) const;
+    // The entry, or nullptr when absent.
+    const Slot* Find(uint32_t vni, Ipv4 ip) const {
+      return slots_.empty() ? nullptr : FindFrom(Home(vni, ip), vni, ip);
+    }
+    // Where the key's probe starts, and the probe from there (a batch
+    // computes every home first, prefetches, then probes). REQUIRES:
+    // capacity() > 0.
+    size_t Home(uint32_t vni, Ipv4 ip) const {
+      // One multiply (Fibonacci hashing), its high bits mapped onto
+      // [0, capacity) by multiply-shift. Lookups are bound by how many
+      // misses the core overlaps, which falls with each instruction a
+      // lookup costs: murmur3's finalizer (three more multiplies and
+      // shifts) made single lookups half as fast. Sequential addresses,
+      // the common case, come out evenly spread.
+      const uint64_t h = (uint64_t{vni} << 32 | ip) * 0x9e3779b97f4a7c15ull;
+      return static_cast<size_t>((static_cast<unsigned __int128>(h) * slots_.size()) >> 64);
+    }
+    const Slot* FindFrom(size_t home, uint32_t vni, Ipv4 ip) const {
+      for (size_t i = home;; i = Next(i)) {
+        const Slot& s = slots_[i];
+        if (s.id == kNone) return nullptr;
+        if (s.ip == ip && s.vni == vni) return &s;
+      }
+    }
     // Adds the key unless present; returns the present entry's id, or kNone
     // when it was added. REQUIRES: room for one more (Reserve).
-    uint32_t Insert(uint32_t vni, Ipv4 ip, uint32_t id);
-    // Removes the key; false when absent. Reads the records of the entries
-    // it shifts, so their records must still be indexed as they are.
+    uint32_t Insert(uint32_t vni, Ipv4 ip, uint32_t host, uint32_t id);
+    // Points the entry at another host (a move); false when absent.
+    bool SetHost(uint32_t vni, Ipv4 ip, uint32_t host);
+    // Removes the key; false when absent.
     bool Erase(uint32_t vni, Ipv4 ip);
     // Makes room for `n` entries. REQUIRES: the index holds exactly the live
     // records (vpc != kNone), since growing rebuilds it from them.
@@ -503,11 +539,10 @@ class GatewayDb {
     size_t size() const { return size_; }
     size_t capacity() const { return slots_.size(); }
     const Slot& slot(size_t i) const { return slots_[i]; }
-    uint32_t VniOf(uint32_t id) const;
 
    private:
-    size_t Home(uint32_t vni, Ipv4 ip) const;
     size_t Next(size_t i) const { return i + 1 == slots_.size() ? 0 : i + 1; }
+    Slot* FindMutable(uint32_t vni, Ipv4 ip);
     const GatewayDb* db_;
     std::vector<Slot, LargeAllocator<Slot>> slots_;
     size_t size_ = 0;
@@ -546,8 +581,8 @@ class GatewayDb {
   uint32_t free_head_ = kNone;  // Free slots, linked through net_next.
   size_t live_ = 0;
 
-  std::vector<char, LargeAllocator<char>> strings_;  // Length byte + bytes, back to back.
-  size_t string_garbage_ = 0;                        // Bytes of freed strings.
+  StringArena strings_;
+  size_t string_garbage_ = 0;  // Bytes of freed strings.
 
   std::vector<HostRec> hosts_;
   // hosts_[h].underlay, dense: 4 bytes a host stays in cache, a HostRec

@@ -16,7 +16,7 @@ const std::set<std::string>& CounterFields() {
       "unknown_source",       "malformed_packet_ins",   "invalidations",
       "threshold_offloads",   "paths_evicted",          "paths_refused",
       "budget_read_failures", "threshold_reads",        "api_calls_refused",
-      "api_streams_refused"};
+      "api_streams_refused",  "packet_in_bursts"};
   return kCounters;
 }
 

@@ -653,6 +653,20 @@ asio::awaitable<absl::StatusOr<of::Message>> Connection::Receive() {
   co_return msg;
 }
 
+asio::awaitable<absl::StatusOr<std::vector<of::Message>>> Connection::ReceiveAll(size_t max) {
+  auto self = shared_from_this();
+  while (open_ && async_.empty()) co_await recv_signal_.Wait();
+  if (async_.empty()) co_return ClosedError();
+  std::vector<of::Message> out;
+  const size_t n = std::min(std::max<size_t>(max, 1), async_.size());
+  out.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    out.push_back(std::move(async_.front()));
+    async_.pop_front();
+  }
+  co_return out;
+}
+
 void Connection::Close() { CloseWith(absl::CancelledError("closed by the local side")); }
 
 asio::awaitable<absl::Status> Connection::WaitClosed() {

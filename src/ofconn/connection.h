@@ -156,6 +156,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // The next message no call or tracker consumed; Unavailable once closed
   // and drained.
   asio::awaitable<absl::StatusOr<of::Message>> Receive();
+  // The same, but every such message queued (at least one, at most `max`),
+  // in order: a consumer that handles bursts better than single messages.
+  asio::awaitable<absl::StatusOr<std::vector<of::Message>>> ReceiveAll(size_t max);
 
   // Closes the stream; pending calls fail with Unavailable. Idempotent.
   void Close();

@@ -267,6 +267,49 @@ TEST_F(ForwarderTest, NothingIsInstalledForMissesSpoofsAndGarbage) {
   });
 }
 
+// A burst (one read of the gateway bridge) mixing every outcome, looked up
+// as one batch: each packet-in is decided as it would be alone, in order.
+TEST_F(ForwarderTest, ABurstIsDecidedPacketInByPacketInInOrder) {
+  RunCoroutine(io_, [&]() -> asio::awaitable<void> {
+    co_await Prepare();
+    Endpoint y = Ep("ep03", "10.0.0.12", "host2");
+    Endpoint z = Ep("ep04", "10.0.0.13", "host1");
+    CO_ASSERT_TRUE((co_await gw_->UpdateEndpoint(y)).ok());
+    CO_ASSERT_TRUE((co_await gw_->UpdateEndpoint(z)).ok());
+    const Ipv4 a = 0x0a00000a, x = 0x0a00000b, yip = 0x0a00000c, zip = 0x0a00000d;
+    of::PacketIn junk = PacketIn(kHost1, kVni, a, x);
+    junk.data.resize(20);
+    std::vector<of::PacketIn> burst = {
+        PacketIn(kHost1, kVni, a, x),           // A→X: a setup.
+        PacketIn(kHost1, kVni, a, x),           // Its duplicate: merged.
+        PacketIn(kHost1, kVni, a, 0x0a000063),  // No such destination: a miss.
+        PacketIn(kHost2, kVni, a, yip),         // A does not live on host2: unknown source.
+        junk,                                   // Does not parse: malformed.
+        PacketIn(kHost1, kVni, a, zip),         // A and Z share host1: nothing.
+        PacketIn(kHost2, kVni, x, a),           // X's reply: covered by A→X's reverse.
+        PacketIn(kHost1, kVni + 1, a, yip),     // Another VNI: a miss.
+        PacketIn(kHost1, kVni, zip, yip),       // Z→Y: a setup.
+    };
+    fwd_->OnPacketIns(burst);
+    EXPECT_EQ(fwd_->counters().packet_ins, 9u);
+    EXPECT_EQ(fwd_->counters().bursts, 1u);
+    EXPECT_EQ(fwd_->counters().merged, 2u);
+    EXPECT_EQ(fwd_->counters().lookup_misses, 2u);
+    EXPECT_EQ(fwd_->counters().unknown_source, 1u);
+    EXPECT_EQ(fwd_->counters().malformed, 1u);
+    EXPECT_EQ(fwd_->counters().same_host, 1u);
+    EXPECT_EQ(fwd_->in_flight(), 2u);
+    CO_ASSERT_TRUE(co_await testing::WaitUntil([&] { return fwd_->in_flight() == 0; }, 5000));
+    EXPECT_EQ(fwd_->counters().setups, 2u);
+    // What landed in the switches' tables: host1 toward X and Y, host2
+    // toward A and Z (the reverses).
+    EXPECT_THAT(DirectPathMatches(*switches_["host1"]),
+                ::testing::UnorderedElementsAre(PathMatch(x), PathMatch(yip)));
+    EXPECT_THAT(DirectPathMatches(*switches_["host2"]),
+                ::testing::UnorderedElementsAre(PathMatch(a), PathMatch(zip)));
+  });
+}
+
 TEST_F(ForwarderTest, BeyondTheInFlightBoundPacketInsAreShed) {
   Forwarder::Options fo;
   fo.max_in_flight = 1;

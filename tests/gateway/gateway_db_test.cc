@@ -346,8 +346,8 @@ TEST_F(GatewayDbTest, NewUnchangedMovedReaddressed) {
   auto t = db_.LookupByVniIp(100, Ip("10.0.0.1"));
   ASSERT_TRUE(t.has_value());
   EXPECT_EQ(t->host_underlay, Ip("172.31.1.1"));
-  EXPECT_EQ(t->mac, M("02:00:00:00:00:01"));
-  EXPECT_EQ(t->iface_id, "iface-1");
+  EXPECT_EQ(db_.View(t->id).mac, M("02:00:00:00:00:01"));
+  EXPECT_EQ(db_.View(t->id).iface_id, "iface-1");
   EXPECT_EQ(Line(db_.View(t->id)),
             "ep-1 vpc-a/100 net-1 10.0.0.1 - 02:00:00:00:00:01 h1 172.31.1.1 iface-1");
 
@@ -386,7 +386,7 @@ TEST_F(GatewayDbTest, NewUnchangedMovedReaddressed) {
   EXPECT_FALSE(db_.LookupByVniIp(100, Ip("10.0.0.1")).has_value());
   EXPECT_FALSE(db_.FindByMac("vpc-a", M("02:00:00:00:00:01")).has_value());
   EXPECT_EQ(db_.FindByMac("vpc-a", M("02:00:00:00:00:11"))->key, "ep-1");
-  EXPECT_EQ(db_.LookupByVniIp(100, Ip("10.0.0.11"))->mac, M("02:00:00:00:00:11"));
+  EXPECT_EQ(db_.View(db_.LookupByVniIp(100, Ip("10.0.0.11"))->id).mac, M("02:00:00:00:00:11"));
   // The freed address is free for another endpoint.
   Add(Ep("ep-2", "vpc-a", "net-1", "10.0.0.1", "02:00:00:00:00:01", "h3"));
 
@@ -416,7 +416,7 @@ TEST_F(GatewayDbTest, NewUnchangedMovedReaddressed) {
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->changed);
   EXPECT_FALSE(r->moved || r->readdressed);
-  EXPECT_EQ(db_.LookupByVniIp(100, Ip("10.0.0.11"))->iface_id, "iface-1b");
+  EXPECT_EQ(db_.View(db_.LookupByVniIp(100, Ip("10.0.0.11"))->id).iface_id, "iface-1b");
   r = db_.UpdateEndpoint(
       Ep("ep-1", "vpc-a", "net-2", "10.0.1.11", "02:00:00:00:00:11", "h2", "", "iface-1b"));
   ASSERT_TRUE(r.ok());
@@ -738,19 +738,26 @@ TEST_F(GatewayDbTest, IterationAndBatchLookup) {
                   .ok());
   EXPECT_EQ(n, db_.FindHost("h1")->endpoints);
 
-  std::vector<Ipv4> ips;
-  for (int i = 0; i < 70; ++i) ips.push_back(Ip(absl::StrCat("10.0.0.", i)));
-  std::vector<std::optional<PathTarget>> out(ips.size());
-  db_.LookupBatch(100, ips.data(), ips.size(), out.data());
-  for (size_t i = 0; i < ips.size(); ++i) {
-    auto one = db_.LookupByVniIp(100, ips[i]);
-    ASSERT_EQ(out[i].has_value(), one.has_value()) << i;
-    if (one) {
-      EXPECT_EQ(out[i]->id, one->id);
-    }
+  // A burst mixing VNIs (100, 200, an unknown 999), hits and misses, longer
+  // than one prefetch chunk: each answer is the view's own key and host.
+  std::vector<VniIp> keys;
+  for (int i = 0; i < 70; ++i) {
+    keys.push_back({i % 3 == 0 ? 200u : i % 3 == 1 ? 100u : 999u, Ip(absl::StrCat("10.0.0.", i))});
   }
-  db_.LookupBatch(999, ips.data(), ips.size(), out.data());
-  EXPECT_TRUE(std::none_of(out.begin(), out.end(), [](const auto& t) { return t.has_value(); }));
+  std::vector<std::optional<PathTarget>> out(keys.size());
+  db_.LookupBatch(keys.data(), keys.size(), out.data());
+  size_t hits = 0;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    std::optional<EndpointView> want =
+        db_.FindByIpv4(keys[i].vni == 100 ? "vpc-a" : "vpc-b", keys[i].ip);
+    if (keys[i].vni == 999) want.reset();
+    ASSERT_EQ(out[i].has_value(), want.has_value()) << i;
+    if (!want) continue;
+    ++hits;
+    EXPECT_EQ(out[i]->id, want->id) << i;
+    EXPECT_EQ(out[i]->host_underlay, want->host_underlay) << i;
+  }
+  EXPECT_GT(hits, 10u);
 }
 
 // Enough churn of long iface ids to make the arena compact itself; lookups
@@ -772,7 +779,7 @@ TEST_F(GatewayDbTest, StringArenaCompacts) {
   for (int i = 1; i <= 3000; i += 97) {
     auto t = db_.LookupByVniIp(300, Ip("10.0.0.0") + i);
     ASSERT_TRUE(t.has_value());
-    EXPECT_EQ(t->iface_id, ep(i, 3).iface_id);
+    EXPECT_EQ(db_.View(t->id).iface_id, ep(i, 3).iface_id);
     EXPECT_EQ(db_.View(t->id).key, absl::StrCat("c-", i));
   }
   EXPECT_TRUE(db_.CheckConsistency().ok()) << db_.CheckConsistency();
@@ -833,9 +840,8 @@ TEST_F(GatewayDbTest, IpIndexConsistentUnderChurn) {
       auto t = db_.LookupByVniIp(addr.first, addr.second);
       ASSERT_TRUE(t.has_value()) << phase << " " << want.key;
       EXPECT_EQ(db_.View(t->id).key, want.key) << phase;
-      EXPECT_EQ(t->iface_id, want.iface) << phase << " " << want.key;
+      EXPECT_EQ(db_.View(t->id).iface_id, want.iface) << phase << " " << want.key;
       EXPECT_EQ(t->host_underlay, db_.FindHost(want.host)->underlay) << phase << " " << want.key;
-      EXPECT_EQ(t->mac, db_.View(t->id).mac) << phase;
     }
     for (const auto& addr : gone) {
       if (!model.contains(addr)) {
@@ -843,21 +849,27 @@ TEST_F(GatewayDbTest, IpIndexConsistentUnderChurn) {
             << phase << " " << FormatIpv4(addr.second);
       }
     }
-    std::vector<Ipv4> ips;
+    std::vector<VniIp> ips;
     std::vector<std::string> keys;
+    auto add = [&](uint32_t vni, Ipv4 ip) {
+      ips.push_back({vni, ip});
+      keys.push_back(model.contains({vni, ip}) ? model.at({vni, ip}).key : "");
+    };
     for (const auto& [addr, want] : model) {
-      if (addr.first != 300) continue;
-      ips.push_back(addr.second);
-      keys.push_back(want.key);
-      ips.push_back(addr.second ^ 0x8000);  // Mostly misses.
-      keys.push_back(model.contains({300, ips.back()}) ? model.at({300, ips.back()}).key : "");
+      add(addr.first, addr.second);
+      add(addr.first, addr.second ^ 0x8000);            // Mostly misses.
+      add(addr.first == 300 ? 200 : 300, addr.second);  // The other VPC: hit or miss.
     }
     std::vector<std::optional<PathTarget>> out(ips.size());
-    db_.LookupBatch(300, ips.data(), ips.size(), out.data());
+    db_.LookupBatch(ips.data(), ips.size(), out.data());
     for (size_t i = 0; i < ips.size(); ++i) {
-      ASSERT_EQ(out[i].has_value(), !keys[i].empty()) << phase << " " << FormatIpv4(ips[i]);
+      ASSERT_EQ(out[i].has_value(), !keys[i].empty())
+          << phase << " " << ips[i].vni << " " << FormatIpv4(ips[i].ip);
       if (out[i]) {
         EXPECT_EQ(db_.View(out[i]->id).key, keys[i]) << phase;
+        EXPECT_EQ(out[i]->host_underlay,
+                  db_.FindHost(model.at({ips[i].vni, ips[i].ip}).host)->underlay)
+            << phase;
       }
     }
   };

@@ -75,8 +75,9 @@ class OffloadTest : public ::testing::Test {
     fo.budget_action = action;
     fwd_ = std::make_unique<Forwarder>(io_.get_executor(), *gw_, fo);
     Forwarder* fwd = fwd_.get();
-    bridge_ = GatewayBridge::Start(io_.get_executor(), bo,
-                                   [fwd](const of::PacketIn& pin) { fwd->OnPacketIn(pin); });
+    bridge_ =
+        GatewayBridge::Start(io_.get_executor(), bo,
+                             [fwd](std::span<const of::PacketIn> pins) { fwd->OnPacketIns(pins); });
     gw_->AttachBridge(bridge_);
   }
   void TearDown() override {
