@@ -153,7 +153,7 @@ void GatewayDb::IpIndex::Reserve(size_t n) {
   // Geometric growth (x1.3 at least) keeps a bulk load's rebuilds O(n) in
   // total; sizing from `n` keeps a one-shot reserve near kLoadAfterGrow. A
   // small factor keeps the final load high (memory budget): a 10M load in
-  // 64k batches ends at load 0.73 (110 MB) after 18 rebuilds, each a scan of
+  // 64k batches ends at load 0.73 (220 MB) after 18 rebuilds, each a scan of
   // the records.
   size_t want = static_cast<size_t>(static_cast<double>(n) / kLoadAfterGrow) + 1;
   size_t capacity = std::max({want, slots_.size() + slots_.size() * 3 / 10, size_t{16}});

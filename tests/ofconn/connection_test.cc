@@ -351,6 +351,33 @@ TEST_F(ConnectionTest, AsyncMessagesGoToReceiveAndTheQueueIsBounded) {
   });
 }
 
+TEST_F(ConnectionTest, ReceiveAllTakesWhatIsQueuedInOrderUpToItsMax) {
+  auto peer = StartPeer();
+  Run([&]() -> asio::awaitable<void> {
+    CO_ASSERT_OK_AND_ASSIGN(ConnPtr conn, co_await ConnectTo(*peer, TestOptions()));
+    for (uint32_t i = 1; i <= 10; ++i) {
+      of::PortStatus ps;
+      ps.desc.port_no = i;
+      peer->Send(of::Message{.xid = 0, .body = ps});
+    }
+    CO_ASSERT_TRUE((co_await conn->Barrier(5000)).ok());  // All ten routed.
+    std::vector<uint32_t> got;
+    std::vector<size_t> sizes;
+    for (size_t max : {size_t{3}, size_t{0}, size_t{100}}) {
+      CO_ASSERT_OK_AND_ASSIGN(std::vector<of::Message> ms, co_await conn->ReceiveAll(max));
+      sizes.push_back(ms.size());
+      for (const of::Message& m : ms) got.push_back(std::get<of::PortStatus>(m.body).desc.port_no);
+    }
+    // At most 3; 0 counts as 1; then the other six, and never more than queued.
+    EXPECT_EQ(sizes, (std::vector<size_t>{3, 1, 6}));
+    EXPECT_EQ(got, (std::vector<uint32_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}));
+    conn->Close();
+    auto after = co_await conn->ReceiveAll(10);
+    EXPECT_EQ(after.status().code(), absl::StatusCode::kUnavailable);
+    peer->Stop();
+  });
+}
+
 TEST_F(ConnectionTest, ClientAnswersEchoRequests) {
   auto peer = StartPeer();
   Run([&]() -> asio::awaitable<void> {
