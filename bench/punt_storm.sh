@@ -186,10 +186,14 @@ for node in ("host1", "gw1", "gw2"):
           + (", ".join(f"{k} {v}" for k, v in sorted(moved.items())) or "none"))
 PY
 if [ "${PROFILE:-0}" = 1 ] && [ -s "$DIR/host1.perf" ]; then
+  # awk, not head: head's early exit would fail the pipe (pipefail).
   echo "host1's ovs-vswitchd during the storm, by thread (share of samples):"
-  perf report -i "$DIR/host1.perf" --no-children --sort comm --stdio 2> /dev/null |
-    grep -E '^ +[0-9]' | head -8
+  perf report -i "$DIR/host1.perf" --no-children --sort comm --stdio -g none 2> /dev/null |
+    awk '/^ +[0-9]/ && n++ < 8'
+  echo "by thread and library (top 12):"
+  perf report -i "$DIR/host1.perf" --no-children --sort comm,dso --stdio -g none 2> /dev/null |
+    awk '/^ +[0-9]/ && n++ < 12'
   echo "by function (top 15):"
   perf report -i "$DIR/host1.perf" --no-children --sort comm,sym --stdio -g none 2> /dev/null |
-    grep -E '^ +[0-9]' | head -15
+    awk '/^ +[0-9]/ && n++ < 15'
 fi
